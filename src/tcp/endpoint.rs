@@ -1,0 +1,334 @@
+//! A TCP host with one connection and a small application, as a stateright [`Actor`].
+//!
+//! The application is what the seeds' questions need and nothing more: the active
+//! side opens the connection `incarnations` times on the same 4-tuple, sends its data
+//! chunks and closes; the passive side listens, and (by default) closes after the peer
+//! did, optionally sending data in CLOSE-WAIT first (half-close). Every user call is a
+//! separate step (an `App` timer that is due at once), so that the checker interleaves
+//! it with the network.
+//!
+//! Ghost fields (marked so) record what the properties need; no protocol code reads them.
+
+use super::arrive::reset_for;
+use super::segment::{Payload, Segment};
+use super::state::State;
+use super::tcb::{Effects, Outcome, Signal, Tcb, TcpConfig, TcpTimer, TimerCmd};
+use crate::wire::NO_DEADLINE;
+use stateright::actor::{Actor, Id, Out};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the host opens its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Open {
+    Active,
+    Passive,
+}
+
+/// When the application calls CLOSE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseWhen {
+    /// As soon as the connection is open and its data is sent.
+    First,
+    /// After the peer closed (in CLOSE-WAIT), and after sending its data.
+    AfterPeer,
+}
+
+/// The knobs of one host.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostConfig {
+    pub tcp: TcpConfig,
+    pub peer: Id,
+    pub open: Open,
+    /// Active OPENs on the same 4-tuple (the incarnations K).
+    pub incarnations: u8,
+    /// Data chunks the application sends per connection.
+    pub data: u8,
+    pub close: CloseWhen,
+    /// The ISNs the generator may pick.
+    pub isns: Vec<u8>,
+    /// Ticks to wait after an abort (or a crash) before opening again (§3.4.3).
+    pub quiet_time: u8,
+    /// The host may crash once while ESTABLISHED, losing its TCB.
+    pub crash: bool,
+}
+
+/// The timers of a host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Timer {
+    Tcp(TcpTimer),
+    /// The application's next call is due.
+    App,
+    /// The quiet time before the next OPEN has passed.
+    Reopen,
+    /// The host crashes (may happen at any time).
+    Crash,
+}
+
+/// A host's state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Host {
+    pub tcb: Tcb,
+    /// Active OPENs so far.
+    pub opened: u8,
+    /// Data chunks the application sent on this connection.
+    pub sent: u8,
+    /// The application called CLOSE on this connection.
+    pub app_closed: bool,
+    /// Ghost: how this host's latest connection ended.
+    pub outcome: Option<Outcome>,
+    /// Ghost: this connection sent or received a RST.
+    pub rst_seen: bool,
+    /// Ghost: data chunks and FIN accepted on this connection (mod the space).
+    pub accepted: u8,
+    /// Ghost, sticky: an octet or FIN of an earlier incarnation was accepted.
+    pub old_accepted: bool,
+    /// Ghost: active OPENs per ISS (saturating).
+    pub opens_by_isn: [u8; 16],
+    /// Ghost: entries into ESTABLISHED per IRS (saturating).
+    pub est_by_irs: [u8; 16],
+    /// The host has crashed once.
+    pub crashed: bool,
+}
+
+const SATURATE: u8 = 3;
+
+impl HostConfig {
+    fn app_data(&self, n: u8) -> Payload {
+        Arc::from(format!("data{}", n + 1).into_bytes().into_boxed_slice())
+    }
+
+    /// Turns effects into `Out` commands and lets the application react to the
+    /// signals, until nothing more happens.
+    fn settle(&self, h: &mut Host, mut fx: Effects, o: &mut Out<Endpoint>) {
+        loop {
+            if fx.rst {
+                h.rst_seen = true;
+            }
+            for seg in fx.send.drain(..) {
+                o.send(self.peer, seg);
+            }
+            for t in fx.timers.drain(..) {
+                match t {
+                    TimerCmd::Set(t, lo, hi) => o.set_timer(Timer::Tcp(t), secs(lo)..secs(hi)),
+                    TimerCmd::Cancel(t) => o.cancel_timer(Timer::Tcp(t)),
+                }
+            }
+            let signals = std::mem::take(&mut fx.signals);
+            if signals.is_empty() {
+                return;
+            }
+            for s in signals {
+                self.react(h, s, &mut fx, o);
+            }
+        }
+    }
+
+    /// The application and the ghost bookkeeping react to one signal.
+    fn react(&self, h: &mut Host, s: Signal, fx: &mut Effects, o: &mut Out<Endpoint>) {
+        match s {
+            Signal::NeedIsn => o.choose_random("isn", self.isns.clone()),
+            Signal::Established => {
+                let irs = (h.tcb.irs & 15) as usize;
+                h.est_by_irs[irs] = (h.est_by_irs[irs] + 1).min(SATURATE);
+                if self.crash && !h.crashed {
+                    o.set_timer(Timer::Crash, secs(0)..secs(NO_DEADLINE));
+                }
+                if self.open == Open::Active || self.close == CloseWhen::First || self.data > 0 && self.close == CloseWhen::First {
+                    o.set_timer(Timer::App, secs(0)..secs(0));
+                }
+            }
+            Signal::Data(_, inc) => self.accept(h, inc),
+            Signal::PeerClosed(inc) => {
+                self.accept(h, inc);
+                if !h.app_closed {
+                    o.set_timer(Timer::App, secs(0)..secs(0));
+                }
+            }
+            Signal::Closed(outcome) => {
+                h.outcome = Some(outcome);
+                o.cancel_timer(Timer::App);
+                o.cancel_timer(Timer::Crash);
+                match self.open {
+                    // The server's application listens again at once.
+                    Open::Passive => h.tcb.open_passive(),
+                    Open::Active if h.opened < self.incarnations => {
+                        if outcome != Outcome::Normal && self.quiet_time > 0 {
+                            let q = self.quiet_time;
+                            o.set_timer(Timer::Reopen, secs(q)..secs(q));
+                        } else {
+                            self.open_again(h, fx);
+                        }
+                    }
+                    Open::Active => {}
+                }
+            }
+        }
+    }
+
+    /// Ghost: one chunk or FIN reached the application.
+    fn accept(&self, h: &mut Host, inc: u8) {
+        h.accepted = self.tcp.space.add(h.accepted, 1);
+        if inc < h.tcb.inc {
+            h.old_accepted = true;
+        }
+    }
+
+    fn new_connection(h: &mut Host) {
+        h.sent = 0;
+        h.app_closed = false;
+        h.rst_seen = false;
+        h.accepted = 0;
+    }
+
+    fn open_again(&self, h: &mut Host, fx: &mut Effects) {
+        h.opened += 1;
+        Self::new_connection(h);
+        h.tcb.open_active(h.opened, fx);
+    }
+
+    /// The application's next call: SEND a chunk, or CLOSE.
+    fn app_step(&self, h: &mut Host, fx: &mut Effects, o: &mut Out<Endpoint>) {
+        let open = matches!(h.tcb.state, State::Established | State::CloseWait);
+        let may_close = match self.close {
+            CloseWhen::First => true,
+            CloseWhen::AfterPeer => h.tcb.state == State::CloseWait,
+        };
+        if !open || h.app_closed || !may_close && self.open == Open::Passive {
+            return;
+        }
+        if h.sent < self.data {
+            let d = self.app_data(h.sent);
+            if h.tcb.send(&self.tcp, d, fx) {
+                h.sent += 1;
+            }
+            o.set_timer(Timer::App, secs(0)..secs(0));
+            return;
+        }
+        if may_close {
+            h.app_closed = true;
+            h.tcb.close(&self.tcp, fx);
+        }
+    }
+}
+
+fn secs(t: u8) -> Duration {
+    Duration::from_secs(t as u64)
+}
+
+/// The actor: a host with one connection.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub cfg: HostConfig,
+}
+
+impl Actor for Endpoint {
+    type Msg = Segment;
+    type Timer = Timer;
+    type State = Host;
+    type Random = u8;
+    type Storage = ();
+
+    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> Host {
+        let mut h = Host {
+            tcb: Tcb::closed(),
+            opened: 0,
+            sent: 0,
+            app_closed: false,
+            outcome: None,
+            rst_seen: false,
+            accepted: 0,
+            old_accepted: false,
+            opens_by_isn: [0; 16],
+            est_by_irs: [0; 16],
+            crashed: false,
+        };
+        let mut fx = Effects::default();
+        match self.cfg.open {
+            Open::Active => self.cfg.open_again(&mut h, &mut fx),
+            Open::Passive => h.tcb.open_passive(),
+        }
+        self.cfg.settle(&mut h, fx, o);
+        h
+    }
+
+    fn on_msg(&self, _id: Id, state: &mut Cow<Host>, _src: Id, seg: Segment, o: &mut Out<Self>) {
+        let h = state.to_mut();
+        let mut fx = Effects::default();
+        if h.tcb.pending_syn.is_some() {
+            // LISTEN is choosing the ISS for a SYN: the choice is made before anything
+            // else happens, so no segment can arrive now.
+            return;
+        }
+        if h.tcb.state == State::Closed {
+            // A host without a TCB answers with a RST (§3.10.7.1).
+            if let Some(r) = reset_for(&seg, h.tcb.inc, self.cfg.tcp.space) {
+                fx.rst = true;
+                fx.send.push(r);
+            }
+        } else {
+            let was = h.tcb.state;
+            h.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
+            if was == State::Listen && h.tcb.pending_syn.is_some() {
+                Self::new_connection_ghost(h);
+            }
+        }
+        self.cfg.settle(h, fx, o);
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<Host>, timer: &Timer, o: &mut Out<Self>) {
+        let h = state.to_mut();
+        let mut fx = Effects::default();
+        match timer {
+            Timer::Tcp(t) => h.tcb.timeout(&self.cfg.tcp, *t, &mut fx),
+            Timer::App => self.cfg.app_step(h, &mut fx, o),
+            Timer::Reopen => {
+                if h.tcb.state == State::Closed && h.opened < self.cfg.incarnations {
+                    self.cfg.open_again(h, &mut fx);
+                }
+            }
+            // The host crashes and comes back without its TCB (§3.4.3). No segment is
+            // sent; the application opens again after the quiet time.
+            Timer::Crash => {
+                h.crashed = true;
+                let inc = h.tcb.inc;
+                h.tcb = Tcb::closed();
+                h.tcb.inc = inc;
+                h.outcome = Some(Outcome::Crashed);
+                fx.cancel_all();
+                o.cancel_timer(Timer::App);
+                match self.cfg.open {
+                    Open::Passive => h.tcb.open_passive(),
+                    Open::Active if h.opened < self.cfg.incarnations => {
+                        let q = self.cfg.quiet_time;
+                        o.set_timer(Timer::Reopen, secs(q)..secs(q));
+                    }
+                    Open::Active => {}
+                }
+            }
+        }
+        self.cfg.settle(h, fx, o);
+    }
+
+    fn on_random(&self, _id: Id, state: &mut Cow<Host>, isn: &u8, o: &mut Out<Self>) {
+        let h = state.to_mut();
+        let mut fx = Effects::default();
+        if h.tcb.pending_syn.is_none() {
+            let i = (*isn & 15) as usize;
+            h.opens_by_isn[i] = (h.opens_by_isn[i] + 1).min(SATURATE);
+        }
+        h.tcb.isn_chosen(&self.cfg.tcp, *isn, &mut fx);
+        self.cfg.settle(h, fx, o);
+    }
+}
+
+impl Endpoint {
+    /// Ghost: a SYN in LISTEN starts a new connection.
+    fn new_connection_ghost(h: &mut Host) {
+        HostConfig::new_connection(h);
+        h.outcome = None;
+    }
+}

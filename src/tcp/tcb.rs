@@ -1,0 +1,423 @@
+//! The Transmission Control Block (RFC 9293 §3.3.1), the user calls of §3.10.1–§3.10.5
+//! and the timeouts of §3.10.8.
+//!
+//! A [`Tcb`] is plain data. Its methods take what happened (a user call, a timeout)
+//! and write what the endpoint must do into [`Effects`]: segments to send, timers to
+//! arm or cancel, and signals to the user. The stateright actors in
+//! [`super::endpoint`] and in `crate::http` turn effects into `Out` commands.
+
+use super::segment::{Ctl, Payload, Segment, SeqSpace};
+use super::state::State;
+
+/// How the connection is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handshake {
+    /// RFC 9293: SYN, SYN-ACK, ACK.
+    ThreeWay,
+    /// The broken variant of the seeds' question: the passive side is ESTABLISHED as
+    /// soon as it answers a SYN.
+    TwoWay,
+}
+
+/// The protocol knobs of one endpoint. Times are in ticks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TcpConfig {
+    pub space: SeqSpace,
+    /// RCV.WND in sequence numbers. The model keeps no out-of-order queue (the RFC
+    /// allows either), so only the segment at RCV.NXT is taken.
+    pub rcv_wnd: u8,
+    pub handshake: Handshake,
+    /// Retransmission timeout.
+    pub rto: u8,
+    /// Retransmissions of a SYN, data or FIN before the user timeout aborts
+    /// (§3.8.3, R2). `None`: retransmit for ever.
+    pub max_retries: Option<u8>,
+    /// MSL in ticks (the wire's).
+    pub msl: u8,
+    /// TIME-WAIT lasts this many MSL (RFC 9293: 2).
+    pub time_wait: u8,
+    /// RFC 1337: ignore RST segments in TIME-WAIT.
+    pub ignore_rst_in_time_wait: bool,
+    /// Like Linux's `tcp_fin_timeout`: FIN-WAIT-2 gives up after this many ticks.
+    /// RFC 9293 has no such timer (`None`).
+    pub fin_wait_2_timeout: Option<u8>,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            space: SeqSpace(8),
+            rcv_wnd: 1,
+            handshake: Handshake::ThreeWay,
+            rto: 2,
+            max_retries: Some(1),
+            msl: 2,
+            time_wait: 2,
+            ignore_rst_in_time_wait: false,
+            fin_wait_2_timeout: None,
+        }
+    }
+}
+
+/// The TCP timers of one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum TcpTimer {
+    /// Retransmission of the oldest unacknowledged SYN, data or FIN.
+    Retransmit,
+    /// The 2×MSL wait of TIME-WAIT.
+    TimeWait,
+    /// A FIN-WAIT-2 timeout (not RFC 9293; Linux's `tcp_fin_timeout`).
+    FinWait2,
+}
+
+/// How a connection ended, as the user learns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Outcome {
+    /// Both FINs exchanged and acknowledged (or TIME-WAIT passed).
+    Normal,
+    /// "connection refused" (RST in SYN-SENT) or "connection reset".
+    Reset,
+    /// "connection aborted due to user timeout" (§3.10.8): no RST is sent.
+    TimedOut,
+    /// The user called ABORT.
+    Aborted,
+    /// A FIN-WAIT-2 timeout gave up on the peer's FIN.
+    FinWait2Timeout,
+    /// The host crashed and lost the TCB.
+    Crashed,
+}
+
+/// What the user learns (RFC 9293 §3.9.1.2 and the "signal the user" steps).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// The connection is open.
+    Established,
+    /// One chunk of data, in order; the ghost incarnation of the segment it came in.
+    Data(Payload, u8),
+    /// The peer closed its side ("connection closing"); the ghost incarnation of the FIN.
+    PeerClosed(u8),
+    /// The connection is gone.
+    Closed(Outcome),
+    /// The TCB needs an initial send sequence number: choose one and call
+    /// [`Tcb::isn_chosen`].
+    NeedIsn,
+}
+
+/// Timer commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimerCmd {
+    Set(TcpTimer, u8, u8),
+    Cancel(TcpTimer),
+}
+
+/// What one event makes the endpoint do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub send: Vec<Segment>,
+    pub timers: Vec<TimerCmd>,
+    pub signals: Vec<Signal>,
+    /// Ghost: this event sent or received a RST.
+    pub rst: bool,
+}
+
+impl Effects {
+    pub fn set(&mut self, t: TcpTimer, lo: u8, hi: u8) {
+        self.timers.push(TimerCmd::Set(t, lo, hi));
+    }
+    pub fn cancel(&mut self, t: TcpTimer) {
+        self.timers.push(TimerCmd::Cancel(t));
+    }
+    pub fn cancel_all(&mut self) {
+        for t in [TcpTimer::Retransmit, TcpTimer::TimeWait, TcpTimer::FinWait2] {
+            self.cancel(t);
+        }
+    }
+    pub fn signal(&mut self, s: Signal) {
+        self.signals.push(s);
+    }
+}
+
+/// One connection's TCB. When `state` is CLOSED there is, in RFC terms, no TCB; the
+/// fields then keep only what the ghost properties read.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tcb {
+    pub state: State,
+    /// Opened with a passive OPEN (it came from LISTEN): Note 1 of §3.5.
+    pub passive: bool,
+    pub iss: u8,
+    pub snd_una: u8,
+    pub snd_nxt: u8,
+    pub irs: u8,
+    pub rcv_nxt: u8,
+    /// Data chunks sent and not yet acknowledged, oldest first.
+    pub unacked: Vec<Payload>,
+    /// Our FIN has been sent (it is the last sequence number before SND.NXT).
+    pub fin_sent: bool,
+    /// The user called CLOSE while the TCB could not send a FIN yet.
+    pub close_pending: bool,
+    /// Retransmissions of the current oldest unacknowledged segment.
+    pub retries: u8,
+    /// An incoming SYN waiting for its ISS (LISTEN, passive open): SEG.SEQ and its
+    /// ghost incarnation.
+    pub pending_syn: Option<(u8, u8)>,
+    /// Ghost: the incarnation this TCB's segments belong to.
+    pub inc: u8,
+}
+
+impl Tcb {
+    pub fn closed() -> Tcb {
+        Tcb {
+            state: State::Closed,
+            passive: false,
+            iss: 0,
+            snd_una: 0,
+            snd_nxt: 0,
+            irs: 0,
+            rcv_nxt: 0,
+            unacked: Vec::new(),
+            fin_sent: false,
+            close_pending: false,
+            retries: 0,
+            pending_syn: None,
+            inc: 0,
+        }
+    }
+
+    /// Deletes the TCB (enter CLOSED); the ghost incarnation stays.
+    pub fn delete(&mut self, fx: &mut Effects, outcome: Outcome) {
+        let inc = self.inc;
+        *self = Tcb::closed();
+        self.inc = inc;
+        fx.cancel_all();
+        fx.signal(Signal::Closed(outcome));
+    }
+
+    // --- user calls (§3.10.1–§3.10.5) -----------------------------------------
+
+    /// OPEN, active: the TCB needs an ISS first ([`Signal::NeedIsn`]); then
+    /// [`Tcb::isn_chosen`] sends the SYN and enters SYN-SENT.
+    pub fn open_active(&mut self, inc: u8, fx: &mut Effects) {
+        *self = Tcb::closed();
+        self.inc = inc;
+        self.passive = false;
+        fx.signal(Signal::NeedIsn);
+    }
+
+    /// OPEN, passive: CLOSED becomes LISTEN.
+    pub fn open_passive(&mut self) {
+        let inc = self.inc;
+        *self = Tcb::closed();
+        self.inc = inc;
+        self.state = State::Listen;
+        self.passive = true;
+    }
+
+    /// The ISS for an active OPEN, or for the SYN that LISTEN is answering.
+    pub fn isn_chosen(&mut self, cfg: &TcpConfig, iss: u8, fx: &mut Effects) {
+        let sp = cfg.space;
+        self.iss = iss;
+        self.snd_una = iss;
+        self.snd_nxt = sp.add(iss, 1);
+        self.retries = 0;
+        match self.pending_syn.take() {
+            // Active OPEN (§3.10.1): "A SYN segment of the form <SEQ=ISS><CTL=SYN> is
+            // sent. Set SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state".
+            None => {
+                self.state = State::SynSent;
+                fx.send.push(Segment::new(Ctl::SYN, iss, 0, self.inc));
+                fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+            }
+            // LISTEN, third check (§3.10.7.2): "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> is
+            // sent ... SND.NXT is set to ISS+1 and SND.UNA to ISS. The connection state
+            // should be changed to SYN-RECEIVED."
+            Some((seq, inc)) => {
+                self.irs = seq;
+                self.rcv_nxt = sp.add(seq, 1);
+                self.inc = inc;
+                fx.send
+                    .push(Segment::new(Ctl::SYN | Ctl::ACK, iss, self.rcv_nxt, inc));
+                match cfg.handshake {
+                    Handshake::ThreeWay => {
+                        self.state = State::SynReceived;
+                        fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+                    }
+                    // Two-way: the answer to a SYN already opens the connection, and
+                    // nothing waits for the SYN-ACK to be acknowledged.
+                    Handshake::TwoWay => {
+                        self.state = State::Established;
+                        self.snd_una = self.snd_nxt;
+                        fx.signal(Signal::Established);
+                    }
+                }
+            }
+        }
+    }
+
+    /// SEND one chunk (§3.10.2). In ESTABLISHED and CLOSE-WAIT it is sent at once;
+    /// elsewhere it is refused (the model's users never queue data before the
+    /// connection opens).
+    pub fn send(&mut self, cfg: &TcpConfig, data: Payload, fx: &mut Effects) -> bool {
+        if !matches!(self.state, State::Established | State::CloseWait) || self.fin_sent {
+            return false;
+        }
+        let seg = Segment::new(Ctl::PSH | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc)
+            .with_data(data.clone());
+        if self.unacked.is_empty() {
+            fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+            self.retries = 0;
+        }
+        self.unacked.push(data);
+        self.snd_nxt = cfg.space.add(self.snd_nxt, 1);
+        fx.send.push(seg);
+        true
+    }
+
+    /// CLOSE (§3.10.4).
+    pub fn close(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        match self.state {
+            // "Any outstanding RECEIVEs are returned with 'error: closing' responses.
+            // Delete TCB, enter CLOSED state".
+            State::Listen | State::SynSent => self.delete(fx, Outcome::Normal),
+            // "If no SENDs have been issued and there is no pending data to send, then
+            // form a FIN segment and send it, and enter FIN-WAIT-1 state".
+            State::SynReceived | State::Established => {
+                self.send_fin(cfg, fx);
+                self.state = State::FinWait1;
+            }
+            // "Queue this request until all preceding SENDs have been segmentized; then
+            // send a FIN segment, enter LAST-ACK state."
+            State::CloseWait => {
+                self.send_fin(cfg, fx);
+                self.state = State::LastAck;
+            }
+            // "error: connection closing"
+            _ => {}
+        }
+    }
+
+    fn send_fin(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        let fin = Segment::new(Ctl::FIN | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc);
+        fx.send.push(fin);
+        if self.snd_una == self.snd_nxt {
+            fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+            self.retries = 0;
+        }
+        self.snd_nxt = cfg.space.add(self.snd_nxt, 1);
+        self.fin_sent = true;
+    }
+
+    /// ABORT (§3.10.5): in a synchronized state (and SYN-RECEIVED) "a reset segment
+    /// <SEQ=SND.NXT><CTL=RST> is sent"; the TCB is deleted.
+    pub fn abort(&mut self, fx: &mut Effects) {
+        if matches!(self.state, State::Closed | State::Listen | State::SynSent) {
+            self.delete(fx, Outcome::Aborted);
+            return;
+        }
+        if !matches!(self.state, State::TimeWait) {
+            fx.send.push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
+            fx.rst = true;
+        }
+        self.delete(fx, Outcome::Aborted);
+    }
+
+    // --- timeouts (§3.10.8) ----------------------------------------------------
+
+    /// The segments not yet acknowledged, from SND.UNA: SYN or SYN-ACK, data, FIN.
+    pub fn outstanding(&self, cfg: &TcpConfig) -> Vec<Segment> {
+        let sp = cfg.space;
+        let mut out = Vec::new();
+        let mut seq = self.snd_una;
+        match self.state {
+            State::SynSent => {
+                out.push(Segment::new(Ctl::SYN, self.iss, 0, self.inc));
+                return out;
+            }
+            State::SynReceived if self.snd_una == self.iss => {
+                out.push(Segment::new(
+                    Ctl::SYN | Ctl::ACK,
+                    self.iss,
+                    self.rcv_nxt,
+                    self.inc,
+                ));
+                seq = sp.add(seq, 1);
+            }
+            _ => {}
+        }
+        for d in &self.unacked {
+            out.push(
+                Segment::new(Ctl::PSH | Ctl::ACK, seq, self.rcv_nxt, self.inc).with_data(d.clone()),
+            );
+            seq = sp.add(seq, 1);
+        }
+        if self.fin_sent && seq != self.snd_nxt {
+            out.push(Segment::new(Ctl::FIN | Ctl::ACK, seq, self.rcv_nxt, self.inc));
+        }
+        out
+    }
+
+    /// A TCP timer fired.
+    pub fn timeout(&mut self, cfg: &TcpConfig, t: TcpTimer, fx: &mut Effects) {
+        match (self.state, t) {
+            // TIME-WAIT TIMEOUT: "If the time-wait timeout expires on a connection,
+            // delete the TCB, enter the CLOSED state, and return."
+            (State::TimeWait, TcpTimer::TimeWait) => self.delete(fx, Outcome::Normal),
+            // Not RFC 9293: Linux's tcp_fin_timeout gives up on the peer's FIN.
+            (State::FinWait2, TcpTimer::FinWait2) => self.delete(fx, Outcome::FinWait2Timeout),
+            (State::Closed | State::Listen | State::TimeWait | State::FinWait2, _) => {}
+            (_, TcpTimer::Retransmit) => {
+                let segs = self.outstanding(cfg);
+                if segs.is_empty() {
+                    return;
+                }
+                // USER TIMEOUT: "flush all queues, signal the user 'error: connection
+                // aborted due to user timeout' ..., delete the TCB, enter the CLOSED
+                // state, and return." No RST is sent.
+                if cfg.max_retries.is_some_and(|m| self.retries >= m) {
+                    self.delete(fx, Outcome::TimedOut);
+                    return;
+                }
+                // RETRANSMISSION TIMEOUT: "send the segment at the front of the
+                // retransmission queue again, reinitialize the retransmission timer".
+                // The model sends everything outstanding again (at most a few segments).
+                if cfg.max_retries.is_some() {
+                    self.retries += 1;
+                }
+                fx.send.extend(segs);
+                fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+            }
+            _ => {}
+        }
+    }
+
+    // --- helpers for segment arrival -------------------------------------------
+
+    pub(super) fn send_ack(&self, fx: &mut Effects) {
+        fx.send.push(Segment::new(
+            Ctl::ACK,
+            self.snd_nxt,
+            self.rcv_nxt,
+            self.inc,
+        ));
+    }
+
+    /// Whether our FIN is acknowledged (SND.UNA = SND.NXT after a FIN was sent).
+    pub fn fin_acked(&self) -> bool {
+        self.fin_sent && self.snd_una == self.snd_nxt
+    }
+
+    pub(super) fn enter_time_wait(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        self.state = State::TimeWait;
+        fx.cancel(TcpTimer::Retransmit);
+        fx.cancel(TcpTimer::FinWait2);
+        let t = cfg.time_wait.saturating_mul(cfg.msl);
+        fx.set(TcpTimer::TimeWait, t, t);
+    }
+
+    pub(super) fn enter_fin_wait_2(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        self.state = State::FinWait2;
+        if let Some(t) = cfg.fin_wait_2_timeout {
+            fx.set(TcpTimer::FinWait2, t, t);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The timed network: segments in flight with an age, MSL, loss, duplication,
+//! reordering and clock ticks; the stateright `Model` that composes actors over it.
+
+pub mod model;
+pub mod network;
+pub mod timer;
+
+pub use model::{key_of, WireActor, ActionOf, Fairness, StateOf, Wire, WireAction, WireState};
+pub use network::{Faults, InFlight};
+pub use timer::{Armed, Timers, NO_DEADLINE};

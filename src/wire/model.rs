@@ -1,0 +1,470 @@
+//! The timed wire as a stateright [`Model`] that composes stateright [`Actor`]s.
+//!
+//! stateright's own `ActorModel` has no clock: any timer may fire at any moment and a
+//! message may wait forever, which is too weak for TCP (TIME-WAIT is safe only because
+//! no segment outlives MSL, RFC 9293 §3.4.2). This model adds a discrete clock:
+//!
+//! - [`WireAction::Tick`] advances time by one tick. It ages every segment in flight
+//!   and removes those older than MSL, and it counts the timers down. It is always
+//!   enabled, even when nothing is pending, unless a timer is due or a segment would
+//!   expire undelivered beyond the loss budget.
+//! - [`WireAction::Deliver`] hands any segment in flight to its receiver; with
+//!   `keep_copy` a copy stays behind (duplication).
+//! - [`WireAction::Drop`] loses a segment (when loss is on and the budget allows).
+//! - [`WireAction::Fire`] fires a timer whose lower bound has passed.
+//! - [`WireAction::Choose`] resolves an actor's `Out::choose_random`. A choice is made
+//!   at once, before anything else can happen (the model's choice: an ISN is picked at
+//!   the instant of the OPEN that needs it). A filter may forbid some values, for
+//!   example the idealised ISN clock of §3.4.1; while every value is forbidden the
+//!   choice waits and the rest of the system runs.
+
+use super::network::{Faults, InFlight};
+use super::timer::{ticks, Timers};
+use stateright::actor::{Actor, Command, Id, Out};
+use stateright::{Model, Property};
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+
+/// An actor the wire can run: its timers and messages are ordered, so that the
+/// global state keeps them sorted and equal states hash equally.
+pub trait WireActor: Actor<Timer: Ord, Msg: Ord> {}
+impl<A: Actor<Timer: Ord, Msg: Ord>> WireActor for A {}
+
+/// The global state: every actor's state, its timers, its pending random choices,
+/// and the network.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct WireState<S, M, T, R> {
+    pub actors: Vec<S>,
+    pub timers: Vec<Timers<T>>,
+    /// Pending `choose_random` calls per actor: (key, values).
+    pub choices: Vec<Vec<(String, Vec<R>)>>,
+    /// Segments in flight, sorted, so that equal multisets hash equally.
+    pub flight: Vec<InFlight<M>>,
+    /// Segments that died undelivered so far (dropped, expired or refused).
+    pub lost: u8,
+    /// Deliveries that left a copy behind so far.
+    pub duplicated: u8,
+}
+
+/// The wire state of actor type `A`.
+pub type StateOf<A> = WireState<
+    <A as Actor>::State,
+    <A as Actor>::Msg,
+    <A as Actor>::Timer,
+    <A as Actor>::Random,
+>;
+
+/// What can happen next.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum WireAction<M, T, R> {
+    /// One tick of time passes.
+    Tick,
+    /// The segment at `index` in flight reaches `dst`; with `keep_copy` a duplicate
+    /// stays in flight.
+    Deliver {
+        index: usize,
+        keep_copy: bool,
+        src: usize,
+        dst: usize,
+        msg: M,
+    },
+    /// The network loses the segment at `index`.
+    Drop {
+        index: usize,
+        src: usize,
+        dst: usize,
+        msg: M,
+    },
+    /// A timer of `actor` fires.
+    Fire { actor: usize, timer: T },
+    /// `actor`'s pending random choice `key` resolves to `value`.
+    Choose {
+        actor: usize,
+        key: String,
+        value: R,
+    },
+}
+
+/// The action type of actor type `A`'s wire.
+pub type ActionOf<A> =
+    WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
+
+/// A predicate that forbids some values of a pending random choice.
+pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Random) -> bool;
+
+/// The timed wire: actors, their roles, the network's faults, and the properties the
+/// stateright Explorer shows.
+pub struct Wire<A: WireActor> {
+    pub actors: Vec<A>,
+    /// One role name per actor ("client", "server", "resolver", ...).
+    pub roles: Vec<String>,
+    pub faults: Faults,
+    /// Strong fairness of delivery ("fair loss"): a segment sent again and again is
+    /// eventually delivered. Read by the liveness checker only.
+    pub fair_loss: bool,
+    pub choice_filter: Option<ChoiceFilter<A>>,
+    /// State properties, for the Explorer. The checker in `crate::check` has its own list.
+    pub properties: Vec<Property<Self>>,
+}
+
+/// Why an actor's step could not happen.
+enum Blocked {
+    /// The network's buffer is full and the loss budget is spent.
+    BufferFull,
+}
+
+impl<A> Wire<A>
+where
+    A: WireActor,
+{
+    pub fn new(actors: Vec<A>, roles: Vec<String>, faults: Faults) -> Self {
+        Wire {
+            actors,
+            roles,
+            faults,
+            fair_loss: false,
+            choice_filter: None,
+            properties: Vec::new(),
+        }
+    }
+
+    /// Applies an actor's commands to the global state.
+    fn apply(&self, s: &mut StateOf<A>, id: usize, out: Out<A>) -> Result<(), Blocked> {
+        for c in out {
+            match c {
+                Command::Send(dst, msg) => {
+                    let dst: usize = dst.into();
+                    if s.flight.len() >= self.faults.capacity as usize {
+                        // A full buffer loses the segment, which costs loss budget.
+                        if !self.faults.may_lose(s.lost) {
+                            return Err(Blocked::BufferFull);
+                        }
+                        s.lost = s.lost.saturating_add(1);
+                        continue;
+                    }
+                    let f = InFlight {
+                        src: id as u8,
+                        dst: dst as u8,
+                        age: 0,
+                        delivered: false,
+                        msg,
+                    };
+                    let at = s.flight.binary_search(&f).unwrap_or_else(|e| e);
+                    s.flight.insert(at, f);
+                }
+                Command::SetTimer(t, range) => {
+                    s.timers[id].set(t, ticks(range.start), ticks(range.end));
+                }
+                Command::CancelTimer(t) => s.timers[id].cancel(&t),
+                Command::ChooseRandom(key, values) => {
+                    let pending = &mut s.choices[id];
+                    pending.retain(|(k, _)| *k != key);
+                    if !values.is_empty() {
+                        pending.push((key, values));
+                    }
+                }
+                Command::Save(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on actor `id` and applies what it did.
+    fn step(
+        &self,
+        s: &mut StateOf<A>,
+        id: usize,
+        f: impl FnOnce(&A, &mut Cow<A::State>, &mut Out<A>),
+    ) -> Result<(), Blocked> {
+        let mut out = Out::new();
+        let mut st = Cow::Borrowed(&s.actors[id]);
+        f(&self.actors[id], &mut st, &mut out);
+        if let Cow::Owned(new) = st {
+            s.actors[id] = new;
+        }
+        self.apply(s, id, out)
+    }
+
+    /// The values of `actor`'s pending choice that the filter allows.
+    fn allowed(&self, s: &StateOf<A>, actor: usize, values: &[A::Random]) -> Vec<A::Random> {
+        values
+            .iter()
+            .filter(|v| self.choice_filter.is_none_or(|f| f(self, s, actor, v)))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the segment at `i` may be delivered now (FIFO per channel when the
+    /// network does not reorder).
+    fn deliverable(&self, s: &StateOf<A>, i: usize) -> bool {
+        if self.faults.reordering {
+            return true;
+        }
+        let f = &s.flight[i];
+        !s.flight
+            .iter()
+            .any(|g| g.src == f.src && g.dst == f.dst && !g.delivered && g.age > f.age)
+    }
+
+    /// How many segments the next tick would expire undelivered.
+    fn expiring(&self, s: &StateOf<A>) -> u8 {
+        s.flight
+            .iter()
+            .filter(|f| f.age >= self.faults.msl && !f.delivered)
+            .count() as u8
+    }
+
+    /// Whether time may advance.
+    pub fn tick_enabled(&self, s: &StateOf<A>) -> bool {
+        if s.timers.iter().any(Timers::any_due) {
+            return false;
+        }
+        let n = self.expiring(s);
+        n == 0
+            || match self.faults.loss_budget {
+                None => true,
+                Some(b) => s.lost.saturating_add(n) <= b,
+            }
+    }
+}
+
+impl<A> Model for Wire<A>
+where
+    A: WireActor,
+{
+    type State = StateOf<A>;
+    type Action = ActionOf<A>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        let n = self.actors.len();
+        let mut s = WireState {
+            actors: Vec::with_capacity(n),
+            timers: vec![Timers(Vec::new()); n],
+            choices: vec![Vec::new(); n],
+            flight: Vec::new(),
+            lost: 0,
+            duplicated: 0,
+        };
+        let mut outs = Vec::with_capacity(n);
+        for (i, a) in self.actors.iter().enumerate() {
+            let mut out = Out::new();
+            s.actors.push(a.on_start(Id::from(i), &None, &mut out));
+            outs.push(out);
+        }
+        for (i, out) in outs.into_iter().enumerate() {
+            if self.apply(&mut s, i, out).is_err() {
+                return Vec::new();
+            }
+        }
+        vec![s]
+    }
+
+    fn actions(&self, s: &Self::State, actions: &mut Vec<Self::Action>) {
+        // A pending random choice is resolved before anything else happens.
+        for (actor, pending) in s.choices.iter().enumerate() {
+            for (key, values) in pending {
+                let allowed = self.allowed(s, actor, values);
+                if !allowed.is_empty() {
+                    for value in allowed {
+                        actions.push(WireAction::Choose {
+                            actor,
+                            key: key.clone(),
+                            value,
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        if self.tick_enabled(s) {
+            actions.push(WireAction::Tick);
+        }
+        for (index, f) in s.flight.iter().enumerate() {
+            if index > 0 && s.flight[index - 1] == *f {
+                continue; // an identical copy: delivering either gives the same state
+            }
+            let (src, dst) = (f.src as usize, f.dst as usize);
+            if self.deliverable(s, index) {
+                actions.push(WireAction::Deliver {
+                    index,
+                    keep_copy: false,
+                    src,
+                    dst,
+                    msg: f.msg.clone(),
+                });
+                if self.faults.may_duplicate(s.duplicated) {
+                    actions.push(WireAction::Deliver {
+                        index,
+                        keep_copy: true,
+                        src,
+                        dst,
+                        msg: f.msg.clone(),
+                    });
+                }
+            }
+            if self.faults.loss && !f.delivered && self.faults.may_lose(s.lost) {
+                actions.push(WireAction::Drop {
+                    index,
+                    src,
+                    dst,
+                    msg: f.msg.clone(),
+                });
+            }
+        }
+        for (actor, timers) in s.timers.iter().enumerate() {
+            for a in timers.iter().filter(|a| a.may_fire()) {
+                actions.push(WireAction::Fire {
+                    actor,
+                    timer: a.timer.clone(),
+                });
+            }
+        }
+    }
+
+    fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let mut s = last.clone();
+        let done = match action {
+            WireAction::Tick => {
+                if !self.tick_enabled(last) {
+                    return None;
+                }
+                for t in &mut s.timers {
+                    t.tick();
+                }
+                let msl = self.faults.msl;
+                let before = s.flight.len();
+                let mut expired = 0u8;
+                s.flight.retain_mut(|f| {
+                    f.age += 1;
+                    let alive = f.age <= msl;
+                    if !alive && !f.delivered {
+                        expired += 1;
+                    }
+                    alive
+                });
+                debug_assert!(s.flight.len() <= before);
+                s.lost = s.lost.saturating_add(expired);
+                // Ageing keeps the order of segments with equal fields, but segments of
+                // different ages may now compare differently: keep the multiset sorted.
+                s.flight.sort();
+                Ok(())
+            }
+            WireAction::Deliver {
+                index,
+                keep_copy,
+                dst,
+                msg,
+                ..
+            } => {
+                let f = s.flight.get(index)?;
+                if f.msg != msg || f.dst as usize != dst {
+                    return None;
+                }
+                let src = f.src as usize;
+                if keep_copy {
+                    if !self.faults.may_duplicate(s.duplicated) {
+                        return None;
+                    }
+                    let mut copy = s.flight.remove(index);
+                    copy.delivered = true;
+                    let at = s.flight.binary_search(&copy).unwrap_or_else(|e| e);
+                    s.flight.insert(at, copy);
+                    s.duplicated = s.duplicated.saturating_add(1);
+                } else {
+                    s.flight.remove(index);
+                }
+                self.step(&mut s, dst, |a, st, o| a.on_msg(Id::from(dst), st, Id::from(src), msg, o))
+            }
+            WireAction::Drop { index, msg, .. } => {
+                let f = s.flight.get(index)?;
+                if f.msg != msg || f.delivered || !self.faults.loss || !self.faults.may_lose(s.lost) {
+                    return None;
+                }
+                s.flight.remove(index);
+                s.lost = s.lost.saturating_add(1);
+                Ok(())
+            }
+            WireAction::Fire { actor, timer } => {
+                if !s.timers.get(actor)?.get(&timer)?.may_fire() {
+                    return None;
+                }
+                s.timers[actor].cancel(&timer);
+                self.step(&mut s, actor, |a, st, o| a.on_timeout(Id::from(actor), st, &timer, o))
+            }
+            WireAction::Choose { actor, key, value } => {
+                let pending = s.choices.get_mut(actor)?;
+                let at = pending.iter().position(|(k, _)| *k == key)?;
+                pending.remove(at);
+                self.step(&mut s, actor, |a, st, o| a.on_random(Id::from(actor), st, &value, o))
+            }
+        };
+        done.ok().map(|()| s)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        self.properties.clone()
+    }
+}
+
+/// A stable 64-bit key for a value (fairness classes, interning).
+pub fn key_of<T: Hash>(t: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// How fairly the scheduler treats an action (see `crate::check::engine`).
+impl<A> Wire<A>
+where
+    A: WireActor,
+{
+    /// The fairness class of `action` in `s`:
+    /// - `Tick` is weakly fair: time cannot stand still while it may pass;
+    /// - firing a due timer is weakly fair: a due timer fires;
+    /// - with `fair_loss`, delivering a given segment between two actors is strongly
+    ///   fair: a segment sent again and again is eventually delivered;
+    /// - everything else (drops, duplicates, early timers, choices) is unfair.
+    pub fn fairness_of(&self, s: &StateOf<A>, action: &ActionOf<A>) -> (u64, Fairness) {
+        match action {
+            WireAction::Tick => (key_of(&"tick"), Fairness::Weak),
+            WireAction::Fire { actor, timer } => {
+                let due = s.timers[*actor].get(timer).is_some_and(|a| a.is_due());
+                if due {
+                    (key_of(&("fire", actor, timer)), Fairness::Weak)
+                } else {
+                    (0, Fairness::Unfair)
+                }
+            }
+            WireAction::Deliver { src, dst, msg, .. } if self.fair_loss => {
+                (key_of(&("deliver", src, dst, msg)), Fairness::Strong)
+            }
+            _ => (0, Fairness::Unfair),
+        }
+    }
+
+    /// The human name of the fairness assumption behind an action's class.
+    pub fn fairness_category_of(action: &ActionOf<A>) -> &'static str {
+        match action {
+            WireAction::Tick => "weak fairness of time",
+            WireAction::Fire { .. } => "due timers fire",
+            WireAction::Deliver { .. } => "strong fairness of delivery (fair loss)",
+            _ => "",
+        }
+    }
+}
+
+/// How fairly the scheduler treats a class of actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fairness {
+    Unfair,
+    Weak,
+    Strong,
+}
+
+impl<S: Debug, M: Debug, T: Debug, R: Debug> WireState<S, M, T, R> {
+    /// Whether nothing is in flight and no timer is armed.
+    pub fn is_quiet(&self) -> bool {
+        self.flight.is_empty() && self.timers.iter().all(|t| t.0.is_empty())
+    }
+}
