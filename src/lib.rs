@@ -13,4 +13,6 @@
 
 pub mod tcp;
 pub mod wire;
+pub mod scenario;
+pub mod check;
 pub mod cli { pub fn main() -> i32 { 0 } }

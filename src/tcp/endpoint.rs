@@ -137,7 +137,7 @@ impl HostConfig {
                 if self.crash && !h.crashed {
                     o.set_timer(Timer::Crash, secs(0)..secs(NO_DEADLINE));
                 }
-                if self.open == Open::Active || self.close == CloseWhen::First || self.data > 0 && self.close == CloseWhen::First {
+                if self.open == Open::Active || self.close == CloseWhen::First {
                     o.set_timer(Timer::App, secs(0)..secs(0));
                 }
             }
@@ -187,6 +187,7 @@ impl HostConfig {
     fn open_again(&self, h: &mut Host, fx: &mut Effects) {
         h.opened += 1;
         Self::new_connection(h);
+        h.outcome = None;
         h.tcb.open_active(h.opened, fx);
     }
 

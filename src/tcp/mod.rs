@@ -8,6 +8,7 @@
 
 pub mod arrive;
 pub mod endpoint;
+pub mod model;
 pub mod segment;
 pub mod state;
 pub mod tcb;

@@ -25,7 +25,9 @@ pub enum Handshake {
 pub struct TcpConfig {
     pub space: SeqSpace,
     /// RCV.WND in sequence numbers. The model keeps no out-of-order queue (the RFC
-    /// allows either), so only the segment at RCV.NXT is taken.
+    /// allows either), so only the chunk or FIN at RCV.NXT is taken; the window still
+    /// matters, because an ACK that overtook a FIN lies beyond RCV.NXT and must be
+    /// acceptable (a window of 1 would drop it).
     pub rcv_wnd: u8,
     pub handshake: Handshake,
     /// Retransmission timeout.
@@ -48,7 +50,7 @@ impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {
             space: SeqSpace(8),
-            rcv_wnd: 1,
+            rcv_wnd: 2,
             handshake: Handshake::ThreeWay,
             rto: 2,
             max_retries: Some(1),

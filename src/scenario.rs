@@ -1,0 +1,424 @@
+//! The scenario file format (`models/*.toml`).
+//!
+//! A scenario names a protocol model, its variant knobs, the network's faults, the
+//! bounds, and the expected verdict of every property it checks. Unknown keys, bad
+//! values and contradictory bounds are errors that name the file, line and key.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A bound that may be lifted: a number, or `"unlimited"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit(pub Option<u8>);
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(i64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) if (0..=250).contains(&n) => Ok(Limit(Some(n as u8))),
+            Raw::N(n) => Err(serde::de::Error::custom(format!(
+                "{n} is out of range: expected 0 to 250 or \"unlimited\""
+            ))),
+            Raw::S(s) if s == "unlimited" => Ok(Limit(None)),
+            Raw::S(s) => Err(serde::de::Error::custom(format!(
+                "expected a number or \"unlimited\", found {s:?}"
+            ))),
+        }
+    }
+}
+
+/// `[network]`: the faults and bounds of the timed wire.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub msl: u8,
+    #[serde(default)]
+    pub loss: bool,
+    pub loss_budget: Option<Limit>,
+    #[serde(default)]
+    pub duplication: bool,
+    pub duplication_budget: Option<Limit>,
+    #[serde(default = "yes")]
+    pub reordering: bool,
+    pub capacity: u8,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[fairness]`: what a fair run may assume, for the liveness properties.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fairness {
+    /// Strong fairness of delivery ("fair loss").
+    #[serde(default)]
+    pub fair_loss: bool,
+}
+
+/// The ISN generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isn {
+    /// The idealised clock of §3.4.1.
+    Fresh,
+    /// Any value of the set.
+    Random,
+}
+
+/// Which host may crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Crash {
+    None,
+    Client,
+    Server,
+}
+
+/// `[tcp]`: the endpoints' knobs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tcp {
+    #[serde(default = "three_way")]
+    pub handshake: crate::tcp::Handshake,
+    pub isn: Isn,
+    pub isns: Vec<u8>,
+    pub space: u8,
+    #[serde(default = "two")]
+    pub rcv_wnd: u8,
+    pub rto: u8,
+    pub retries: Limit,
+    /// TIME-WAIT in MSL units.
+    pub time_wait: u8,
+    #[serde(default)]
+    pub ignore_rst_in_time_wait: bool,
+    /// Quiet time after an abort or crash, in MSL units.
+    #[serde(default)]
+    pub quiet_time: u8,
+    pub fin_wait_2_timeout: Option<u8>,
+    pub incarnations: u8,
+    #[serde(default)]
+    pub client_data: u8,
+    #[serde(default)]
+    pub server_data: u8,
+    #[serde(default = "passive")]
+    pub server_open: crate::tcp::Open,
+    #[serde(default = "after_peer")]
+    pub server_close: crate::tcp::CloseWhen,
+    #[serde(default = "no_crash")]
+    pub crash: Crash,
+}
+
+fn three_way() -> crate::tcp::Handshake {
+    crate::tcp::Handshake::ThreeWay
+}
+fn two() -> u8 {
+    2
+}
+fn passive() -> crate::tcp::Open {
+    crate::tcp::Open::Passive
+}
+fn after_peer() -> crate::tcp::CloseWhen {
+    crate::tcp::CloseWhen::AfterPeer
+}
+fn no_crash() -> Crash {
+    Crash::None
+}
+
+/// An expected verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum Expected {
+    #[serde(rename = "holds")]
+    Holds,
+    #[serde(rename = "violated")]
+    Violated,
+    #[serde(rename = "found")]
+    Found,
+    #[serde(rename = "not found")]
+    NotFound,
+}
+
+impl Expected {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expected::Holds => "holds",
+            Expected::Violated => "violated",
+            Expected::Found => "found",
+            Expected::NotFound => "not found",
+        }
+    }
+}
+
+/// The file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    description: String,
+    model: String,
+    network: Network,
+    #[serde(default)]
+    fairness: Fairness,
+    tcp: Option<Tcp>,
+    expect: BTreeMap<String, Expected>,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub path: PathBuf,
+    pub description: String,
+    pub model: String,
+    pub network: Network,
+    pub fairness: Fairness,
+    pub tcp: Option<Tcp>,
+    /// Expected verdicts, in file order.
+    pub expect: Vec<(String, Expected)>,
+}
+
+/// A bad scenario: the file, the line, the key, and what is wrong.
+#[derive(Debug)]
+pub struct ScenarioError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// The line (1-based) where `key` is assigned in `[table]` (or at the top).
+fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
+    let mut current: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix('[') {
+            current = Some(rest.trim_end_matches(']').trim().to_string());
+            continue;
+        }
+        let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if t.contains('=') && k == key && current.as_deref() == table {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+impl Scenario {
+    /// Reads and validates one scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("cannot read it: {e}"),
+        })?;
+        Scenario::parse(path, &text)
+    }
+
+    /// Parses and validates scenario text; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let msg = e.message().to_string();
+            let key = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
+                .map(str::to_string);
+            ScenarioError {
+                path: path.to_path_buf(),
+                line,
+                key,
+                message: msg,
+            }
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // toml keeps tables sorted; the file's order reads better in reports.
+        let mut expect: Vec<(String, Expected)> = file.expect.into_iter().collect();
+        expect.sort_by_key(|(k, _)| line_of(text, Some("expect"), k).unwrap_or(usize::MAX));
+        let s = Scenario {
+            name,
+            path: path.to_path_buf(),
+            description: file.description,
+            model: file.model,
+            network: file.network,
+            fairness: file.fairness,
+            tcp: file.tcp,
+            expect,
+        };
+        s.validate(text)?;
+        Ok(s)
+    }
+
+    fn err(&self, text: &str, table: Option<&str>, key: &str, message: String) -> ScenarioError {
+        ScenarioError {
+            path: self.path.clone(),
+            line: line_of(text, table, key),
+            key: Some(match table {
+                Some(t) => format!("{t}.{key}"),
+                None => key.to_string(),
+            }),
+            message,
+        }
+    }
+
+    fn validate(&self, text: &str) -> Result<(), ScenarioError> {
+        let n = &self.network;
+        let net = Some("network");
+        if n.msl == 0 || n.msl > 8 {
+            return Err(self.err(text, net, "msl", "must be 1 to 8 ticks".into()));
+        }
+        if n.capacity == 0 || n.capacity > 12 {
+            return Err(self.err(text, net, "capacity", "must be 1 to 12 segments".into()));
+        }
+        if !n.loss && matches!(n.loss_budget, Some(Limit(None)) | Some(Limit(Some(1..)))) {
+            return Err(self.err(
+                text,
+                net,
+                "loss_budget",
+                "a loss budget needs `loss = true` (segments may still expire undelivered only within the budget)".into(),
+            ));
+        }
+        if !n.duplication && matches!(n.duplication_budget, Some(Limit(None)) | Some(Limit(Some(1..)))) {
+            return Err(self.err(
+                text,
+                net,
+                "duplication_budget",
+                "a duplication budget needs `duplication = true`".into(),
+            ));
+        }
+        match self.model.as_str() {
+            "tcp" => self.validate_tcp(text),
+            other => Err(self.err(
+                text,
+                None,
+                "model",
+                format!("unknown model {other:?}; known models: \"tcp\""),
+            )),
+        }?;
+        let known = crate::check::property_names(&self.model);
+        for (name, exp) in &self.expect {
+            let Some(kind) = known.iter().find(|(n, _)| n == name).map(|(_, k)| *k) else {
+                let list: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(self.err(
+                    text,
+                    Some("expect"),
+                    name,
+                    format!("unknown property; the {} model has: {}", self.model, list.join(", ")),
+                ));
+            };
+            let ok = match kind {
+                "sometimes" => matches!(exp, Expected::Found | Expected::NotFound),
+                _ => matches!(exp, Expected::Holds | Expected::Violated),
+            };
+            if !ok {
+                let want = if kind == "sometimes" {
+                    "\"found\" or \"not found\""
+                } else {
+                    "\"holds\" or \"violated\""
+                };
+                return Err(self.err(
+                    text,
+                    Some("expect"),
+                    name,
+                    format!("a {kind} property expects {want}, not {:?}", exp.as_str()),
+                ));
+            }
+        }
+        if self.expect.is_empty() {
+            return Err(self.err(text, None, "expect", "the scenario checks no property".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_tcp(&self, text: &str) -> Result<(), ScenarioError> {
+        let t = Some("tcp");
+        let Some(tcp) = &self.tcp else {
+            return Err(self.err(text, None, "tcp", "the tcp model needs a [tcp] table".into()));
+        };
+        if !(2..=16).contains(&tcp.space) {
+            return Err(self.err(text, t, "space", "the sequence space must be 2 to 16".into()));
+        }
+        if tcp.isns.is_empty() {
+            return Err(self.err(text, t, "isns", "give at least one ISN".into()));
+        }
+        if let Some(bad) = tcp.isns.iter().find(|&&i| i >= tcp.space) {
+            return Err(self.err(
+                text,
+                t,
+                "isns",
+                format!("ISN {bad} lies outside the sequence space 0..{}", tcp.space),
+            ));
+        }
+        if tcp.rcv_wnd == 0 || tcp.rcv_wnd * 2 > tcp.space {
+            return Err(self.err(
+                text,
+                t,
+                "rcv_wnd",
+                "the window must be at least 1 and at most half the sequence space".into(),
+            ));
+        }
+        if tcp.rto == 0 {
+            return Err(self.err(text, t, "rto", "the retransmission timeout must be at least 1 tick".into()));
+        }
+        if tcp.incarnations == 0 || tcp.incarnations > 3 {
+            return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
+        }
+        if tcp.time_wait > 4 || tcp.quiet_time > 4 {
+            let key = if tcp.time_wait > 4 { "time_wait" } else { "quiet_time" };
+            return Err(self.err(text, t, key, "must be 0 to 4 MSL".into()));
+        }
+        let span = 2 + tcp.client_data.max(tcp.server_data);
+        if span as u16 * 2 > tcp.space as u16 {
+            return Err(self.err(
+                text,
+                t,
+                "space",
+                format!("a connection uses {span} sequence numbers; the space must hold twice that"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every scenario in `dir`, sorted by name.
+    pub fn catalogue(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| ScenarioError {
+                path: dir.to_path_buf(),
+                line: None,
+                key: None,
+                message: format!("cannot read the catalogue: {e}"),
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| Scenario::load(p)).collect()
+    }
+}

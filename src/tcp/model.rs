@@ -1,0 +1,335 @@
+//! The TCP scenarios' model: a client and a server host on the timed wire, and the
+//! properties of shared/DESIGN.md "Properties, precisely".
+
+use super::endpoint::{Endpoint, Host, Open};
+use super::segment::SeqSpace;
+use super::state::State;
+use super::tcb::Outcome;
+use crate::wire::{ActionOf, StateOf, Wire, WireAction};
+
+/// The model of a TCP scenario.
+pub type TcpModel = Wire<Endpoint>;
+pub type TcpState = StateOf<Endpoint>;
+pub type TcpAction = ActionOf<Endpoint>;
+
+/// The client is actor 0, the server actor 1.
+pub const CLIENT: usize = 0;
+pub const SERVER: usize = 1;
+
+fn hosts(s: &TcpState) -> (&Host, &Host) {
+    (&s.actors[CLIENT], &s.actors[SERVER])
+}
+
+// --- the idealised ISN clock (§3.4.1) --------------------------------------------
+
+/// `isn = "fresh"`: the idealised clock of §3.4.1. The new ISS's range, from ISS to
+/// ISS plus what the connection can send (SYN, data, FIN), is disjoint from the
+/// sequence range of every live segment this host sent, and from ACK−1 of every live
+/// segment its peer sent, i.e. from every live segment of this host's earlier
+/// connections, in both directions. (The connection the ISS is for has sent nothing
+/// yet, so every such segment belongs to an earlier one.) While no value is allowed,
+/// the OPEN waits for old segments to expire, as a clock-driven generator would.
+pub fn fresh_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
+    let cfg = &m.actors[actor].cfg;
+    let sp: SeqSpace = cfg.tcp.space;
+    let span = 2 + cfg.data; // SYN + data + FIN
+    let in_new = |x: u8| sp.in_window(x, *iss, span + 1);
+    s.flight.iter().all(|f| {
+        let seg = &f.msg;
+        if f.src as usize == actor {
+            let n = seg.len().max(1);
+            !(0..n).any(|k| in_new(sp.add(seg.seq, k)))
+        } else {
+            !(seg.is_ack() && in_new(sp.sub(seg.ack, 1)))
+        }
+    })
+}
+
+// --- always ------------------------------------------------------------------------
+
+/// Every time the server enters ESTABLISHED it can be matched one to one, by ISN,
+/// with an active OPEN of the client.
+pub fn no_double_connection(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    (0..16).all(|x| srv.est_by_irs[x] <= c.opens_by_isn[x])
+}
+
+/// When both ends are ESTABLISHED in the same incarnation, each one's RCV.NXT equals
+/// the other's ISS+1 plus the chunks and FIN it has accepted.
+pub fn synchronized_when_established(m: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    if c.tcb.state != State::Established
+        || srv.tcb.state != State::Established
+        || c.tcb.inc != srv.tcb.inc
+    {
+        return true;
+    }
+    let sp = m.actors[CLIENT].cfg.tcp.space;
+    c.tcb.rcv_nxt == sp.add(srv.tcb.iss, 1 + c.accepted)
+        && srv.tcb.rcv_nxt == sp.add(c.tcb.iss, 1 + srv.accepted)
+}
+
+/// No data chunk or FIN of an earlier incarnation reached an application.
+pub fn no_old_segment_accepted(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    !c.old_accepted && !srv.old_accepted
+}
+
+fn is_abort(o: Option<Outcome>) -> bool {
+    matches!(
+        o,
+        Some(Outcome::TimedOut | Outcome::Reset | Outcome::Aborted | Outcome::FinWait2Timeout)
+    )
+}
+
+/// Where both applications closed the same connection and no RST was sent or
+/// received, each application learns of a normal close, not an abort (MUST-12).
+pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    let applies = c.app_closed
+        && srv.app_closed
+        && !c.rst_seen
+        && !srv.rst_seen
+        && c.tcb.inc == srv.tcb.inc;
+    !applies || !(is_abort(c.outcome) || is_abort(srv.outcome))
+}
+
+// --- eventually --------------------------------------------------------------------
+
+/// Both endpoints are CLOSED (a server may be back in LISTEN) and no OPEN is to come.
+pub fn both_closed(m: &TcpModel, s: &TcpState) -> bool {
+    s.actors.iter().zip(&m.actors).all(|(h, a)| {
+        let done = match a.cfg.open {
+            Open::Active => h.tcb.state == State::Closed && h.opened >= a.cfg.incarnations,
+            Open::Passive => h.tcb.state == State::Listen || h.tcb.state == State::Closed,
+        };
+        done && h.tcb.pending_syn.is_none()
+    }) && s.choices.iter().all(Vec::is_empty)
+}
+
+// --- sometimes: states -------------------------------------------------------------
+
+/// Some endpoint is in `st`.
+pub fn some_in(s: &TcpState, st: State) -> bool {
+    s.actors.iter().any(|h| h.tcb.state == st)
+}
+
+macro_rules! reaches {
+    ($($f:ident => $st:expr),* $(,)?) => {
+        $(pub fn $f(_: &TcpModel, s: &TcpState) -> bool { some_in(s, $st) })*
+    };
+}
+reaches! {
+    reaches_listen => State::Listen,
+    reaches_syn_sent => State::SynSent,
+    reaches_syn_received => State::SynReceived,
+    reaches_established => State::Established,
+    reaches_fin_wait_1 => State::FinWait1,
+    reaches_fin_wait_2 => State::FinWait2,
+    reaches_close_wait => State::CloseWait,
+    reaches_closing => State::Closing,
+    reaches_last_ack => State::LastAck,
+    reaches_time_wait => State::TimeWait,
+    reaches_closed => State::Closed,
+}
+
+// --- sometimes: steps (figures and notes of RFC 9293) ------------------------------
+
+/// Whether the step moved some endpoint from `a` to `b`.
+fn moved(prev: &TcpState, next: &TcpState, a: State, b: State) -> Option<usize> {
+    (0..prev.actors.len())
+        .find(|&i| prev.actors[i].tcb.state == a && next.actors[i].tcb.state == b)
+}
+
+fn delivered_to(action: &TcpAction) -> Option<(usize, &super::Segment)> {
+    match action {
+        WireAction::Deliver { dst, msg, .. } => Some((*dst, msg)),
+        _ => None,
+    }
+}
+
+/// Figure 8: an old duplicate SYN puts the server in SYN-RECEIVED; the client, not
+/// waiting for that SYN's answer, resets it, and the server returns to LISTEN.
+pub fn old_duplicate_syn_reset(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    let (c, srv) = hosts(p);
+    dst == SERVER
+        && seg.rst()
+        && srv.tcb.state == State::SynReceived
+        && n.actors[SERVER].tcb.state == State::Listen
+        && !(c.tcb.state == State::SynSent && c.tcb.iss == srv.tcb.irs)
+}
+
+/// Figure 7: simultaneous open, SYN-SENT to SYN-RECEIVED.
+pub fn simultaneous_open(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> bool {
+    moved(p, n, State::SynSent, State::SynReceived).is_some()
+}
+
+/// Figure 13: simultaneous close, FIN-WAIT-1 to CLOSING.
+pub fn simultaneous_close(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> bool {
+    moved(p, n, State::FinWait1, State::Closing).is_some()
+}
+
+/// Note 2: a FIN that also acknowledges ours takes FIN-WAIT-1 straight to TIME-WAIT.
+pub fn fin_acks_fin(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> bool {
+    moved(p, n, State::FinWait1, State::TimeWait).is_some()
+}
+
+/// Note 1: a RST returns a passively opened SYN-RECEIVED to LISTEN.
+pub fn syn_received_to_listen(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    delivered_to(a).is_some_and(|(_, s)| s.rst())
+        && moved(p, n, State::SynReceived, State::Listen).is_some()
+}
+
+/// Figure 9: after a crash, the surviving side learns of the half-open connection
+/// through a RST and aborts it.
+pub fn half_open_discovered(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    let crashed = p.actors.iter().any(|h| h.crashed);
+    seg.rst()
+        && crashed
+        && p.actors[dst].tcb.state.is_synchronized()
+        && n.actors[dst].outcome == Some(Outcome::Reset)
+}
+
+/// §3.10.7.4: TIME-WAIT answers a retransmitted FIN with an ACK.
+pub fn time_wait_reacks_fin(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    seg.fin()
+        && p.actors[dst].tcb.state == State::TimeWait
+        && n.actors[dst].tcb.state == State::TimeWait
+        && n.flight.len() >= p.flight.len()
+}
+
+/// The seeds' first reason for TIME-WAIT: the last ACK is lost, and the passive
+/// closer's retransmitted FIN reaches a client that has already left; it meets a RST.
+pub fn retransmitted_fin_meets_rst(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    let before = p.flight.iter().filter(|f| f.msg.rst()).count();
+    let after = n.flight.iter().filter(|f| f.msg.rst()).count();
+    dst == CLIENT
+        && seg.fin()
+        && matches!(p.actors[CLIENT].tcb.state, State::Closed | State::SynSent)
+        && after > before
+}
+
+// --- building the model from a scenario --------------------------------------------
+
+use super::endpoint::{CloseWhen, HostConfig};
+use super::tcb::TcpConfig;
+use crate::scenario::{Crash, Isn, Scenario};
+use crate::wire::Faults;
+
+/// The faults of a scenario's `[network]` table.
+pub fn faults(scn: &Scenario) -> Faults {
+    let n = &scn.network;
+    Faults {
+        msl: n.msl,
+        loss: n.loss,
+        loss_budget: if n.loss { n.loss_budget.map_or(None, |l| l.0) } else { Some(0) },
+        duplication: n.duplication,
+        duplication_budget: if n.duplication {
+            n.duplication_budget.map_or(None, |l| l.0)
+        } else {
+            Some(0)
+        },
+        reordering: n.reordering,
+        capacity: n.capacity,
+    }
+}
+
+/// The model of a `model = "tcp"` scenario (validated).
+pub fn build(scn: &Scenario) -> TcpModel {
+    let t = scn.tcp.as_ref().expect("validated: a tcp scenario has [tcp]");
+    let msl = scn.network.msl;
+    let tcp = TcpConfig {
+        space: SeqSpace(t.space),
+        rcv_wnd: t.rcv_wnd,
+        handshake: t.handshake,
+        rto: t.rto,
+        max_retries: t.retries.0,
+        msl,
+        time_wait: t.time_wait,
+        ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
+        fin_wait_2_timeout: t.fin_wait_2_timeout,
+    };
+    let host = |peer: usize, open: Open, data: u8, close: CloseWhen, crash: bool| HostConfig {
+        tcp: tcp.clone(),
+        peer: peer.into(),
+        open,
+        incarnations: t.incarnations,
+        data,
+        close,
+        isns: t.isns.clone(),
+        quiet_time: t.quiet_time.saturating_mul(msl),
+        crash,
+    };
+    let client = host(SERVER, Open::Active, t.client_data, CloseWhen::First, t.crash == Crash::Client);
+    let server = host(CLIENT, t.server_open, t.server_data, t.server_close, t.crash == Crash::Server);
+    let mut m = Wire::new(
+        vec![Endpoint { cfg: client }, Endpoint { cfg: server }],
+        vec!["client".into(), "server".into()],
+        faults(scn),
+    );
+    m.fair_loss = scn.fairness.fair_loss;
+    if t.isn == Isn::Fresh {
+        m.choice_filter = Some(fresh_isn);
+    }
+    m.properties = vec![
+        stateright::Property::always("no double connection", no_double_connection),
+        stateright::Property::always("synchronized when established", synchronized_when_established),
+        stateright::Property::always("no old segment accepted", no_old_segment_accepted),
+        stateright::Property::always("graceful close", graceful_close),
+    ];
+    m
+}
+
+/// The names and kinds of the properties a TCP scenario may check.
+pub fn catalogue() -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![
+        ("no double connection", "always"),
+        ("synchronized when established", "always"),
+        ("no old segment accepted", "always"),
+        ("graceful close", "always"),
+        ("both sides reach CLOSED", "eventually"),
+    ];
+    for st in State::ALL {
+        v.push((reach_name(st), "sometimes"));
+    }
+    v.extend([
+        ("old duplicate SYN is reset (Fig 8)", "sometimes"),
+        ("simultaneous open (Fig 7)", "sometimes"),
+        ("simultaneous close (Fig 13)", "sometimes"),
+        ("half-open connection discovered (Fig 9)", "sometimes"),
+        ("FIN acknowledges our FIN (Note 2)", "sometimes"),
+        ("SYN-RECEIVED returns to LISTEN (Note 1)", "sometimes"),
+        ("TIME-WAIT re-ACKs a retransmitted FIN", "sometimes"),
+        ("retransmitted FIN meets RST", "sometimes"),
+    ]);
+    v
+}
+
+/// "reaches SYN-SENT" and so on.
+pub fn reach_name(st: State) -> &'static str {
+    match st {
+        State::Closed => "reaches CLOSED",
+        State::Listen => "reaches LISTEN",
+        State::SynSent => "reaches SYN-SENT",
+        State::SynReceived => "reaches SYN-RECEIVED",
+        State::Established => "reaches ESTABLISHED",
+        State::FinWait1 => "reaches FIN-WAIT-1",
+        State::FinWait2 => "reaches FIN-WAIT-2",
+        State::CloseWait => "reaches CLOSE-WAIT",
+        State::Closing => "reaches CLOSING",
+        State::LastAck => "reaches LAST-ACK",
+        State::TimeWait => "reaches TIME-WAIT",
+    }
+}
