@@ -15,4 +15,6 @@ pub mod tcp;
 pub mod wire;
 pub mod scenario;
 pub mod check;
-pub mod cli { pub fn main() -> i32 { 0 } }
+pub mod report;
+pub mod cli;
+pub mod explore;

@@ -1,9 +1,19 @@
-//! Scenario → checker run → report.
+//! Scenario → checker run → report. The engine explores the state graph once,
+//! checks safety on the fly and decides liveness on the graph afterwards.
+
+pub mod engine;
+pub mod run;
+pub mod transitions;
+
+pub use run::{check, Outcome, RunOptions, DEFAULT_MAX_STATES};
 
 /// The properties a model offers: (name, kind).
 pub fn property_names(model: &str) -> Vec<(String, &'static str)> {
     match model {
-        "tcp" => crate::tcp::model::catalogue().into_iter().map(|(n, k)| (n.to_string(), k)).collect(),
+        "tcp" => crate::tcp::model::catalogue()
+            .into_iter()
+            .map(|(n, k)| (n.to_string(), k))
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -333,3 +333,65 @@ pub fn reach_name(st: State) -> &'static str {
         State::TimeWait => "reaches TIME-WAIT",
     }
 }
+
+// --- how reports show segments and hosts -------------------------------------------
+
+impl crate::report::Envelope for super::Segment {
+    fn label(&self) -> String {
+        self.to_string()
+    }
+    fn flags(&self) -> Option<String> {
+        Some(self.ctl.letters())
+    }
+    fn seq(&self) -> Option<u32> {
+        Some(self.seq as u32)
+    }
+    fn ack(&self) -> Option<u32> {
+        self.is_ack().then_some(self.ack as u32)
+    }
+    fn len(&self) -> u32 {
+        super::Segment::len(self) as u32
+    }
+    fn incarnation(&self) -> Option<u8> {
+        Some(self.inc)
+    }
+}
+
+impl crate::report::Lifeline for Host {
+    fn phase(&self) -> String {
+        self.tcb.state.name().to_string()
+    }
+}
+
+/// The checkable property called `name`.
+pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
+    use crate::check::engine::Prop;
+    let p = match name {
+        "no double connection" => Prop::always(name, no_double_connection),
+        "synchronized when established" => Prop::always(name, synchronized_when_established),
+        "no old segment accepted" => Prop::always(name, no_old_segment_accepted),
+        "graceful close" => Prop::always(name, graceful_close),
+        "both sides reach CLOSED" => Prop::eventually(name, both_closed),
+        "reaches LISTEN" => Prop::sometimes(name, reaches_listen),
+        "reaches SYN-SENT" => Prop::sometimes(name, reaches_syn_sent),
+        "reaches SYN-RECEIVED" => Prop::sometimes(name, reaches_syn_received),
+        "reaches ESTABLISHED" => Prop::sometimes(name, reaches_established),
+        "reaches FIN-WAIT-1" => Prop::sometimes(name, reaches_fin_wait_1),
+        "reaches FIN-WAIT-2" => Prop::sometimes(name, reaches_fin_wait_2),
+        "reaches CLOSE-WAIT" => Prop::sometimes(name, reaches_close_wait),
+        "reaches CLOSING" => Prop::sometimes(name, reaches_closing),
+        "reaches LAST-ACK" => Prop::sometimes(name, reaches_last_ack),
+        "reaches TIME-WAIT" => Prop::sometimes(name, reaches_time_wait),
+        "reaches CLOSED" => Prop::sometimes(name, reaches_closed),
+        "old duplicate SYN is reset (Fig 8)" => Prop::sometimes_step(name, old_duplicate_syn_reset),
+        "simultaneous open (Fig 7)" => Prop::sometimes_step(name, simultaneous_open),
+        "simultaneous close (Fig 13)" => Prop::sometimes_step(name, simultaneous_close),
+        "half-open connection discovered (Fig 9)" => Prop::sometimes_step(name, half_open_discovered),
+        "FIN acknowledges our FIN (Note 2)" => Prop::sometimes_step(name, fin_acks_fin),
+        "SYN-RECEIVED returns to LISTEN (Note 1)" => Prop::sometimes_step(name, syn_received_to_listen),
+        "TIME-WAIT re-ACKs a retransmitted FIN" => Prop::sometimes_step(name, time_wait_reacks_fin),
+        "retransmitted FIN meets RST" => Prop::sometimes_step(name, retransmitted_fin_meets_rst),
+        _ => return None,
+    };
+    Some(p)
+}

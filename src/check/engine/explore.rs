@@ -1,0 +1,1100 @@
+//! Level-synchronous breadth-first exploration into a compact state graph.
+//!
+//! Each BFS level is cut into fixed-size batches (independent of the thread
+//! count). The states of a batch are expanded in parallel (successors,
+//! fingerprints, fairness classes, property bits), reading but never writing
+//! the graph; the results are then merged sequentially in frontier order,
+//! which assigns new state indices in order. Hence indices, parents, edges
+//! and discoveries are the same for any number of threads.
+
+use super::{FairModel, Fairness, Options, Progress, StateFn, StepFn};
+use stateright::Model;
+use std::any::Any;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+/// "No index" marker (no parent, empty table slot, ...).
+pub const NONE: u32 = u32::MAX;
+/// Most states a graph may hold (indices are u32, `NONE` is reserved).
+const MAX_STATES: usize = (u32::MAX - 1) as usize;
+/// States per batch: the unit of parallel work and of merging.
+const BATCH: usize = 20_000;
+/// States per unit of work handed to a thread within a batch.
+const CHUNK: usize = 512;
+/// Entries of the per-chunk fairness-class cache.
+const CLASS_CACHE: usize = 64;
+
+/// The 64-bit fingerprint of a value (SipHash with fixed keys: stable across
+/// runs and threads).
+pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// A cheap hasher for the small keys of the class interner (lookups only, so
+/// its quality affects speed, never results).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(31);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+type ClassIndex = HashMap<(u64, Fairness), u32, BuildHasherDefault<KeyHasher>>;
+
+/// A growable bitset, one bit per state index.
+#[derive(Clone, Debug, Default)]
+pub struct BitSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitSet {
+    pub fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if bit {
+            if let Some(w) = self.words.last_mut() {
+                *w |= 1 << (self.len % 64);
+            }
+        }
+        self.len += 1;
+    }
+    /// The bit at `i` (false beyond the end).
+    pub fn get(&self, i: usize) -> bool {
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    }
+    pub fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+    fn shrink(&mut self) {
+        self.words.shrink_to_fit();
+    }
+}
+
+/// Open-addressing (linear probing) table from fingerprint to state index.
+///
+/// A slot holds a state index in its low `index_bits` bits (`index_bits` =
+/// log2 of the slot count, enough since the table is at most 3/4 full) and a
+/// tag of the fingerprint's top bits in the rest, so that probing rarely has
+/// to look at `Graph::fps`, where the full fingerprints live. `NONE` (an
+/// all-ones index, never used) marks an empty slot.
+struct FpTable {
+    slots: Vec<u32>,
+    len: usize,
+    index_bits: u32,
+}
+
+impl FpTable {
+    fn new() -> Self {
+        Self::with_slots(1024)
+    }
+    fn with_slots(n: usize) -> Self {
+        FpTable {
+            slots: vec![NONE; n],
+            len: 0,
+            index_bits: n.trailing_zeros().min(32),
+        }
+    }
+    #[inline]
+    fn tag(&self, fp: u64) -> u64 {
+        let tag_bits = 32 - self.index_bits;
+        if tag_bits == 0 {
+            0
+        } else {
+            fp >> (64 - tag_bits)
+        }
+    }
+    #[inline]
+    fn find(&self, fp: u64, fps: &[u64]) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let idx_mask = (1u64 << self.index_bits) - 1;
+        let want = self.tag(fp);
+        let mut i = (fp as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == NONE {
+                return None;
+            }
+            if (s as u64) >> self.index_bits == want {
+                let idx = ((s as u64) & idx_mask) as usize;
+                if fps[idx] == fp {
+                    return Some(idx as u32);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+    /// Reads the home slots of `fps_wanted`, then the fingerprints they point
+    /// to, so that following lookups hit the cache.
+    fn warm(&self, fps_wanted: impl Iterator<Item = u64> + Clone, fps: &[u64]) {
+        let mask = self.slots.len() - 1;
+        let mut acc = 0u64;
+        for fp in fps_wanted.clone() {
+            acc ^= self.slots[(fp as usize) & mask] as u64;
+        }
+        std::hint::black_box(acc);
+        let idx_mask = (1u64 << self.index_bits) - 1;
+        for fp in fps_wanted {
+            let s = self.slots[(fp as usize) & mask];
+            if s != NONE && (s as u64) >> self.index_bits == self.tag(fp) {
+                acc ^= fps
+                    .get(((s as u64) & idx_mask) as usize)
+                    .copied()
+                    .unwrap_or(0);
+            }
+        }
+        std::hint::black_box(acc);
+    }
+    /// Looks `fp` up; if absent and `add`, inserts `fps.len()` for it (the
+    /// caller then pushes `fp` to `fps`). One probe sequence for both.
+    fn find_or_insert(&mut self, fp: u64, fps: &[u64], add: bool) -> Found {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(fps);
+        }
+        let mask = self.slots.len() - 1;
+        let idx_mask = (1u64 << self.index_bits) - 1;
+        let want = self.tag(fp);
+        let mut i = (fp as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == NONE {
+                break;
+            }
+            if (s as u64) >> self.index_bits == want {
+                let idx = ((s as u64) & idx_mask) as usize;
+                if fps[idx] == fp {
+                    return Found::Old(idx as u32);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        if !add {
+            return Found::Full;
+        }
+        let idx = fps.len() as u32;
+        self.slots[i] = ((want << self.index_bits) | idx as u64) as u32;
+        self.len += 1;
+        Found::New(idx)
+    }
+    fn grow(&mut self, fps: &[u64]) {
+        let mut bigger = Self::with_slots(self.slots.len() * 2);
+        let idx_mask = (1u64 << self.index_bits) - 1;
+        for &s in &self.slots {
+            if s != NONE {
+                let old = ((s as u64) & idx_mask) as u32;
+                bigger.place(fps[old as usize], old);
+            }
+        }
+        bigger.len = self.len;
+        *self = bigger;
+    }
+    /// Inserts `idx` (whose fingerprint is `fps[idx]`, known to be absent).
+    fn insert(&mut self, idx: u32, fps: &[u64]) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(fps);
+        }
+        self.place(fps[idx as usize], idx);
+        self.len += 1;
+    }
+    fn place(&mut self, fp: u64, idx: u32) {
+        let mask = self.slots.len() - 1;
+        let code = ((self.tag(fp) << self.index_bits) | idx as u64) as u32;
+        let mut i = (fp as usize) & mask;
+        while self.slots[i] != NONE {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = code;
+    }
+}
+
+enum Found {
+    Old(u32),
+    New(u32),
+    Full,
+}
+
+/// The explored state graph.
+///
+/// States are dense indices in BFS order; the initial states are
+/// `0..num_init`. The out-edges of `v` are `targets[offsets[v]..offsets[v+1]]`
+/// with parallel fairness-class ids in `classes`, sorted by (class, target)
+/// and deduplicated. Class 0 is the unfair class.
+pub struct Graph {
+    pub fps: Vec<u64>,
+    /// BFS-tree parent (`NONE` for initial states).
+    pub parents: Vec<u32>,
+    pub offsets: Vec<u32>,
+    pub targets: Vec<u32>,
+    pub classes: Vec<u32>,
+    /// Per class id: the model's key and fairness (class 0: `(0, Unfair)`).
+    pub class_keys: Vec<u64>,
+    pub class_kinds: Vec<Fairness>,
+    pub num_init: u32,
+    class_index: ClassIndex,
+    table: FpTable,
+}
+
+impl Graph {
+    fn new() -> Self {
+        Graph {
+            fps: Vec::new(),
+            parents: Vec::new(),
+            offsets: vec![0],
+            targets: Vec::new(),
+            classes: Vec::new(),
+            class_keys: vec![0],
+            class_kinds: vec![Fairness::Unfair],
+            num_init: 0,
+            class_index: ClassIndex::default(),
+            table: FpTable::new(),
+        }
+    }
+    /// Number of states.
+    pub fn len(&self) -> usize {
+        self.fps.len()
+    }
+    /// Out-edges of `v`: (targets, classes).
+    #[inline]
+    pub fn out(&self, v: u32) -> (&[u32], &[u32]) {
+        let v = v as usize;
+        match (self.offsets.get(v), self.offsets.get(v + 1)) {
+            (Some(&a), Some(&b)) => (
+                &self.targets[a as usize..b as usize],
+                &self.classes[a as usize..b as usize],
+            ),
+            _ => (&[], &[]),
+        }
+    }
+    /// The class id of a (key, fairness) pair, if it occurs in the graph.
+    pub fn class_id(&self, key: u64, kind: Fairness) -> Option<u32> {
+        if kind == Fairness::Unfair {
+            Some(0)
+        } else {
+            self.class_index.get(&(key, kind)).copied()
+        }
+    }
+    fn intern(&mut self, key: u64, kind: Fairness) -> u32 {
+        if kind == Fairness::Unfair {
+            return 0;
+        }
+        let next = self.class_keys.len() as u32;
+        let id = *self.class_index.entry((key, kind)).or_insert(next);
+        if id == next {
+            self.class_keys.push(key);
+            self.class_kinds.push(kind);
+        }
+        id
+    }
+    /// The index of the state with fingerprint `fp`.
+    pub fn index_of(&self, fp: u64) -> Option<u32> {
+        self.table.find(fp, &self.fps)
+    }
+    /// The index of `fp`, adding it (with `parent`) if absent and `add`.
+    fn find_or_add(&mut self, fp: u64, parent: u32, add: bool) -> Found {
+        let f = self.table.find_or_insert(fp, &self.fps, add);
+        if let Found::New(_) = f {
+            self.fps.push(fp);
+            self.parents.push(parent);
+        }
+        f
+    }
+    fn add_state(&mut self, fp: u64, parent: u32) -> u32 {
+        let idx = self.fps.len() as u32;
+        self.fps.push(fp);
+        self.parents.push(parent);
+        self.table.insert(idx, &self.fps);
+        idx
+    }
+    /// Bytes held, from capacities.
+    pub fn bytes(&self) -> u64 {
+        let v = self.table.slots.capacity() * 4
+            + self.fps.capacity() * 8
+            + self.parents.capacity() * 4
+            + self.offsets.capacity() * 4
+            + self.targets.capacity() * 4
+            + self.classes.capacity() * 4
+            + self.class_keys.capacity() * 8
+            + self.class_kinds.capacity()
+            + self.class_index.capacity() * 24;
+        v as u64
+    }
+    /// The BFS-tree path `init, ..., v`.
+    pub fn tree_path(&self, v: u32) -> Vec<u32> {
+        let mut p = vec![v];
+        let mut cur = v;
+        while let Some(&par) = self.parents.get(cur as usize) {
+            if par == NONE {
+                break;
+            }
+            p.push(par);
+            cur = par;
+        }
+        p.reverse();
+        p
+    }
+}
+
+/// What a run looks for while exploring.
+pub struct Spec<M: Model> {
+    /// (predicate, value that is a discovery): Always is `(cond, false)`,
+    /// Sometimes is `(cond, true)`.
+    pub state_props: Vec<(StateFn<M>, bool)>,
+    pub step_props: Vec<StepFn<M>>,
+    /// Predicates recorded as one bit per state (for liveness).
+    pub live_preds: Vec<StateFn<M>>,
+}
+
+/// The first place a safety/sometimes property was discovered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discovery {
+    /// At this state.
+    State(u32),
+    /// On the step from `src` by its `action`-th action to the state with
+    /// fingerprint `fp`.
+    Step { src: u32, action: u32, fp: u64 },
+}
+
+/// The outcome of [`explore`].
+pub struct Exploration {
+    pub graph: Graph,
+    pub complete: bool,
+    pub generated: u64,
+    pub max_depth: u32,
+    pub state_found: Vec<Option<Discovery>>,
+    pub step_found: Vec<Option<Discovery>>,
+    /// One bitset per `Spec::live_preds` entry (filled for expanded states).
+    pub live_bits: Vec<BitSet>,
+}
+
+enum Target<S> {
+    Known(u32),
+    New(u64, S),
+}
+
+enum ClassRef {
+    Id(u32),
+    Key(u64, Fairness),
+}
+
+struct Succ<S> {
+    target: Target<S>,
+    class: ClassRef,
+}
+
+/// What a thread computed for a run of consecutive frontier states.
+struct ChunkOut<S> {
+    n: usize,
+    /// Per state: end of its successors in `succs`.
+    succ_end: Vec<u32>,
+    /// Per state: `words` words of live-predicate bits.
+    live: Vec<u64>,
+    /// (local state, state prop) discoveries, in order.
+    hits: Vec<(u32, u32)>,
+    /// (local state, step prop, action position, target fingerprint).
+    step_hits: Vec<(u32, u32, u32, u64)>,
+    succs: Vec<Succ<S>>,
+    generated: u64,
+}
+
+struct Ctx<'a, M: Model> {
+    model: &'a M,
+    spec: &'a Spec<M>,
+    state_done: &'a [bool],
+    step_done: &'a [bool],
+    graph: &'a Graph,
+    expand: bool,
+    words: usize,
+}
+
+impl<S> ChunkOut<S> {
+    fn new() -> Self {
+        ChunkOut {
+            n: 0,
+            succ_end: Vec::new(),
+            live: Vec::new(),
+            hits: Vec::new(),
+            step_hits: Vec::new(),
+            succs: Vec::new(),
+            generated: 0,
+        }
+    }
+    fn clear(&mut self) {
+        self.n = 0;
+        self.succ_end.clear();
+        self.live.clear();
+        self.hits.clear();
+        self.step_hits.clear();
+        self.succs.clear();
+        self.generated = 0;
+    }
+}
+
+/// Recycled chunk buffers (avoids re-faulting fresh memory every batch).
+type Pool<S> = Mutex<Vec<ChunkOut<S>>>;
+
+fn take_buffer<S>(pool: &Pool<S>) -> ChunkOut<S> {
+    lock(pool).pop().unwrap_or_else(ChunkOut::new)
+}
+
+fn work_chunk<M>(
+    ctx: &Ctx<M>,
+    states: &[M::State],
+    mut out: ChunkOut<M::State>,
+) -> ChunkOut<M::State>
+where
+    M: FairModel,
+    M::State: Hash,
+    M::Action: Clone,
+{
+    let spec = ctx.spec;
+    let model = ctx.model;
+    out.clear();
+    out.n = states.len();
+    let mut step_done: Vec<bool> = ctx.step_done.to_vec();
+    let any_step = step_done.iter().any(|d| !d);
+    let mut actions = Vec::new();
+    let mut cache: [Option<(u64, Fairness, u32)>; CLASS_CACHE] = [None; CLASS_CACHE];
+    for (local, s) in states.iter().enumerate() {
+        let local = local as u32;
+        for (pi, (cond, trigger)) in spec.state_props.iter().enumerate() {
+            if !ctx.state_done[pi] && cond(model, s) == *trigger {
+                out.hits.push((local, pi as u32));
+            }
+        }
+        if ctx.words > 0 {
+            let at = out.live.len();
+            out.live.resize(at + ctx.words, 0);
+            for (j, pred) in spec.live_preds.iter().enumerate() {
+                if pred(model, s) {
+                    out.live[at + j / 64] |= 1 << (j % 64);
+                }
+            }
+        }
+        if !ctx.expand {
+            continue;
+        }
+        actions.clear();
+        model.actions(s, &mut actions);
+        for (ai, a) in actions.drain(..).enumerate() {
+            let (key, kind) = model.fairness(s, &a);
+            let (next, a) = if any_step {
+                (model.next_state(s, a.clone()), Some(a))
+            } else {
+                (model.next_state(s, a), None)
+            };
+            let Some(next) = next else { continue };
+            out.generated += 1;
+            let fp = fingerprint(&next);
+            if let Some(a) = &a {
+                for (k, cond) in spec.step_props.iter().enumerate() {
+                    if !step_done[k] && cond(model, s, a, &next) {
+                        step_done[k] = true;
+                        out.step_hits.push((local, k as u32, ai as u32, fp));
+                    }
+                }
+            }
+            let class = if kind == Fairness::Unfair {
+                ClassRef::Id(0)
+            } else {
+                // A small direct-mapped cache in front of the interner.
+                let slot = &mut cache[(key as usize ^ kind as usize) % CLASS_CACHE];
+                match *slot {
+                    Some((k, f, id)) if k == key && f == kind => ClassRef::Id(id),
+                    _ => match ctx.graph.class_id(key, kind) {
+                        Some(id) => {
+                            *slot = Some((key, kind, id));
+                            ClassRef::Id(id)
+                        }
+                        None => ClassRef::Key(key, kind),
+                    },
+                }
+            };
+            out.succs.push(Succ {
+                target: Target::New(fp, next),
+                class,
+            });
+        }
+        out.succ_end.push(out.succs.len() as u32);
+    }
+    // Resolve the successors already in the graph (dropping their states).
+    // The table and fingerprint reads are cache misses: issue them for the
+    // whole chunk first, as independent loads that overlap, then look up.
+    let fp_of = |s: &Succ<M::State>| match s.target {
+        Target::New(fp, _) => fp,
+        Target::Known(_) => 0,
+    };
+    ctx.graph
+        .table
+        .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
+    for succ in &mut out.succs {
+        if let Target::New(fp, _) = succ.target {
+            if let Some(t) = ctx.graph.index_of(fp) {
+                succ.target = Target::Known(t);
+            }
+        }
+    }
+    out
+}
+
+/// The current unit of parallel work: expand (or only evaluate) the
+/// frontier states `lo..hi`.
+struct Job {
+    lo: usize,
+    hi: usize,
+    expand: bool,
+    words: usize,
+    state_done: Vec<bool>,
+    step_done: Vec<bool>,
+    stop: bool,
+}
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A reusable barrier that spins briefly before sleeping: waking a thread
+/// blocked in the kernel can take milliseconds on virtual machines, longer
+/// than a whole batch.
+struct SpinBarrier {
+    n: usize,
+    count: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(n: usize) -> Self {
+        SpinBarrier {
+            n,
+            count: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+    fn wait(&self) {
+        let gen = self.generation.load(Ordering::Acquire);
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
+            self.count.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+            return;
+        }
+        let since = Instant::now();
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == gen {
+            if spins < 1000 {
+                spins += 1;
+                std::hint::spin_loop();
+            } else if since.elapsed() < Duration::from_millis(2) {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
+}
+
+/// State shared by the main thread and the persistent worker threads.
+/// Phases are separated by a barrier: while a batch is computed every
+/// thread only reads the graph and frontier; the main thread then merges
+/// (writes) while the workers wait.
+struct Crew<'a, M: Model> {
+    model: &'a M,
+    spec: &'a Spec<M>,
+    graph: RwLock<Graph>,
+    frontier: RwLock<Vec<M::State>>,
+    job: RwLock<Job>,
+    next_chunk: AtomicUsize,
+    results: Mutex<Vec<(usize, ChunkOut<M::State>)>>,
+    pool: Pool<M::State>,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+    barrier: SpinBarrier,
+    /// No worker threads.
+    solo: bool,
+}
+
+impl<M> Crew<'_, M>
+where
+    M: FairModel + Sync,
+    M::State: Hash + Send + Sync,
+    M::Action: Clone,
+{
+    /// Takes chunks of the current job until none is left.
+    fn work(&self) {
+        let job = read(&self.job);
+        let g = read(&self.graph);
+        let frontier = read(&self.frontier);
+        let ctx = Ctx {
+            model: self.model,
+            spec: self.spec,
+            state_done: &job.state_done,
+            step_done: &job.step_done,
+            graph: &g,
+            expand: job.expand,
+            words: job.words,
+        };
+        let mut mine = Vec::new();
+        loop {
+            let c = self.next_chunk.fetch_add(1, Ordering::Relaxed);
+            let lo = job.lo.saturating_add(c.saturating_mul(CHUNK));
+            if lo >= job.hi {
+                break;
+            }
+            let hi = (lo + CHUNK).min(job.hi);
+            let Some(states) = frontier.get(lo..hi) else {
+                break;
+            };
+            mine.push((c, work_chunk(&ctx, states, take_buffer(&self.pool))));
+        }
+        lock(&self.results).append(&mut mine);
+    }
+
+    fn guarded_work(&self) {
+        if let Err(e) = catch_unwind(AssertUnwindSafe(|| self.work())) {
+            let mut p = lock(&self.panic);
+            if p.is_none() {
+                *p = Some(e);
+            }
+        }
+    }
+
+    fn worker_loop(&self) {
+        loop {
+            self.barrier.wait();
+            if read(&self.job).stop {
+                return;
+            }
+            self.guarded_work();
+            self.barrier.wait();
+        }
+    }
+
+    /// Runs one job on all threads; returns the chunk outputs in order. A
+    /// panic in the model is re-raised here.
+    fn batch(
+        &self,
+        lo: usize,
+        hi: usize,
+        expand: bool,
+        words: usize,
+        state_done: Vec<bool>,
+        step_done: Vec<bool>,
+    ) -> Vec<ChunkOut<M::State>> {
+        {
+            let mut j = write(&self.job);
+            j.lo = lo;
+            j.hi = hi;
+            j.expand = expand;
+            j.words = words;
+            j.state_done = state_done;
+            j.step_done = step_done;
+        }
+        self.next_chunk.store(0, Ordering::Relaxed);
+        if self.solo || hi - lo <= 2 * CHUNK {
+            // Not worth waking the workers.
+            self.guarded_work();
+        } else {
+            self.barrier.wait();
+            self.guarded_work();
+            self.barrier.wait();
+        }
+        if let Some(e) = lock(&self.panic).take() {
+            resume_unwind(e);
+        }
+        let mut all = std::mem::take(&mut *lock(&self.results));
+        all.sort_unstable_by_key(|(c, _)| *c);
+        all.into_iter().map(|(_, o)| o).collect()
+    }
+
+    /// Releases the workers (call exactly once).
+    fn stop(&self) {
+        write(&self.job).stop = true;
+        self.barrier.wait();
+    }
+
+    fn recycle(&self, mut outs: Vec<ChunkOut<M::State>>) {
+        for o in &mut outs {
+            o.clear();
+        }
+        lock(&self.pool).append(&mut outs);
+    }
+}
+
+struct Merge<'a, S> {
+    g: &'a mut Graph,
+    live_bits: &'a mut [BitSet],
+    state_found: &'a mut [Option<Discovery>],
+    step_found: &'a mut [Option<Discovery>],
+    next: &'a mut Vec<S>,
+    limit: usize,
+    complete: &'a mut bool,
+    max_depth: &'a mut u32,
+    depth: u32,
+    tmp: Vec<(u32, u32)>,
+}
+
+impl<S> Merge<'_, S> {
+    /// Records discoveries of a chunk whose first state has index `first`.
+    fn hits(&mut self, out: &ChunkOut<S>, first: usize) {
+        for &(local, p) in &out.hits {
+            let slot = &mut self.state_found[p as usize];
+            if slot.is_none() {
+                *slot = Some(Discovery::State((first + local as usize) as u32));
+            }
+        }
+        for &(local, p, action, fp) in &out.step_hits {
+            let slot = &mut self.step_found[p as usize];
+            if slot.is_none() {
+                *slot = Some(Discovery::Step {
+                    src: (first + local as usize) as u32,
+                    action,
+                    fp,
+                });
+            }
+        }
+    }
+
+    /// Merges an expanded chunk whose first state has index `first`.
+    fn expanded(&mut self, out: &mut ChunkOut<S>, first: usize) {
+        self.hits(out, first);
+        self.g.table.warm(
+            out.succs.iter().map(|s| match s.target {
+                Target::New(fp, _) => fp,
+                Target::Known(_) => 0,
+            }),
+            &self.g.fps,
+        );
+        let words = if self.live_bits.is_empty() {
+            0
+        } else {
+            out.live.len() / out.n.max(1)
+        };
+        let mut succs = out.succs.drain(..);
+        let mut start = 0usize;
+        for i in 0..out.n {
+            let src = (first + i) as u32;
+            for (j, bits) in self.live_bits.iter_mut().enumerate() {
+                bits.push((out.live[i * words + j / 64] >> (j % 64)) & 1 == 1);
+            }
+            let end = out.succ_end[i] as usize;
+            self.tmp.clear();
+            for succ in succs.by_ref().take(end - start) {
+                if !*self.complete {
+                    continue;
+                }
+                let target = match succ.target {
+                    Target::Known(t) => t,
+                    Target::New(fp, state) => {
+                        let room = self.g.len() < self.limit;
+                        match self.g.find_or_add(fp, src, room) {
+                            Found::Old(t) => t,
+                            Found::New(t) => {
+                                self.next.push(state);
+                                *self.max_depth = self.depth + 1;
+                                t
+                            }
+                            Found::Full => {
+                                *self.complete = false;
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let class = match succ.class {
+                    ClassRef::Id(c) => c,
+                    ClassRef::Key(k, f) => self.g.intern(k, f),
+                };
+                self.tmp.push((class, target));
+            }
+            start = end;
+            self.tmp.sort_unstable();
+            self.tmp.dedup();
+            if self.g.targets.len() + self.tmp.len() > u32::MAX as usize {
+                *self.complete = false;
+            }
+            if *self.complete {
+                for &(c, t) in &self.tmp {
+                    self.g.targets.push(t);
+                    self.g.classes.push(c);
+                }
+            }
+            self.g.offsets.push(self.g.targets.len() as u32);
+        }
+    }
+}
+
+/// What the main loop accumulates besides the graph.
+struct Drive {
+    live_bits: Vec<BitSet>,
+    state_found: Vec<Option<Discovery>>,
+    step_found: Vec<Option<Discovery>>,
+    complete: bool,
+    generated: u64,
+    max_depth: u32,
+}
+
+/// Explores the reachable graph of `model` (see the module docs).
+pub fn explore<M>(model: &M, spec: &Spec<M>, opts: &Options) -> Exploration
+where
+    M: FairModel + Sync,
+    M::State: Clone + Hash + Send + Sync,
+    M::Action: Clone + Send + Sync,
+{
+    let start = Instant::now();
+    let threads = opts.threads.max(1);
+    let limit = opts.max_states.unwrap_or(usize::MAX).min(MAX_STATES);
+    let mut g = Graph::new();
+    let mut complete = true;
+    let mut frontier: Vec<M::State> = Vec::new();
+    for s in model.init_states() {
+        let fp = fingerprint(&s);
+        if g.index_of(fp).is_some() {
+            continue;
+        }
+        if g.len() >= limit {
+            complete = false;
+            break;
+        }
+        g.add_state(fp, NONE);
+        frontier.push(s);
+    }
+    g.num_init = g.len() as u32;
+
+    let crew = Crew {
+        model,
+        spec,
+        graph: RwLock::new(g),
+        frontier: RwLock::new(frontier),
+        job: RwLock::new(Job {
+            lo: 0,
+            hi: 0,
+            expand: false,
+            words: 0,
+            state_done: Vec::new(),
+            step_done: Vec::new(),
+            stop: false,
+        }),
+        next_chunk: AtomicUsize::new(0),
+        results: Mutex::new(Vec::new()),
+        pool: Mutex::new(Vec::new()),
+        panic: Mutex::new(None),
+        barrier: SpinBarrier::new(threads),
+        solo: threads == 1,
+    };
+    let drive = std::thread::scope(|sc| {
+        for _ in 1..threads {
+            sc.spawn(|| crew.worker_loop());
+        }
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            drive(&crew, opts, start, limit, complete)
+        }));
+        crew.stop();
+        match r {
+            Ok(d) => d,
+            Err(e) => resume_unwind(e),
+        }
+    });
+    let Drive {
+        mut live_bits,
+        state_found,
+        step_found,
+        complete,
+        generated,
+        max_depth,
+    } = drive;
+    let mut g = crew
+        .graph
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !complete {
+        // Unexpanded states have no edges.
+        let last = g.targets.len() as u32;
+        g.offsets.resize(g.len() + 1, last);
+    }
+    g.fps.shrink_to_fit();
+    g.parents.shrink_to_fit();
+    g.offsets.shrink_to_fit();
+    g.targets.shrink_to_fit();
+    g.classes.shrink_to_fit();
+    for b in &mut live_bits {
+        b.shrink();
+    }
+    Exploration {
+        graph: g,
+        complete,
+        generated,
+        max_depth,
+        state_found,
+        step_found,
+        live_bits,
+    }
+}
+
+/// The main thread's level-by-level loop.
+fn drive<M>(crew: &Crew<M>, opts: &Options, start: Instant, limit: usize, complete: bool) -> Drive
+where
+    M: FairModel + Sync,
+    M::State: Clone + Hash + Send + Sync,
+    M::Action: Clone + Send + Sync,
+{
+    let spec = crew.spec;
+    let words = spec.live_preds.len().div_ceil(64);
+    let mut d = Drive {
+        live_bits: vec![BitSet::default(); spec.live_preds.len()],
+        state_found: vec![None; spec.state_props.len()],
+        step_found: vec![None; spec.step_props.len()],
+        complete,
+        generated: 0,
+        max_depth: 0,
+    };
+    let mut base = 0usize; // index of frontier[0]
+    let mut depth = 0u32;
+    let mut pos = 0usize; // frontier[..pos] is expanded
+    let mut next: Vec<M::State> = Vec::new();
+    let mut last_progress = start;
+    let mut tmp = Vec::new();
+    let mut flen = read(&crew.frontier).len();
+    while d.complete && flen > 0 {
+        pos = 0;
+        while pos < flen {
+            let end = (pos + BATCH).min(flen);
+            let outs = crew.batch(
+                pos,
+                end,
+                true,
+                words,
+                d.state_found.iter().map(Option::is_some).collect(),
+                d.step_found.iter().map(Option::is_some).collect(),
+            );
+            let mut g = write(&crew.graph);
+            let mut m = Merge {
+                g: &mut g,
+                live_bits: &mut d.live_bits,
+                state_found: &mut d.state_found,
+                step_found: &mut d.step_found,
+                next: &mut next,
+                limit,
+                complete: &mut d.complete,
+                max_depth: &mut d.max_depth,
+                depth,
+                tmp: std::mem::take(&mut tmp),
+            };
+            let mut first = base + pos;
+            let mut outs = outs;
+            for out in &mut outs {
+                d.generated += out.generated;
+                m.expanded(out, first);
+                first += out.n;
+            }
+            tmp = m.tmp;
+            let unique = g.len() as u64;
+            drop(g);
+            crew.recycle(outs);
+            pos = end;
+            if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+                d.complete = false;
+            }
+            if let Some(cb) = opts.progress {
+                if last_progress.elapsed() >= Duration::from_secs(1) {
+                    last_progress = Instant::now();
+                    cb(Progress {
+                        states: d.generated,
+                        unique_states: unique,
+                        depth,
+                        elapsed: start.elapsed(),
+                    });
+                }
+            }
+            if !d.complete {
+                break;
+            }
+        }
+        if !d.complete {
+            break;
+        }
+        base += flen;
+        flen = next.len();
+        *write(&crew.frontier) = std::mem::take(&mut next);
+        depth += 1;
+    }
+
+    if !d.complete {
+        // Evaluate the state properties on the discovered but unexpanded
+        // states, in index order: frontier[pos..] then next.
+        let n = {
+            let mut fr = write(&crew.frontier);
+            let done = pos.min(fr.len());
+            fr.drain(..done);
+            fr.append(&mut next);
+            fr.len()
+        };
+        let first = base + pos;
+        let mut at = 0;
+        while at < n {
+            let end = (at + BATCH).min(n);
+            let outs = crew.batch(
+                at,
+                end,
+                false,
+                0,
+                d.state_found.iter().map(Option::is_some).collect(),
+                Vec::new(),
+            );
+            let mut g = write(&crew.graph);
+            let mut dummy_next = Vec::new();
+            let mut m = Merge {
+                g: &mut g,
+                live_bits: &mut [],
+                state_found: &mut d.state_found,
+                step_found: &mut d.step_found,
+                next: &mut dummy_next,
+                limit,
+                complete: &mut d.complete,
+                max_depth: &mut d.max_depth,
+                depth,
+                tmp: Vec::new(),
+            };
+            let mut f = first + at;
+            for out in &outs {
+                m.hits(out, f);
+                f += out.n;
+            }
+            drop(g);
+            crew.recycle(outs);
+            at = end;
+        }
+    }
+    *write(&crew.frontier) = Vec::new();
+    d
+}

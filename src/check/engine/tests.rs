@@ -1,0 +1,906 @@
+//! Tests on tiny hand-made models with known answers, plus determinism,
+//! scale and stateright comparisons.
+
+use super::*;
+use stateright::{Checker, Property};
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ---------------------------------------------------------------------------
+// An explicit graph model: states are numbers, edges are listed by hand.
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Act(&'static str, u32);
+
+#[derive(Clone)]
+struct G {
+    inits: Vec<u32>,
+    edges: Vec<(u32, u32, &'static str, Fairness)>,
+    cats: Vec<(&'static str, &'static str)>,
+    goal: Vec<u32>,
+    p: Vec<u32>,
+    q: Vec<u32>,
+    sr_props: Vec<Property<G>>,
+}
+
+impl G {
+    fn new(inits: &[u32]) -> Self {
+        G {
+            inits: inits.to_vec(),
+            edges: Vec::new(),
+            cats: Vec::new(),
+            goal: Vec::new(),
+            p: Vec::new(),
+            q: Vec::new(),
+            sr_props: Vec::new(),
+        }
+    }
+    fn e(mut self, from: u32, to: u32, label: &'static str, f: Fairness) -> Self {
+        self.edges.push((from, to, label, f));
+        self
+    }
+    fn cat(mut self, label: &'static str, cat: &'static str) -> Self {
+        self.cats.push((label, cat));
+        self
+    }
+    fn goal(mut self, goal: &[u32]) -> Self {
+        self.goal = goal.to_vec();
+        self
+    }
+    fn pq(mut self, p: &[u32], q: &[u32]) -> Self {
+        self.p = p.to_vec();
+        self.q = q.to_vec();
+        self
+    }
+    fn key(label: &str) -> u64 {
+        explore::fingerprint(label)
+    }
+}
+
+impl Model for G {
+    type State = u32;
+    type Action = Act;
+    fn init_states(&self) -> Vec<u32> {
+        self.inits.clone()
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<Act>) {
+        for &(from, to, label, _) in &self.edges {
+            if from == *s {
+                out.push(Act(label, to));
+            }
+        }
+    }
+    fn next_state(&self, _: &u32, a: Act) -> Option<u32> {
+        Some(a.1)
+    }
+    fn properties(&self) -> Vec<Property<Self>> {
+        self.sr_props.clone()
+    }
+}
+
+impl FairModel for G {
+    fn fairness(&self, s: &u32, a: &Act) -> (u64, Fairness) {
+        let f = self
+            .edges
+            .iter()
+            .find(|e| e.0 == *s && e.1 == a.1 && e.2 == a.0)
+            .map_or(Fairness::Unfair, |e| e.3);
+        (G::key(a.0), f)
+    }
+    fn fairness_category(&self, key: u64) -> &'static str {
+        self.cats
+            .iter()
+            .find(|(l, _)| G::key(l) == key)
+            .map_or("", |(_, c)| c)
+    }
+}
+
+fn goal(m: &G, s: &u32) -> bool {
+    m.goal.contains(s)
+}
+fn p(m: &G, s: &u32) -> bool {
+    m.p.contains(s)
+}
+fn q(m: &G, s: &u32) -> bool {
+    m.q.contains(s)
+}
+
+use Fairness::{Strong, Unfair, Weak};
+
+fn run1<M>(m: &M, props: &[Prop<M>]) -> RunResult<M>
+where
+    M: FairModel + Sync,
+    M::State: Clone + Hash + Send + Sync,
+    M::Action: Clone + Send + Sync,
+{
+    run(m, props, &Options::default())
+}
+
+fn states_of<M: Model>(t: &Trace<M>) -> Vec<M::State>
+where
+    M::State: Clone,
+{
+    t.steps.iter().map(|(_, s)| s.clone()).collect()
+}
+
+/// Checks that a trace is a real path of the model, and that a lasso's loop
+/// is closed and fair.
+fn validate<M>(m: &M, t: &Trace<M>)
+where
+    M: FairModel,
+    M::State: Clone + PartialEq + Debug,
+    M::Action: Clone + PartialEq + Debug,
+{
+    assert!(!t.steps.is_empty());
+    assert!(t.steps[0].0.is_none());
+    assert!(m.init_states().contains(&t.steps[0].1));
+    let mut actions = Vec::new();
+    for w in t.steps.windows(2) {
+        let (prev, (a, next)) = (&w[0].1, &w[1]);
+        let a = a.clone().expect("later steps have actions");
+        actions.clear();
+        m.actions(prev, &mut actions);
+        assert!(actions.contains(&a), "{a:?} not enabled in {prev:?}");
+        assert_eq!(m.next_state(prev, a).as_ref(), Some(next));
+    }
+    let Some(ls) = t.loop_start else { return };
+    let last = t.steps.len() - 1;
+    assert!(ls < last, "a loop has at least one step");
+    assert_eq!(t.steps[ls].1, t.steps[last].1, "the loop is closed");
+    let taken: Vec<(u64, Fairness)> = (ls + 1..=last)
+        .map(|i| {
+            let a = t.steps[i].0.as_ref().unwrap();
+            m.fairness(&t.steps[i - 1].1, a)
+        })
+        .collect();
+    let enabled: Vec<Vec<(u64, Fairness)>> = (ls..last)
+        .map(|i| {
+            let s = &t.steps[i].1;
+            actions.clear();
+            m.actions(s, &mut actions);
+            actions
+                .drain(..)
+                .filter_map(|a| {
+                    let f = m.fairness(s, &a);
+                    m.next_state(s, a).map(|_| f)
+                })
+                .collect()
+        })
+        .collect();
+    let mut all: Vec<(u64, Fairness)> = enabled.iter().flatten().copied().collect();
+    all.sort();
+    all.dedup();
+    for c in all {
+        let everywhere = enabled.iter().all(|e| e.contains(&c));
+        match c.1 {
+            Fairness::Weak if everywhere => {
+                assert!(taken.contains(&c), "weakly fair class {c:?} ignored")
+            }
+            Fairness::Strong => assert!(taken.contains(&c), "strongly fair class {c:?} ignored"),
+            _ => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn cycle_violates_eventually_but_stateright_says_holds() {
+    let ev: StateFn<G> = goal;
+    let mut m = G::new(&[0])
+        .e(0, 1, "A", Weak)
+        .e(1, 0, "B", Weak)
+        .goal(&[9]);
+    let r = run1(&m, &[Prop::eventually("ev", ev)]);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 2);
+    assert_eq!(r.edges, 2);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(t.loop_start, Some(0));
+    assert_eq!(states_of(t), vec![0, 1, 0]);
+    validate(&m, t);
+
+    // Stateright's BFS treats the revisit of 0 as a DAG join, not a cycle,
+    // and reports no counterexample: a false "holds".
+    m.sr_props = vec![Property::eventually("ev", goal)];
+    let checker = m.checker().spawn_bfs().join();
+    assert!(checker.discovery("ev").is_none());
+}
+
+#[test]
+fn dag_join_violates_eventually_but_stateright_misses_it() {
+    // 0 -> 1 (goal) -> 3 and 0 -> 2 -> 3, with 3 terminal and not goal.
+    // The path 0, 2, 3 never reaches the goal. Stateright visits 1 first,
+    // reaches 3 with the goal already seen, and on the second path treats
+    // the already-generated 3 as non-terminal, so it misses the
+    // counterexample.
+    let mut m = G::new(&[0])
+        .e(0, 1, "A", Weak)
+        .e(0, 2, "B", Weak)
+        .e(1, 3, "C", Weak)
+        .e(2, 3, "D", Weak)
+        .goal(&[1]);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(t.loop_start, None, "a deadlock, not a lasso");
+    assert_eq!(states_of(t), vec![0, 2, 3]);
+    validate(&m, t);
+
+    m.sr_props = vec![Property::eventually("ev", goal)];
+    let checker = m.checker().spawn_bfs().join();
+    assert_eq!(checker.unique_state_count(), 4);
+    assert!(checker.discovery("ev").is_none());
+}
+
+fn counter_model(go: Fairness) -> G {
+    let mut m = G::new(&[0]).goal(&[3]).cat("Go", "weak fairness of going");
+    for n in 0..3 {
+        m = m.e(n, n, "Stay", Unfair).e(n, n + 1, "Go", go);
+    }
+    m.e(3, 3, "Stay", Unfair)
+}
+
+#[test]
+fn live_only_under_weak_fairness() {
+    let r = run1(&counter_model(Weak), &[Prop::eventually("ev", goal)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert_eq!(r.properties[0].assumptions, vec!["weak fairness of going"]);
+
+    let m = counter_model(Unfair);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 0]);
+    assert_eq!(t.loop_start, Some(0));
+    assert_eq!(t.steps[1].0, Some(Act("Stay", 0)));
+    validate(&m, t);
+}
+
+fn zeno_model(tick: Fairness) -> G {
+    // Instant 0: a message bounces between 0 and 1 forever (Redeliver);
+    // Tick moves time on to instant 1 (state 2, the goal).
+    G::new(&[0])
+        .e(0, 1, "Redeliver", Unfair)
+        .e(1, 0, "Redeliver", Unfair)
+        .e(0, 2, "Tick", tick)
+        .e(1, 2, "Tick", tick)
+        .e(2, 2, "Tick", tick)
+        .goal(&[2])
+        .cat("Tick", "weak fairness of time")
+}
+
+#[test]
+fn zeno_loop_excluded_by_weak_fairness_of_time() {
+    let r = run1(&zeno_model(Weak), &[Prop::eventually("ev", goal)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert_eq!(r.properties[0].assumptions, vec!["weak fairness of time"]);
+
+    let m = zeno_model(Unfair);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 1, 0]);
+    assert_eq!(t.loop_start, Some(0));
+    assert!(pr.assumptions.is_empty());
+    validate(&m, t);
+}
+
+fn intermittent_model(deliver: Fairness) -> G {
+    // Deliver is enabled in 0 but not in 1; the loop 0 <-> 1 is unfair only
+    // under strong fairness of Deliver.
+    G::new(&[0])
+        .e(0, 1, "Step", Unfair)
+        .e(1, 0, "Step", Unfair)
+        .e(0, 2, "Deliver", deliver)
+        .goal(&[2])
+        .cat("Deliver", "fairness of delivery")
+}
+
+#[test]
+fn intermittently_enabled_needs_strong_fairness() {
+    let m = intermittent_model(Weak);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 1, 0]);
+    assert_eq!(pr.assumptions, vec!["fairness of delivery"]);
+    validate(&m, t);
+
+    let r = run1(&intermittent_model(Strong), &[Prop::eventually("ev", goal)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert_eq!(r.properties[0].assumptions, vec!["fairness of delivery"]);
+}
+
+#[test]
+fn strong_refinement_keeps_fair_subcycle() {
+    // SCC {0,1,2}; strong Deliver enabled only in 0 and never taken: remove 0,
+    // the rest {1,2} still has the fair cycle 1 <-> 2.
+    let m = G::new(&[0])
+        .e(0, 1, "Step", Unfair)
+        .e(1, 0, "Step", Unfair)
+        .e(1, 2, "Step", Unfair)
+        .e(2, 1, "Step", Unfair)
+        .e(0, 3, "Deliver", Strong)
+        .goal(&[3]);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 1, 2, 1]);
+    assert_eq!(t.loop_start, Some(1));
+    validate(&m, t);
+}
+
+#[test]
+fn weak_loop_visits_a_disabling_state() {
+    // Big loop 0 -> 1 -> 2 -> 0 plus a shortcut self-loop at 0; weak W is
+    // enabled in 0 and 1 only. The fair loop must pass through 2.
+    let m = G::new(&[0])
+        .e(0, 0, "Spin", Unfair)
+        .e(0, 1, "Step", Unfair)
+        .e(1, 2, "Step", Unfair)
+        .e(2, 0, "Step", Unfair)
+        .e(0, 9, "W", Weak)
+        .e(1, 9, "W", Weak)
+        .goal(&[9]);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert!(states_of(t).contains(&2), "{t:?}");
+    validate(&m, t);
+}
+
+fn ring(extra: bool) -> G {
+    let mut m = G::new(&[0])
+        .e(0, 1, "A", Weak)
+        .e(1, 2, "B", Weak)
+        .e(2, 3, "C", Weak)
+        .e(3, 0, "D", Weak)
+        .pq(&[1], &[3]);
+    if extra {
+        m = m.e(2, 4, "E", Weak).e(4, 4, "F", Weak);
+    }
+    m
+}
+
+#[test]
+fn leads_to_holds_and_fails() {
+    let r = run1(&ring(false), &[Prop::leads_to("p~>q", p, q)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert_eq!(r.properties[0].kind, Kind::LeadsTo);
+
+    let m = ring(true);
+    let r = run1(&m, &[Prop::leads_to("p~>q", p, q)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 1, 2, 4, 4]);
+    assert_eq!(t.loop_start, Some(3));
+    validate(&m, t);
+
+    // p unreachable: holds vacuously; p and q together: holds.
+    let m = ring(true).pq(&[7], &[]);
+    let r = run1(&m, &[Prop::leads_to("x", p, q)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    let m = ring(true).pq(&[4], &[4]);
+    let r = run1(&m, &[Prop::leads_to("x", p, q)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+}
+
+#[test]
+fn deadlock_violates_eventually() {
+    let m = G::new(&[0]).e(0, 1, "A", Weak).goal(&[5]);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(t.loop_start, None);
+    assert_eq!(states_of(t), vec![0, 1]);
+    validate(&m, t);
+    // A goal initial state satisfies it at once.
+    let m = G::new(&[0]).e(0, 1, "A", Weak).goal(&[0]);
+    let r = run1(&m, &[Prop::eventually("ev", goal)]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+}
+
+fn is_two(_: &G, s: &u32) -> bool {
+    *s == 2
+}
+
+#[test]
+fn safety_and_sometimes_basics() {
+    let m = G::new(&[0])
+        .e(0, 1, "A", Unfair)
+        .e(1, 2, "B", Unfair)
+        .e(0, 3, "C", Unfair)
+        .e(3, 2, "D", Unfair)
+        .e(2, 4, "X", Unfair)
+        .e(2, 4, "Y", Unfair);
+    let props = [
+        Prop::<G>::always("not2", |m, s| !is_two(m, s)),
+        Prop::<G>::always("small", |_, s| *s < 10),
+        Prop::<G>::sometimes("three", |_, s| *s == 3),
+        Prop::<G>::sometimes("seven", |_, s| *s == 7),
+        Prop::<G>::sometimes_step("via D", |_, _, a, _| a.0 == "D"),
+        Prop::<G>::sometimes_step("via Y", |_, _, a, _| a.0 == "Y"),
+        Prop::<G>::sometimes_step("never", |_, a, _, b| a == b),
+    ];
+    let r = run1(&m, &props);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 5);
+    assert_eq!(r.states, 6);
+    assert_eq!(r.edges, 5, "X and Y to 4 (same class) are one edge");
+    assert_eq!(r.max_depth, 3);
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    use Verdict::*;
+    assert_eq!(
+        v,
+        vec![Violated, Holds, Found, NotFound, Found, Found, NotFound]
+    );
+    let kinds: Vec<Kind> = r.properties.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds[0], Kind::Always);
+    assert_eq!(kinds[4], Kind::Sometimes);
+    let tr = |i: usize| r.properties[i].trace.as_ref().unwrap();
+    assert_eq!(states_of(tr(0)), vec![0, 1, 2], "shallowest, first in BFS");
+    assert_eq!(states_of(tr(2)), vec![0, 3]);
+    let t = tr(4);
+    assert_eq!(states_of(t), vec![0, 3, 2]);
+    assert_eq!(t.steps.last().unwrap().0, Some(Act("D", 2)));
+    // Same target as X, but the step must be the Y one.
+    let t = tr(5);
+    assert_eq!(states_of(t), vec![0, 1, 2, 4]);
+    assert_eq!(t.steps.last().unwrap().0, Some(Act("Y", 4)));
+    for i in [0, 2, 4, 5] {
+        validate(&m, tr(i));
+        assert_eq!(tr(i).loop_start, None);
+    }
+    assert!(r.properties[1].trace.is_none());
+    assert!(r.properties[3].trace.is_none());
+}
+
+// ---------------------------------------------------------------------------
+// A chain 0 -> 1 -> ... -> n-1 -> back_to.
+
+#[derive(Clone)]
+struct Chain {
+    n: u32,
+    back_to: u32,
+}
+
+impl Model for Chain {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, _: &u32, out: &mut Vec<()>) {
+        out.push(());
+    }
+    fn next_state(&self, s: &u32, _: ()) -> Option<u32> {
+        Some(if *s + 1 >= self.n {
+            self.back_to
+        } else {
+            s + 1
+        })
+    }
+}
+
+impl FairModel for Chain {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (1, Weak)
+    }
+}
+
+#[test]
+fn max_states_cut() {
+    let m = Chain { n: 100, back_to: 0 };
+    let props = [
+        Prop::always("not5", |_, s| *s != 5),
+        Prop::always("small", |_, s| *s < 1000),
+        Prop::eventually("ev", |_, s| *s == 99),
+        Prop::leads_to("lt", |_, s| *s == 1, |_, s| *s == 99),
+        Prop::sometimes("s80", |_, s| *s == 80),
+        Prop::sometimes("s49", |_, s| *s == 49),
+    ];
+    let opts = Options {
+        max_states: Some(50),
+        ..Options::default()
+    };
+    let r = run(&m, &props, &opts);
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 50);
+    use Verdict::*;
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    assert_eq!(v, vec![Violated, Unknown, Unknown, Unknown, Unknown, Found]);
+    let t = r.properties[0].trace.as_ref().unwrap();
+    assert_eq!(states_of(t), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(states_of(r.properties[5].trace.as_ref().unwrap()).len(), 50);
+
+    // Discovered but unexpanded states are still checked by safety props.
+    let mut w = G::new(&[0]);
+    for i in 1..=10 {
+        w = w.e(0, i, "A", Unfair);
+    }
+    let opts = Options {
+        max_states: Some(5),
+        ..Options::default()
+    };
+    let r = run(&w, &[Prop::always("not4", |_, s| *s != 4)], &opts);
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 5);
+    assert_eq!(r.properties[0].verdict, Violated);
+    assert_eq!(
+        states_of(r.properties[0].trace.as_ref().unwrap()),
+        vec![0, 4]
+    );
+}
+
+#[test]
+fn long_chain_no_stack_overflow() {
+    let n = 2_000_000;
+    let m = Chain { n, back_to: n - 10 };
+    let calls = AtomicUsize::new(0);
+    let cb = |_: Progress| {
+        calls.fetch_add(1, Ordering::Relaxed);
+    };
+    let opts = Options {
+        threads: 2,
+        progress: Some(&cb),
+        ..Options::default()
+    };
+    let props = [
+        Prop::eventually("never", |_, s| *s == u32::MAX),
+        Prop::always("bounded", |_, s| *s < 2_000_000),
+        Prop::leads_to("lt", |_, s| *s == 3, |_, s| *s == 1_999_995),
+    ];
+    let r = run(&m, &props, &opts);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, n as u64);
+    assert_eq!(r.max_depth, n - 1);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().unwrap();
+    assert_eq!(t.steps.len(), n as usize + 1);
+    assert_eq!(t.loop_start, Some((n - 10) as usize));
+    assert_eq!(t.steps.last().unwrap().1, n - 10);
+    validate(&m, t);
+    assert_eq!(r.properties[1].verdict, Verdict::Holds);
+    assert_eq!(r.properties[2].verdict, Verdict::Holds);
+}
+
+// ---------------------------------------------------------------------------
+// Counters with wraparound, for determinism and the stateright comparison.
+// BFS levels are thousands of states wide, so batches are split among
+// threads.
+
+const W: u8 = 80;
+const H: u8 = 70;
+const D: u8 = 60;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum CAct {
+    IncA,
+    IncB,
+    IncC,
+    Jump,
+    Nop,
+}
+
+type C3 = (u8, u8, u8);
+
+#[derive(Clone)]
+struct Counters;
+
+impl Model for Counters {
+    type State = C3;
+    type Action = CAct;
+    fn init_states(&self) -> Vec<C3> {
+        vec![(0, 0, 0)]
+    }
+    fn actions(&self, _: &C3, out: &mut Vec<CAct>) {
+        out.extend([CAct::IncA, CAct::IncB, CAct::IncC, CAct::Jump, CAct::Nop]);
+    }
+    fn next_state(&self, &(a, b, c): &C3, act: CAct) -> Option<C3> {
+        let (a16, b16) = (a as u16, b as u16);
+        match act {
+            CAct::IncA => Some(((a + 1) % W, b, c)),
+            CAct::IncB => Some((a, (b + 1) % H, c)),
+            CAct::IncC => Some((a, b, (c + 1) % D)),
+            CAct::Jump if a % 7 == 3 => Some((
+                ((a16 * 3 + b16) % W as u16) as u8,
+                ((b16 + 11) % H as u16) as u8,
+                c,
+            )),
+            CAct::Jump => None,
+            CAct::Nop => Some((a, b, c)),
+        }
+    }
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![Property::always("true", |_, _| true)]
+    }
+}
+
+impl FairModel for Counters {
+    fn fairness(&self, _: &C3, a: &CAct) -> (u64, Fairness) {
+        match a {
+            CAct::IncA => (1, Weak),
+            CAct::IncB => (2, Strong),
+            CAct::IncC => (5, Weak),
+            CAct::Jump => (3, Weak),
+            CAct::Nop => (4, Unfair),
+        }
+    }
+    fn fairness_category(&self, key: u64) -> &'static str {
+        match key {
+            1 => "weak a",
+            2 => "strong b",
+            _ => "",
+        }
+    }
+}
+
+const CORNER: C3 = (W - 1, H - 1, D - 1);
+
+fn counter_props() -> Vec<Prop<Counters>> {
+    vec![
+        Prop::<Counters>::always("sum", |_, s| (s.0 as u32 + s.1 as u32 + s.2 as u32) < 1000),
+        Prop::<Counters>::always("not mid", |_, s| *s != (40, 35, 30)),
+        Prop::<Counters>::sometimes("corner", |_, s| *s == CORNER),
+        Prop::<Counters>::sometimes_step("b wraps", |_, p, _, n| p.1 == H - 1 && n.1 == 0),
+        Prop::<Counters>::eventually("corner ev", |_, s| *s == CORNER),
+        Prop::<Counters>::leads_to("a10 ~> b0", |_, s| s.0 == 10, |_, s| s.1 == 0),
+        // From a = 5 only IncA leaves a = 5 (to 6): holds by weak fairness.
+        Prop::<Counters>::leads_to("a5 ~> a6", |_, s| s.0 == 5, |_, s| s.0 == 6),
+        Prop::<Counters>::leads_to("any ~> a0", |_, _| true, |_, s| s.0 == 0),
+    ]
+}
+
+fn canonical<M: Model>(r: &RunResult<M>) -> String
+where
+    M::State: Debug,
+    M::Action: Debug,
+{
+    format!(
+        "{} {} {} {} {} {} {:?}",
+        r.complete, r.states, r.unique_states, r.edges, r.max_depth, r.graph_bytes, r.properties
+    )
+}
+
+#[test]
+fn deterministic_across_threads_and_runs() {
+    let props = counter_props();
+    let mut outs = Vec::new();
+    for threads in [1, 2, 1, 2, 3] {
+        let opts = Options {
+            threads,
+            ..Options::default()
+        };
+        outs.push(canonical(&run(&Counters, &props, &opts)));
+    }
+    for o in &outs[1..] {
+        assert_eq!(o, &outs[0]);
+    }
+    let r = run(&Counters, &props, &Options::default());
+    let n = W as u64 * H as u64 * D as u64;
+    assert_eq!(r.unique_states, n);
+    // IncA, IncB, IncC, Nop everywhere; Jump where a % 7 == 3 (11 values of a).
+    assert_eq!(r.states, n * 4 + 11 * H as u64 * D as u64);
+    use Verdict::*;
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    assert_eq!(
+        v,
+        vec![Holds, Violated, Found, Found, Violated, Violated, Holds, Violated]
+    );
+    let goals: [Option<StateFn<Counters>>; 8] = [
+        None,
+        None,
+        None,
+        None,
+        Some(|_, s| *s == CORNER),
+        Some(|_, s| s.1 == 0),
+        None,
+        Some(|_, s| s.0 == 0),
+    ];
+    for (pr, q) in r.properties.iter().zip(goals) {
+        let Some(t) = &pr.trace else { continue };
+        validate(&Counters, t);
+        if let (Some(q), Some(ls)) = (q, t.loop_start) {
+            assert!(t.steps[ls..].iter().all(|(_, s)| !q(&Counters, s)));
+        }
+    }
+    assert_eq!(r.properties[4].assumptions, vec!["strong b", "weak a"]);
+    assert_eq!(r.properties[6].assumptions, vec!["weak a"]);
+
+    let checker = Counters.checker().spawn_bfs().join();
+    assert_eq!(checker.unique_state_count() as u64, r.unique_states);
+}
+
+#[test]
+fn timeout_gives_unknown() {
+    let opts = Options {
+        timeout: Some(Duration::ZERO),
+        ..Options::default()
+    };
+    let r = run(&Counters, &counter_props(), &opts);
+    assert!(!r.complete);
+    assert!(r.unique_states < W as u64 * H as u64 * D as u64);
+    assert_eq!(r.properties[0].verdict, Verdict::Unknown);
+    assert_eq!(r.properties[4].verdict, Verdict::Unknown);
+}
+
+// ---------------------------------------------------------------------------
+// Random small graphs against a brute-force fair-cycle search.
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn random_graph(rng: &mut Lcg, n: u32) -> G {
+    const LABELS: [&str; 4] = ["a", "b", "c", "d"];
+    const KINDS: [Fairness; 3] = [Unfair, Weak, Strong];
+    let mut m = G::new(&[0]);
+    if rng.next(4) == 0 {
+        m.inits.push(1 + rng.next(n as u64 - 1) as u32);
+    }
+    for s in 0..n {
+        for _ in 0..rng.next(4) {
+            let to = rng.next(n as u64) as u32;
+            let l = LABELS[rng.next(4) as usize];
+            let k = KINDS[rng.next(3) as usize];
+            if !m.edges.iter().any(|e| e.0 == s && e.1 == to && e.2 == l) {
+                m = m.e(s, to, l, k);
+            }
+        }
+    }
+    for s in 0..n {
+        if rng.next(4) == 0 {
+            m.goal.push(s);
+        }
+        if rng.next(3) == 0 {
+            m.p.push(s);
+        }
+        if rng.next(4) == 0 {
+            m.q.push(s);
+        }
+    }
+    m
+}
+
+/// Brute force: is there, from the starts through `bad` states, a deadlock
+/// or a set S of bad states, strongly connected by its internal edges, whose
+/// internal edges satisfy every fairness constraint?
+fn brute_violated(m: &G, starts: &[u32], bad: &dyn Fn(u32) -> bool) -> bool {
+    let mut reach: Vec<u32> = starts.iter().copied().filter(|&s| bad(s)).collect();
+    reach.sort();
+    reach.dedup();
+    let mut i = 0;
+    while i < reach.len() {
+        let v = reach[i];
+        i += 1;
+        for e in m.edges.iter().filter(|e| e.0 == v) {
+            if bad(e.1) && !reach.contains(&e.1) {
+                reach.push(e.1);
+            }
+        }
+    }
+    if reach.iter().any(|&v| !m.edges.iter().any(|e| e.0 == v)) {
+        return true;
+    }
+    let k = reach.len();
+    for mask in 1u32..(1 << k) {
+        let set: Vec<u32> = (0..k)
+            .filter(|b| mask >> b & 1 == 1)
+            .map(|b| reach[b])
+            .collect();
+        let internal: Vec<_> = m
+            .edges
+            .iter()
+            .filter(|e| set.contains(&e.0) && set.contains(&e.1))
+            .collect();
+        if internal.is_empty() {
+            continue;
+        }
+        // Strongly connected: everything reachable from and to set[0].
+        let reach_from = |fwd: bool| {
+            let mut seen = vec![set[0]];
+            let mut j = 0;
+            while j < seen.len() {
+                let v = seen[j];
+                j += 1;
+                for e in &internal {
+                    let (a, b) = if fwd { (e.0, e.1) } else { (e.1, e.0) };
+                    if a == v && !seen.contains(&b) {
+                        seen.push(b);
+                    }
+                }
+            }
+            seen.len() == set.len()
+        };
+        if !reach_from(true) || !reach_from(false) {
+            continue;
+        }
+        let enabled =
+            |s: u32, c: (&str, Fairness)| m.edges.iter().any(|e| e.0 == s && (e.2, e.3) == c);
+        let taken = |c: (&str, Fairness)| internal.iter().any(|e| (e.2, e.3) == c);
+        let fair = m.edges.iter().all(|e| {
+            let c = (e.2, e.3);
+            match e.3 {
+                Weak => !set.iter().all(|&s| enabled(s, c)) || taken(c),
+                Strong => !set.iter().any(|&s| enabled(s, c)) || taken(c),
+                Unfair => true,
+            }
+        });
+        if fair {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn random_graphs_match_brute_force() {
+    let mut rng = Lcg(12345);
+    let mut counts = [0usize; 2];
+    for round in 0..20000 {
+        let n = 2 + rng.next(10) as u32;
+        let m = random_graph(&mut rng, n);
+        let props = [Prop::eventually("ev", goal), Prop::leads_to("lt", p, q)];
+        let r = run1(&m, &props);
+        assert!(r.complete);
+        // Reachable states, for the leads-to starts.
+        let mut reach = m.inits.clone();
+        let mut i = 0;
+        while i < reach.len() {
+            let v = reach[i];
+            i += 1;
+            for e in m.edges.iter().filter(|e| e.0 == v) {
+                if !reach.contains(&e.1) {
+                    reach.push(e.1);
+                }
+            }
+        }
+        let lt_starts: Vec<u32> = reach.iter().copied().filter(|s| m.p.contains(s)).collect();
+        let expect = [
+            brute_violated(&m, &m.inits, &|s| !m.goal.contains(&s)),
+            brute_violated(&m, &lt_starts, &|s| !m.q.contains(&s)),
+        ];
+        for (k, pr) in r.properties.iter().enumerate() {
+            let want = if expect[k] {
+                Verdict::Violated
+            } else {
+                Verdict::Holds
+            };
+            assert_eq!(pr.verdict, want, "round {round} prop {k}: {:?}", m.edges);
+            counts[expect[k] as usize] += 1;
+            if let Some(t) = &pr.trace {
+                validate(&m, t);
+                let avoid = if k == 0 { &m.goal } else { &m.q };
+                let ok = (0..t.steps.len()).any(|j| {
+                    (k == 0 && j == 0 || k == 1 && m.p.contains(&t.steps[j].1))
+                        && t.steps[j..].iter().all(|(_, s)| !avoid.contains(s))
+                });
+                assert!(ok, "round {round}: the trace leaves the bad set");
+                if t.loop_start.is_none() {
+                    let last = t.steps.last().unwrap().1;
+                    assert!(!m.edges.iter().any(|e| e.0 == last), "ends in a deadlock");
+                }
+            }
+        }
+    }
+    assert!(counts[0] > 500 && counts[1] > 500, "{counts:?}");
+}

@@ -1,0 +1,215 @@
+//! Runs one scenario: builds its model, checks its properties with the engine, and
+//! turns the result into a [`Report`].
+
+use super::engine::{self, FairModel, Fairness as EFair, Kind, Options, Prop, Verdict};
+use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step};
+use crate::scenario::{Expected, Scenario};
+use crate::wire::{ActionOf, Fairness, StateOf, Wire, WireActor};
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::time::Duration;
+
+/// The fairness categories are kept in the top two bits of a class key.
+const CATEGORIES: [&str; 4] = [
+    "",
+    "weak fairness of time",
+    "due timers fire",
+    "strong fairness of delivery (fair loss)",
+];
+
+impl<A> FairModel for Wire<A>
+where
+    A: WireActor,
+{
+    fn fairness(&self, s: &StateOf<A>, a: &ActionOf<A>) -> (u64, EFair) {
+        let (key, f) = self.fairness_of(s, a);
+        let cat = CATEGORIES
+            .iter()
+            .position(|c| *c == Self::fairness_category_of(a))
+            .unwrap_or(0) as u64;
+        let f = match f {
+            Fairness::Unfair => EFair::Unfair,
+            Fairness::Weak => EFair::Weak,
+            Fairness::Strong => EFair::Strong,
+        };
+        ((key >> 2) | (cat << 62), f)
+    }
+
+    fn fairness_category(&self, key: u64) -> &'static str {
+        CATEGORIES[(key >> 62) as usize]
+    }
+}
+
+/// How to run the checker.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    pub threads: usize,
+    pub max_states: usize,
+    pub timeout: Option<Duration>,
+    /// Print a progress line on stderr about once a second.
+    pub progress: bool,
+    /// Explorer address for deep links.
+    pub explorer: Option<std::net::SocketAddr>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            threads: 2,
+            max_states: DEFAULT_MAX_STATES,
+            timeout: None,
+            progress: false,
+            explorer: Some(([127, 0, 0, 1], 3000).into()),
+        }
+    }
+}
+
+/// The default bound on unique states: about 4 GB of graph.
+pub const DEFAULT_MAX_STATES: usize = 60_000_000;
+
+/// A finished run: the report and every trace in full.
+pub struct Outcome {
+    pub report: Report,
+    pub roles: Vec<String>,
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Always => "always",
+        Kind::Sometimes => "sometimes",
+        Kind::Eventually => "eventually",
+        Kind::LeadsTo => "leads-to",
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Violated => "violated",
+        Verdict::Found => "found",
+        Verdict::NotFound => "not found",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+/// The action indices that lead along `steps`, as the Explorer encodes paths.
+fn explorer_path<A>(m: &Wire<A>, steps: &[(Option<ActionOf<A>>, StateOf<A>)]) -> Option<String>
+where
+    A: WireActor,
+{
+    use stateright::Model;
+    let mut parts = vec!["0".to_string()];
+    for w in steps.windows(2) {
+        let mut actions = Vec::new();
+        m.actions(&w[0].1, &mut actions);
+        let a = w[1].0.as_ref()?;
+        parts.push(actions.iter().position(|x| x == a)?.to_string());
+    }
+    Some(parts.join("/"))
+}
+
+/// Checks `props` of model `m` for scenario `scn`.
+pub fn check_model<A>(
+    scn: &Scenario,
+    m: &Wire<A>,
+    props: Vec<Prop<Wire<A>>>,
+    opts: &RunOptions,
+) -> Outcome
+where
+    A: WireActor + Sync,
+    A::State: Clone + Hash + Send + Sync + Lifeline + Debug,
+    A::Msg: Clone + Hash + Send + Sync + Envelope + Debug,
+    A::Timer: Clone + Hash + Send + Sync + Debug,
+    A::Random: Clone + Hash + Send + Sync + Debug,
+{
+    let progress = |p: engine::Progress| {
+        eprint!(
+            "\r{}: {} states, {} unique, {:.0} states/s, depth {}   ",
+            scn.name,
+            p.states,
+            p.unique_states,
+            p.states as f64 / p.elapsed.as_secs_f64().max(1e-9),
+            p.depth
+        );
+    };
+    let eopts = Options {
+        threads: opts.threads,
+        max_states: Some(opts.max_states),
+        timeout: opts.timeout,
+        progress: if opts.progress { Some(&progress) } else { None },
+    };
+    let res = engine::run(m, &props, &eopts);
+    if opts.progress {
+        eprint!("\r{:80}\r", "");
+    }
+    let mut properties = Vec::new();
+    for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
+        debug_assert_eq!(&p.name, name);
+        let trace = p.trace.as_ref().map(|t| narrate(m, &t.steps));
+        let explorer = match (&p.trace, opts.explorer) {
+            (Some(t), Some(addr)) => explorer_path(m, &t.steps).map(|path| format!("http://{addr}/#/steps/{path}")),
+            _ => None,
+        };
+        properties.push(PropReport {
+            name: name.clone(),
+            kind: kind_name(p.kind).into(),
+            expected: exp.as_str().into(),
+            verdict: verdict_name(p.verdict).into(),
+            loop_start: p.trace.as_ref().and_then(|t| t.loop_start),
+            trace,
+            fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
+            explorer,
+        });
+    }
+    let as_expected = properties.iter().all(|p| p.expected == p.verdict);
+    let stopped = (!res.complete).then(|| {
+        if res.unique_states as usize >= opts.max_states {
+            format!("reached --max-states {}", opts.max_states)
+        } else {
+            "reached --timeout".to_string()
+        }
+    });
+    Outcome {
+        report: Report {
+            scenario: scn.name.clone(),
+            complete: res.complete,
+            states: res.states,
+            unique_states: res.unique_states,
+            max_depth: res.max_depth,
+            seconds: res.seconds,
+            properties,
+            as_expected,
+            stopped,
+        },
+        roles: m.roles.clone(),
+    }
+}
+
+/// Checks one scenario.
+pub fn check(scn: &Scenario, opts: &RunOptions) -> Outcome {
+    match scn.model.as_str() {
+        _ => {
+            let m = crate::tcp::model::build(scn);
+            let props = scn
+                .expect
+                .iter()
+                .map(|(n, _)| crate::tcp::model::prop(n).expect("validated property name"))
+                .collect();
+            check_model(scn, &m, props, opts)
+        }
+    }
+}
+
+/// A trace of a finished run, by property name.
+pub fn trace_of<'a>(o: &'a Outcome, property: &str) -> Option<(&'a [Step], Option<usize>)> {
+    o.report
+        .properties
+        .iter()
+        .find(|p| p.name == property)
+        .and_then(|p| p.trace.as_deref().map(|t| (t, p.loop_start)))
+}
+
+/// Whether `e` names a found/violated expectation.
+pub fn expects_trace(e: Expected) -> bool {
+    matches!(e, Expected::Violated | Expected::Found)
+}

@@ -1,0 +1,291 @@
+//! The `synack` command line (the contract of shared/DESIGN.md). `main.rs` only calls
+//! [`main`]; every subcommand returns a result; one error type maps to the exit codes.
+
+use crate::check::{self, RunOptions};
+use crate::report::{mermaid, timeline, Report};
+use crate::scenario::Scenario;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Model-checked TCP, DNS and HTTP/1.1: what happens after a click.
+#[derive(Parser, Debug)]
+#[command(name = "synack", version, about)]
+pub struct Cli {
+    /// The scenario catalogue (default: ./models, else the one built in).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the scenarios of the catalogue.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check scenarios against their expected verdicts.
+    Check {
+        /// Scenario names or paths to scenario files.
+        #[arg(value_name = "SCENARIO|FILE", required_unless_present = "all", conflicts_with = "all")]
+        scenarios: Vec<String>,
+        /// Check the whole catalogue.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (one object per scenario; an array for several).
+        #[arg(long)]
+        json: bool,
+        /// Worker threads.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
+        /// Stop after this many unique states (the run is then incomplete: exit 3).
+        #[arg(long, default_value_t = check::DEFAULT_MAX_STATES as u64, value_parser = clap::value_parser!(u64).range(1..))]
+        max_states: u64,
+        /// Stop after this many seconds (the run is then incomplete: exit 3).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: Option<u64>,
+    },
+    /// Print the counterexample or example of one property.
+    Trace {
+        scenario: String,
+        property: String,
+        #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+        format: TraceFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
+    },
+    /// List every endpoint state transition seen in the explored state space.
+    Transitions {
+        scenario: String,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// Serve the stateright Explorer for a scenario.
+    Explore {
+        scenario: String,
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum TraceFormat {
+    Text,
+    Mermaid,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+/// An error, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Error {
+    pub code: i32,
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+impl Error {
+    pub fn input(message: impl Into<String>) -> Error {
+        Error {
+            code: 2,
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+
+    pub fn caused_by(mut self, cause: impl Into<String>) -> Error {
+        self.causes.push(cause.into());
+        self
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            for c in &e.causes {
+                eprintln!("caused by: {c}");
+            }
+            e.code
+        }
+    }
+}
+
+/// The catalogue directory.
+fn models_dir(cli: &Option<PathBuf>) -> PathBuf {
+    if let Some(d) = cli {
+        return d.clone();
+    }
+    let here = PathBuf::from("models");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+fn catalogue(dir: &Path) -> Result<Vec<Scenario>, Error> {
+    Scenario::catalogue(dir).map_err(|e| Error::input("the scenario catalogue is invalid").caused_by(e.to_string()))
+}
+
+/// Resolves a scenario name or file.
+pub fn resolve(dir: &Path, arg: &str) -> Result<Scenario, Error> {
+    let as_path = Path::new(arg);
+    if arg.ends_with(".toml") || arg.contains('/') {
+        return Scenario::load(as_path).map_err(|e| Error::input(format!("bad scenario file {arg}")).caused_by(e.to_string()));
+    }
+    let file = dir.join(format!("{arg}.toml"));
+    if file.is_file() {
+        return Scenario::load(&file).map_err(|e| Error::input(format!("bad scenario {arg}")).caused_by(e.to_string()));
+    }
+    let known = catalogue(dir)?;
+    let names: Vec<&str> = known.iter().map(|s| s.name.as_str()).collect();
+    Err(Error::input(format!("unknown scenario `{arg}`"))
+        .caused_by(format!("known scenarios: {}", names.join(", "))))
+}
+
+fn run(cli: Cli) -> Result<i32, Error> {
+    let dir = models_dir(&cli.models);
+    match cli.command {
+        Command::List { json } => {
+            let all = catalogue(&dir)?;
+            if json {
+                let v: Vec<serde_json::Value> = all
+                    .iter()
+                    .map(|s| serde_json::json!({"name": s.name, "model": s.model, "description": s.description}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                for s in &all {
+                    println!("{:<34} {}", s.name, s.description);
+                }
+            }
+            Ok(0)
+        }
+        Command::Check {
+            scenarios,
+            all,
+            json,
+            threads,
+            max_states,
+            timeout,
+        } => {
+            let list = if all {
+                catalogue(&dir)?
+            } else {
+                scenarios.iter().map(|s| resolve(&dir, s)).collect::<Result<Vec<_>, _>>()?
+            };
+            let opts = RunOptions {
+                threads: threads as usize,
+                max_states: max_states.min(usize::MAX as u64) as usize,
+                timeout: timeout.map(Duration::from_secs),
+                progress: std::io::stderr().is_terminal(),
+                ..RunOptions::default()
+            };
+            let mut reports: Vec<Report> = Vec::new();
+            for s in &list {
+                let o = check::check(s, &opts);
+                if !json {
+                    print!("{}", o.report.text(false));
+                }
+                reports.push(o.report);
+            }
+            if json {
+                let out = if reports.len() == 1 {
+                    serde_json::to_string_pretty(&reports[0])
+                } else {
+                    serde_json::to_string_pretty(&reports)
+                };
+                println!("{}", out.unwrap_or_default());
+            }
+            Ok(exit_code(&reports))
+        }
+        Command::Trace {
+            scenario,
+            property,
+            format,
+            output,
+            threads,
+        } => {
+            let mut s = resolve(&dir, &scenario)?;
+            let Some(exp) = s.expect.iter().find(|(n, _)| *n == property).cloned() else {
+                let names: Vec<&str> = s.expect.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Error::input(format!("scenario {} checks no property `{property}`", s.name))
+                    .caused_by(format!("its properties: {}", names.join(", "))));
+            };
+            s.expect = vec![exp];
+            let opts = RunOptions {
+                threads: threads as usize,
+                progress: std::io::stderr().is_terminal(),
+                ..RunOptions::default()
+            };
+            let o = check::check(&s, &opts);
+            let p = &o.report.properties[0];
+            let Some(steps) = &p.trace else {
+                eprintln!("{} / {}: {} — there is no trace to show", s.name, property, p.verdict);
+                return Ok(if o.report.complete { 0 } else { 3 });
+            };
+            let title = format!("{} / {}: {} (expected {})", s.name, property, p.verdict, p.expected);
+            let text = match format {
+                TraceFormat::Text => timeline(&title, steps, p.loop_start),
+                TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
+                TraceFormat::Json => {
+                    let v = serde_json::json!({
+                        "scenario": s.name, "property": property, "verdict": p.verdict,
+                        "loop_start": p.loop_start, "trace": steps,
+                    });
+                    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+                }
+            };
+            match output {
+                Some(f) => std::fs::write(&f, text)
+                    .map_err(|e| Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string()))?,
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Transitions { scenario, format } => {
+            let s = resolve(&dir, &scenario)?;
+            let t = crate::check::transitions::of(&s);
+            print!("{}", crate::check::transitions::render(&t, format));
+            Ok(0)
+        }
+        Command::Explore { scenario, addr } => {
+            let s = resolve(&dir, &scenario)?;
+            crate::explore::serve(&s, &addr)
+        }
+    }
+}
+
+/// 3 if some run was incomplete, else 1 if some verdict differs, else 0.
+pub fn exit_code(reports: &[Report]) -> i32 {
+    if reports.iter().any(|r| !r.complete) {
+        3
+    } else if reports.iter().any(|r| !r.as_expected) {
+        1
+    } else {
+        0
+    }
+}

@@ -1,0 +1,206 @@
+//! Reports and traces: the JSON contract of shared/DESIGN.md, a text report, a text
+//! segment timeline, and Mermaid sequence diagrams.
+
+pub mod narrate;
+
+pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// One property's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropReport {
+    pub name: String,
+    /// `always | eventually | leads-to | sometimes`.
+    pub kind: String,
+    /// `holds | violated`, or `found | not found` for `sometimes`.
+    pub expected: String,
+    /// As `expected`, or `unknown` when the run was cut short before deciding it.
+    pub verdict: String,
+    pub trace: Option<Vec<Step>>,
+    /// For a lasso: the step where the loop starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loop_start: Option<usize>,
+    /// Liveness: the fairness assumptions the verdict rests on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fairness: Vec<String>,
+    /// The Explorer deep link that opens the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explorer: Option<String>,
+}
+
+/// One scenario's report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub complete: bool,
+    pub states: u64,
+    pub unique_states: u64,
+    pub max_depth: u32,
+    pub seconds: f64,
+    pub properties: Vec<PropReport>,
+    pub as_expected: bool,
+    /// Why the run is incomplete, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Report {
+    /// The terminal report. With `redact`, timings are hidden (for snapshots).
+    pub fn text(&self, redact: bool) -> String {
+        let mut o = String::new();
+        let secs = if redact {
+            "[seconds]".to_string()
+        } else {
+            format!("{:.2} s", self.seconds)
+        };
+        let _ = writeln!(
+            o,
+            "{}: {}, {} unique states ({} generated), depth {}, {}",
+            self.scenario,
+            if self.complete { "complete" } else { "INCOMPLETE" },
+            thousands(self.unique_states),
+            thousands(self.states),
+            self.max_depth,
+            secs
+        );
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(o, "  stopped: {why}");
+        }
+        for p in &self.properties {
+            let mark = if p.verdict == p.expected { "ok" } else { "UNEXPECTED" };
+            let _ = write!(o, "  {:<10} {:<10} {:<11} {}", mark, p.verdict, p.kind, p.name);
+            if p.verdict != p.expected {
+                let _ = write!(o, " (expected {})", p.expected);
+            }
+            if let Some(t) = &p.trace {
+                let _ = write!(o, " [{} steps", t.len() - 1);
+                if let Some(k) = p.loop_start {
+                    let _ = write!(o, ", loop from step {k}");
+                }
+                let _ = write!(o, "]");
+            }
+            let _ = writeln!(o);
+            if !p.fairness.is_empty() {
+                let _ = writeln!(o, "{:35}under: {}", "", p.fairness.join(", "));
+            }
+            if let Some(url) = &p.explorer {
+                let _ = writeln!(o, "{:35}explore: {url}", "");
+            }
+        }
+        let n = self.properties.iter().filter(|p| p.verdict == p.expected).count();
+        let _ = writeln!(
+            o,
+            "  {} of {} verdicts as expected",
+            n,
+            self.properties.len()
+        );
+        o
+    }
+}
+
+/// A trace as a segment timeline.
+pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{title}");
+    let _ = writeln!(o, "step  time  what happened");
+    for (i, s) in steps.iter().enumerate() {
+        if Some(i) == loop_start {
+            let _ = writeln!(o, "----  loop: from here the run repeats for ever  ----");
+        }
+        let head = match s.action.as_str() {
+            "init" => "start".to_string(),
+            _ => s.summary.split("; ").next().unwrap_or("").to_string(),
+        };
+        let _ = writeln!(o, "{i:>4}  t={:<3} {head}", s.time);
+        if s.action == "init" {
+            let _ = writeln!(o, "{:11}{}", "", s.phases.join(" | "));
+        }
+        for (who, a, b) in &s.moves {
+            let _ = writeln!(o, "{:13}{who}: {a} → {b}", "");
+        }
+        for (from, to, l) in &s.sent {
+            let _ = writeln!(o, "{:13}{from} sends {l} → {to}", "");
+        }
+        for (from, to, l) in &s.expired {
+            let _ = writeln!(o, "{:13}{l} ({from} → {to}) expires: older than MSL", "");
+        }
+    }
+    if let Some(k) = loop_start {
+        let _ = writeln!(o, "----  back to step {k}: the loop above repeats for ever  ----");
+    }
+    o
+}
+
+fn mm(s: &str) -> String {
+    // Mermaid treats ; and # specially in messages.
+    s.replace(';', ",").replace('#', "no.")
+}
+
+/// A trace as a Mermaid sequence diagram: arrows for deliveries, crosses for losses,
+/// notes for state changes, expiries and ticks.
+pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> String {
+    let mut o = String::from("sequenceDiagram\n");
+    for r in roles {
+        let _ = writeln!(o, "    participant {r}");
+    }
+    for (i, s) in steps.iter().enumerate() {
+        if Some(i) == loop_start {
+            let _ = writeln!(o, "    Note over {},{}: loop starts (step {i})", roles[0], roles[roles.len() - 1]);
+        }
+        match s.action.as_str() {
+            "init" => {
+                for (r, p) in roles.iter().zip(&s.phases) {
+                    let _ = writeln!(o, "    Note over {r}: {}", mm(p));
+                }
+            }
+            "tick" => {
+                let _ = writeln!(o, "    Note over {},{}: t={}", roles[0], roles[roles.len() - 1], s.time);
+                for (from, to, l) in &s.expired {
+                    let _ = writeln!(o, "    {from}--x{to}: {} expires", mm(l));
+                }
+            }
+            "deliver" | "deliver-keep-copy" => {
+                if let Some(seg) = &s.segment {
+                    let label = s.summary.split("; ").next().unwrap_or("");
+                    let label = label.splitn(2, "  ").nth(1).unwrap_or(label).trim();
+                    let _ = writeln!(o, "    {}->>{}: {}", seg.from, seg.to, mm(label));
+                }
+            }
+            "drop" => {
+                if let Some(seg) = &s.segment {
+                    let label = s.summary.split("; ").next().unwrap_or("");
+                    let label = label.splitn(2, "  ").nth(1).unwrap_or(label).trim();
+                    let _ = writeln!(o, "    {}-x{}: {}", seg.from, seg.to, mm(label));
+                }
+            }
+            _ => {
+                let first = s.summary.split("; ").next().unwrap_or("");
+                if let Some((who, what)) = first.split_once(": ") {
+                    if roles.iter().any(|r| r == who) {
+                        let _ = writeln!(o, "    Note over {who}: {}", mm(what));
+                    }
+                }
+            }
+        }
+        for (who, _, b) in &s.moves {
+            let _ = writeln!(o, "    Note over {who}: {}", mm(b));
+        }
+    }
+    if let Some(k) = loop_start {
+        let _ = writeln!(o, "    Note over {},{}: back to step {k}, for ever", roles[0], roles[roles.len() - 1]);
+    }
+    o
+}
