@@ -2,7 +2,7 @@
 //! turns the result into a [`Report`].
 
 use super::engine::{self, FairModel, Fairness as EFair, Kind, Options, Prop, Verdict};
-use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step};
+use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step, TimerName};
 use crate::scenario::{Expected, Scenario};
 use crate::wire::{ActionOf, Fairness, StateOf, Wire, WireActor};
 use std::fmt::Debug;
@@ -119,7 +119,7 @@ where
     A: WireActor + Sync,
     A::State: Clone + Hash + Send + Sync + Lifeline + Debug,
     A::Msg: Clone + Hash + Send + Sync + Envelope + Debug,
-    A::Timer: Clone + Hash + Send + Sync + Debug,
+    A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,
     A::Random: Clone + Hash + Send + Sync + Debug,
 {
     let progress = |p: engine::Progress| {

@@ -3,7 +3,7 @@
 
 pub mod narrate;
 
-pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step};
+pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -126,7 +126,11 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
         };
         let _ = writeln!(o, "{i:>4}  t={:<3} {head}", s.time);
         if s.action == "init" {
-            let _ = writeln!(o, "{:11}{}", "", s.phases.join(" | "));
+            let _ = writeln!(o, "{:13}{}", "", s.summary.trim_start_matches("start: "));
+            for (from, to, l) in &s.sent {
+                let _ = writeln!(o, "{:13}{from} sends {l} → {to}", "");
+            }
+            continue;
         }
         for (who, a, b) in &s.moves {
             let _ = writeln!(o, "{:13}{who}: {a} → {b}", "");

@@ -24,6 +24,12 @@ pub trait Lifeline {
     fn phase(&self) -> String;
 }
 
+/// A timer, as reports name its firing.
+pub trait TimerName {
+    /// `retransmission timer fires`, `the application calls CLOSE or SEND`.
+    fn describe(&self) -> String;
+}
+
 /// The `segment` of a JSON step.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SegmentView {
@@ -94,7 +100,7 @@ where
     A: WireActor,
     A::Msg: Envelope,
     A::State: Lifeline,
-    A::Timer: Debug,
+    A::Timer: TimerName,
     A::Random: Debug,
 {
     let role = |i: usize| m.roles.get(i).cloned().unwrap_or_else(|| format!("actor{i}"));
@@ -188,7 +194,7 @@ where
             }
             WireAction::Fire { actor, timer } => (
                 "timeout",
-                format!("{}: {:?} timer fires", role(*actor), timer),
+                format!("{}: {}", role(*actor), timer.describe()),
             ),
             WireAction::Choose { actor, key, value } => (
                 "choose",

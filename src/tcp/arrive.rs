@@ -215,9 +215,11 @@ impl Tcb {
                     self.snd_una = seg.ack;
                     self.state = State::Established;
                     self.retries = 0;
-                    // Ghost: the incarnation is the one of the segment that completes
-                    // the handshake.
-                    self.inc = seg.inc;
+                    // Ghost: the connection belongs to the later of the incarnations
+                    // of the SYN it answered and of the segment that completes the
+                    // handshake (an old SYN completed by a new ACK is the new
+                    // connection; a new SYN completed by an old ACK is too).
+                    self.inc = self.inc.max(seg.inc);
                     fx.cancel(TcpTimer::Retransmit);
                     fx.signal(Signal::Established);
                     if self.fin_sent {

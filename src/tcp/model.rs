@@ -395,3 +395,17 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
     };
     Some(p)
 }
+
+impl crate::report::TimerName for super::Timer {
+    fn describe(&self) -> String {
+        use super::{Timer, TcpTimer};
+        match self {
+            Timer::Tcp(TcpTimer::Retransmit) => "retransmission timer fires".into(),
+            Timer::Tcp(TcpTimer::TimeWait) => "TIME-WAIT timer fires".into(),
+            Timer::Tcp(TcpTimer::FinWait2) => "FIN-WAIT-2 timer fires".into(),
+            Timer::App => "the application calls SEND or CLOSE".into(),
+            Timer::Reopen => "quiet time over: the application opens again".into(),
+            Timer::Crash => "the host crashes and loses its TCB".into(),
+        }
+    }
+}
