@@ -18,3 +18,8 @@ pub mod check;
 pub mod report;
 pub mod cli;
 pub mod explore;
+
+/// Model checking clones and frees millions of small states: mimalloc does that
+/// several times faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -10,7 +10,6 @@
 use super::{FairModel, Fairness, Options, Progress, StateFn, StepFn};
 use stateright::Model;
 use std::any::Any;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -32,9 +31,65 @@ const CLASS_CACHE: usize = 64;
 /// The 64-bit fingerprint of a value (SipHash with fixed keys: stable across
 /// runs and threads).
 pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FingerprintHasher(0x243f_6a88_85a3_08d3);
     value.hash(&mut h);
     h.finish()
+}
+
+/// A fast, deterministic 64-bit hasher for state fingerprints: a multiply-rotate
+/// mix per word (as in FxHash) and a final avalanche (as in SplitMix64), so that
+/// nearby states get unrelated fingerprints.
+struct FingerprintHasher(u64);
+
+impl FingerprintHasher {
+    #[inline]
+    fn mix(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FingerprintHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.mix(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.mix(i as u64 | 0x100);
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.mix(i as u64 | 0x1_0000);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.mix(i as u64 | 0x1_0000_0000);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let z = z ^ (z >> 31);
+        // Fingerprints are never zero (0 may mark an empty slot).
+        if z == 0 { 1 } else { z }
+    }
 }
 
 /// A cheap hasher for the small keys of the class interner (lookups only, so

@@ -18,10 +18,19 @@
 //!   states where it is enabled: they are removed and the rest is decomposed
 //!   again (Streett refinement);
 //! - otherwise a cycle through all states and internal edges of the SCC is
-//!   fair, and a concrete fair loop is built from an entry state.
+//!   fair.
+//!
+//! A deadlock found by the BFS through B is reported first (the shallowest
+//! one). Otherwise, of all fair SCCs, the one holding the state the BFS
+//! reached first is reported: the lasso is the BFS path to that entry state,
+//! then a concrete fair loop from it back to it (see `fair_loop`).
+//!
+//! Memory: one parent index per state for the BFS, plus the 12-byte
+//! [`Node`] per state of the SCC pass; SCCs are examined as Tarjan emits
+//! them, and no list of SCCs is kept.
 
 use super::explore::{BitSet, Graph, NONE};
-use super::scc::{Comp, Node, Tarjan};
+use super::scc::{Node, Tarjan};
 use super::Fairness;
 use std::collections::{HashMap, VecDeque};
 
@@ -55,8 +64,6 @@ pub struct Workspace {
     rpar: Vec<u32>,
     order: Vec<u32>,
     tarjan: Tarjan,
-    members: Vec<u32>,
-    comps: Vec<Comp>,
     cls: ClassScratch,
 }
 
@@ -86,8 +93,6 @@ impl Workspace {
             rpar: vec![NONE; n],
             order: Vec::new(),
             tarjan: Tarjan::new(n),
-            members: Vec::new(),
-            comps: Vec::new(),
             cls: ClassScratch {
                 count: vec![0; k],
                 internal: vec![(NONE, NONE); k],
@@ -399,55 +404,41 @@ fn search(
     let mut fair: Vec<u64> = Vec::new();
     let mut infos: HashMap<u32, FairInfo> = HashMap::new();
     loop {
-        ws.members.clear();
-        ws.comps.clear();
         let (r, verts): (u32, &[u32]) = match &current {
             None => (0, order),
             Some((r, v)) => (*r, v),
         };
+        let cls = &mut ws.cls;
         let ok = ws.tarjan.run(
             &g.offsets,
             &g.targets,
             r,
             verts,
             &mut next_id,
-            &mut ws.members,
-            &mut ws.comps,
+            &mut |nodes, id, members| match examine(g, nodes, id, members, cls, &mut assumed) {
+                Exam::NoCycle => {}
+                Exam::Refine(kept) => {
+                    if !kept.is_empty() {
+                        work.push((id, kept));
+                    }
+                }
+                Exam::Fair(info) => {
+                    if infos.len() < 4096 {
+                        infos.insert(id, info);
+                    }
+                    let i = id as usize;
+                    if fair.len() <= i / 64 {
+                        fair.resize(i / 64 + 1, 0);
+                    }
+                    fair[i / 64] |= 1 << (i % 64);
+                }
+            },
         );
         if !ok {
             return Outcome {
                 result: LiveResult::Unknown,
                 assumed: Vec::new(),
             };
-        }
-        for ci in 0..ws.comps.len() {
-            let comp = ws.comps[ci];
-            let members = &ws.members[comp.start..comp.end];
-            match examine(
-                g,
-                &mut ws.tarjan.nodes,
-                comp.id,
-                members,
-                &mut ws.cls,
-                &mut assumed,
-            ) {
-                Exam::NoCycle => {}
-                Exam::Refine(kept) => {
-                    if !kept.is_empty() {
-                        work.push((comp.id, kept));
-                    }
-                }
-                Exam::Fair(info) => {
-                    if infos.len() < 4096 {
-                        infos.insert(comp.id, info);
-                    }
-                    let i = comp.id as usize;
-                    if fair.len() <= i / 64 {
-                        fair.resize(i / 64 + 1, 0);
-                    }
-                    fair[i / 64] |= 1 << (i % 64);
-                }
-            }
         }
         match work.pop() {
             Some(w) => current = Some(w),

@@ -8,15 +8,6 @@
 
 use super::explore::NONE;
 
-/// One strongly connected component: its region id and its members
-/// `members[start..end]` of the output buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Comp {
-    pub id: u32,
-    pub start: usize,
-    pub end: usize,
-}
-
 /// Per-vertex data: the vertex's region and two words of Tarjan scratch
 /// (DFS index and lowlink), kept together so that looking at a neighbour
 /// costs one cache miss. Between runs the scratch words are free for other
@@ -28,11 +19,15 @@ pub struct Node {
     pub b: u32,
 }
 
+/// Called with (nodes, SCC id, SCC members) for each SCC found.
+pub type OnScc<'a> = dyn FnMut(&mut [Node], u32, &[u32]) + 'a;
+
 /// Reusable Tarjan state: a [`Node`] per vertex of the whole graph.
 pub struct Tarjan {
     pub nodes: Vec<Node>,
     stack: Vec<u32>,
     call: Vec<(u32, u32)>,
+    scc: Vec<u32>,
 }
 
 impl Tarjan {
@@ -49,6 +44,7 @@ impl Tarjan {
             ],
             stack: Vec::new(),
             call: Vec::new(),
+            scc: Vec::new(),
         }
     }
 
@@ -61,11 +57,11 @@ impl Tarjan {
 
     /// Decomposes region `r` into SCCs. `verts` must list exactly the
     /// vertices whose region is `r` (roots are tried in that order). Each SCC
-    /// gets id `*next_id` (then incremented) as its members' region, its
-    /// members are appended to `members` and a [`Comp`] to `comps`, in Tarjan
-    /// emission order (sinks first). Returns false, leaving the work
-    /// unfinished, if region ids ran out.
-    #[allow(clippy::too_many_arguments)]
+    /// gets id `*next_id` (then incremented) as its members' region and is
+    /// passed, as soon as it is complete, to `on_scc(nodes, id, members)`, in
+    /// Tarjan emission order (sinks first). `on_scc` may change the region of
+    /// that SCC's members (but of no other vertex). Returns false, leaving
+    /// the work unfinished, if region ids ran out.
     pub fn run(
         &mut self,
         offsets: &[u32],
@@ -73,10 +69,14 @@ impl Tarjan {
         r: u32,
         verts: &[u32],
         next_id: &mut u32,
-        members: &mut Vec<u32>,
-        comps: &mut Vec<Comp>,
+        on_scc: &mut OnScc<'_>,
     ) -> bool {
-        let Tarjan { nodes, stack, call } = self;
+        let Tarjan {
+            nodes,
+            stack,
+            call,
+            scc,
+        } = self;
         // a = DFS index, b = lowlink.
         for &v in verts {
             nodes[v as usize].a = NONE;
@@ -131,19 +131,15 @@ impl Tarjan {
                         }
                         let id = *next_id;
                         *next_id += 1;
-                        let start = members.len();
+                        scc.clear();
                         while let Some(w) = stack.pop() {
                             nodes[w as usize].region = id;
-                            members.push(w);
+                            scc.push(w);
                             if w == v {
                                 break;
                             }
                         }
-                        comps.push(Comp {
-                            id,
-                            start,
-                            end: members.len(),
-                        });
+                        on_scc(nodes, id, scc);
                     }
                 }
             }
@@ -177,16 +173,16 @@ mod tests {
         for node in &mut t.nodes {
             node.region = 0;
         }
-        let (mut members, mut comps, mut next) = (Vec::new(), Vec::new(), 1);
-        assert!(t.run(&off, &tg, 0, &verts, &mut next, &mut members, &mut comps));
-        comps
-            .iter()
-            .map(|c| {
-                let mut m = members[c.start..c.end].to_vec();
-                m.sort();
-                m
-            })
-            .collect()
+        let mut next = 1;
+        let mut out = Vec::new();
+        let ok = t.run(&off, &tg, 0, &verts, &mut next, &mut |nodes, id, m| {
+            assert!(m.iter().all(|&v| nodes[v as usize].region == id));
+            let mut m = m.to_vec();
+            m.sort();
+            out.push(m);
+        });
+        assert!(ok);
+        out
     }
 
     #[test]

@@ -719,6 +719,23 @@ fn deterministic_across_threads_and_runs() {
     assert_eq!(r.properties[4].assumptions, vec!["strong b", "weak a"]);
     assert_eq!(r.properties[6].assumptions, vec!["weak a"]);
 
+    // A cut in the middle of a wide level is deterministic too.
+    let cut: Vec<String> = [1, 2]
+        .iter()
+        .map(|&threads| {
+            let opts = Options {
+                threads,
+                max_states: Some(100_000),
+                ..Options::default()
+            };
+            let r = run(&Counters, &props, &opts);
+            assert!(!r.complete);
+            assert_eq!(r.unique_states, 100_000);
+            canonical(&r)
+        })
+        .collect();
+    assert_eq!(cut[0], cut[1]);
+
     let checker = Counters.checker().spawn_bfs().join();
     assert_eq!(checker.unique_state_count() as u64, r.unique_states);
 }
@@ -903,4 +920,62 @@ fn random_graphs_match_brute_force() {
         }
     }
     assert!(counts[0] > 500 && counts[1] > 500, "{counts:?}");
+}
+
+/// Counters whose `next_state` panics at one state deep in a wide level.
+struct Panicky;
+
+impl Model for Panicky {
+    type State = C3;
+    type Action = CAct;
+    fn init_states(&self) -> Vec<C3> {
+        Counters.init_states()
+    }
+    fn actions(&self, s: &C3, out: &mut Vec<CAct>) {
+        Counters.actions(s, out)
+    }
+    fn next_state(&self, s: &C3, a: CAct) -> Option<C3> {
+        assert!(*s != (40, 35, 30), "model bug");
+        Counters.next_state(s, a)
+    }
+}
+
+impl FairModel for Panicky {
+    fn fairness(&self, s: &C3, a: &CAct) -> (u64, Fairness) {
+        Counters.fairness(s, a)
+    }
+}
+
+#[test]
+#[should_panic(expected = "model bug")]
+fn model_panic_propagates_from_worker_threads() {
+    let opts = Options {
+        threads: 2,
+        ..Options::default()
+    };
+    run(&Panicky, &[], &opts);
+}
+
+#[test]
+fn empty_model_and_zero_budget() {
+    let props = [
+        Prop::<G>::always("a", |_, _| false),
+        Prop::<G>::sometimes("s", |_, _| true),
+        Prop::<G>::eventually("e", goal),
+    ];
+    let r = run1(&G::new(&[]), &props);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 0);
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    assert_eq!(v, vec![Verdict::Holds, Verdict::NotFound, Verdict::Holds]);
+
+    let m = G::new(&[0]).e(0, 0, "A", Weak);
+    let opts = Options {
+        max_states: Some(0),
+        ..Options::default()
+    };
+    let r = run(&m, &props, &opts);
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 0);
+    assert!(r.properties.iter().all(|p| p.verdict == Verdict::Unknown));
 }
