@@ -95,6 +95,8 @@ pub struct Tcp {
     pub rcv_wnd: u8,
     pub rto: u8,
     pub retries: Limit,
+    /// The server's retries, when they differ from the client's.
+    pub server_retries: Option<Limit>,
     /// TIME-WAIT in MSL units.
     pub time_wait: u8,
     #[serde(default)]

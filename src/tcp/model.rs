@@ -273,7 +273,10 @@ pub fn build(scn: &Scenario) -> TcpModel {
         crash,
     };
     let client = host(SERVER, Open::Active, t.client_data, CloseWhen::First, t.crash == Crash::Client);
-    let server = host(CLIENT, t.server_open, t.server_data, t.server_close, t.crash == Crash::Server);
+    let mut server = host(CLIENT, t.server_open, t.server_data, t.server_close, t.crash == Crash::Server);
+    if let Some(r) = t.server_retries {
+        server.tcp.max_retries = r.0;
+    }
     let mut m = Wire::new(
         vec![Endpoint { cfg: client }, Endpoint { cfg: server }],
         vec!["client".into(), "server".into()],

@@ -140,7 +140,7 @@ where
                         if !self.faults.may_lose(s.lost) {
                             return Err(Blocked::BufferFull);
                         }
-                        s.lost = s.lost.saturating_add(1);
+                        self.count_loss(s, 1);
                         continue;
                     }
                     let f = InFlight {
@@ -168,6 +168,14 @@ where
             }
         }
         Ok(())
+    }
+
+    /// Counts segments that died undelivered, when there is a budget to count
+    /// against (an unlimited budget keeps no count, so the state space stays finite).
+    fn count_loss(&self, s: &mut StateOf<A>, n: u8) {
+        if self.faults.loss_budget.is_some() {
+            s.lost = s.lost.saturating_add(n);
+        }
     }
 
     /// Runs `f` on actor `id` and applies what it did.
@@ -344,7 +352,7 @@ where
                     alive
                 });
                 debug_assert!(s.flight.len() <= before);
-                s.lost = s.lost.saturating_add(expired);
+                self.count_loss(&mut s, expired);
                 // Ageing keeps the order of segments with equal fields, but segments of
                 // different ages may now compare differently: keep the multiset sorted.
                 s.flight.sort();
@@ -370,7 +378,9 @@ where
                     copy.delivered = true;
                     let at = s.flight.binary_search(&copy).unwrap_or_else(|e| e);
                     s.flight.insert(at, copy);
-                    s.duplicated = s.duplicated.saturating_add(1);
+                    if self.faults.duplication_budget.is_some() {
+                        s.duplicated = s.duplicated.saturating_add(1);
+                    }
                 } else {
                     s.flight.remove(index);
                 }
@@ -382,7 +392,7 @@ where
                     return None;
                 }
                 s.flight.remove(index);
-                s.lost = s.lost.saturating_add(1);
+                self.count_loss(&mut s, 1);
                 Ok(())
             }
             WireAction::Fire { actor, timer } => {
