@@ -18,7 +18,8 @@ pub struct PropReport {
     /// As `expected`, or `unknown` when the run was cut short before deciding it.
     pub verdict: String,
     pub trace: Option<Vec<Step>>,
-    /// For a lasso: the step where the loop starts.
+    /// For a lasso: the loop starts from the state after this step; the steps after it
+    /// lead back to that state (the last step's state equals it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loop_start: Option<usize>,
     /// Liveness: the fairness assumptions the verdict rests on.
@@ -117,8 +118,13 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
     let _ = writeln!(o, "{title}");
     let _ = writeln!(o, "step  time  what happened");
     for (i, s) in steps.iter().enumerate() {
-        if Some(i) == loop_start {
-            let _ = writeln!(o, "----  loop: from here the run repeats for ever  ----");
+        if loop_start.is_some_and(|k| i == k + 1) {
+            let _ = writeln!(
+                o,
+                "----  loop: steps {i} to {} lead back to the state after step {}, for ever  ----",
+                steps.len() - 1,
+                i - 1
+            );
         }
         let head = match s.action.as_str() {
             "init" => "start".to_string(),
@@ -143,7 +149,7 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
         }
     }
     if let Some(k) = loop_start {
-        let _ = writeln!(o, "----  back to step {k}: the loop above repeats for ever  ----");
+        let _ = writeln!(o, "----  back to the state after step {k}: the loop repeats for ever  ----");
     }
     o
 }
@@ -161,7 +167,7 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
         let _ = writeln!(o, "    participant {r}");
     }
     for (i, s) in steps.iter().enumerate() {
-        if Some(i) == loop_start {
+        if loop_start.is_some_and(|k| i == k + 1) {
             let _ = writeln!(o, "    Note over {},{}: loop starts (step {i})", roles[0], roles[roles.len() - 1]);
         }
         match s.action.as_str() {
@@ -204,7 +210,7 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
         }
     }
     if let Some(k) = loop_start {
-        let _ = writeln!(o, "    Note over {},{}: back to step {k}, for ever", roles[0], roles[roles.len() - 1]);
+        let _ = writeln!(o, "    Note over {},{}: back to the state after step {k}, for ever", roles[0], roles[roles.len() - 1]);
     }
     o
 }

@@ -1,0 +1,165 @@
+//! Runs the whole catalogue against its expectations and pins every report and trace
+//! in `snapshots/`. A changed snapshot fails; so does a snapshot no test produces.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use synack::check::{self, RunOptions};
+use synack::report::{mermaid, timeline};
+use synack::scenario::Scenario;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Property names as file-name slugs.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// The snapshot names a scenario produces.
+fn snapshot_names(scn: &Scenario) -> Vec<String> {
+    let mut v = vec![format!("{}.report", scn.name)];
+    for (p, e) in &scn.expect {
+        if check::run::expects_trace(*e) {
+            v.push(format!("{}.{}", scn.name, slug(p)));
+            v.push(format!("{}.{}.mermaid", scn.name, slug(p)));
+        }
+    }
+    v
+}
+
+fn check_scenario(name: &str) {
+    let scn = Scenario::load(&root().join("models").join(format!("{name}.toml")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = check::check(&scn, &RunOptions { explorer: None, ..RunOptions::default() });
+    let r = &o.report;
+    insta::with_settings!({
+        snapshot_path => root().join("snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(format!("{name}.report"), r.text(true));
+        for p in &r.properties {
+            if let Some(steps) = &p.trace {
+                let title = format!("{} / {}: {} (expected {})", name, p.name, p.verdict, p.expected);
+                insta::assert_snapshot!(format!("{name}.{}", slug(&p.name)), timeline(&title, steps, p.loop_start));
+                insta::assert_snapshot!(format!("{name}.{}.mermaid", slug(&p.name)), mermaid(&o.roles, steps, p.loop_start));
+            }
+        }
+    });
+    assert!(r.complete, "{name}: the run hit a bound");
+    for p in &r.properties {
+        assert_eq!(p.verdict, p.expected, "{name} / {}", p.name);
+        if p.verdict == "violated" || p.verdict == "found" {
+            assert!(p.trace.is_some(), "{name} / {}: no trace", p.name);
+        }
+        if p.kind == "eventually" && p.verdict == "violated" {
+            assert!(p.loop_start.is_some() || p.trace.is_some());
+        }
+    }
+    assert!(r.as_expected);
+}
+
+macro_rules! scenarios {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $( #[test] fn $test() { check_scenario($name); } )*
+        const NAMES: &[&str] = &[$($name),*];
+    };
+}
+
+scenarios! {
+    tcp_abort_skips_time_wait => "tcp-abort-skips-time-wait",
+    tcp_fair_loss => "tcp-fair-loss",
+    tcp_fin_wait_2_stall => "tcp-fin-wait-2-stall",
+    tcp_fin_wait_2_timeout => "tcp-fin-wait-2-timeout",
+    tcp_half_open => "tcp-half-open",
+    tcp_handshake => "tcp-handshake",
+    tcp_isn_reuse => "tcp-isn-reuse",
+    tcp_no_time_wait => "tcp-no-time-wait",
+    tcp_short_time_wait => "tcp-short-time-wait",
+    tcp_simultaneous_close => "tcp-simultaneous-close",
+    tcp_simultaneous_open => "tcp-simultaneous-open",
+    tcp_teardown => "tcp-teardown",
+    tcp_time_wait_assassination => "tcp-time-wait-assassination",
+    tcp_time_wait_rfc1337 => "tcp-time-wait-rfc1337",
+    tcp_time_wait_rfc1337_random_isn => "tcp-time-wait-rfc1337-random-isn",
+    tcp_two_way_handshake => "tcp-two-way-handshake",
+    tcp_unbounded_syn_retry => "tcp-unbounded-syn-retry",
+}
+
+#[test]
+fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
+    let all = Scenario::catalogue(&root().join("models")).unwrap_or_else(|e| panic!("{e}"));
+    let files: BTreeSet<String> = all.iter().map(|s| s.name.clone()).collect();
+    let tested: BTreeSet<String> = NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(files, tested, "models/ and the tests list different scenarios");
+    let mut expected: BTreeSet<String> = all.iter().flat_map(snapshot_names).collect();
+    // Snapshots that other tests own.
+    for extra in owned_elsewhere(&root().join("snapshots")) {
+        expected.insert(extra);
+    }
+    let present: BTreeSet<String> = std::fs::read_dir(root().join("snapshots"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".snap"))
+                .map(|n| n.trim_end_matches(".snap").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let unreferenced: Vec<&String> = present.difference(&expected).collect();
+    assert!(unreferenced.is_empty(), "unreferenced snapshots: {unreferenced:?}");
+}
+
+/// Snapshots of the CLI tests (`cli.*`).
+fn owned_elsewhere(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("cli.") && n.ends_with(".snap"))
+                .map(|n| n.trim_end_matches(".snap").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn verdicts_and_traces_agree_between_one_and_two_threads_and_across_runs() {
+    let scn = Scenario::load(&root().join("models/tcp-isn-reuse.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let run = |threads| {
+        let o = check::check(&scn, &RunOptions { threads, explorer: None, ..RunOptions::default() });
+        serde_json::to_string(&o.report.properties).unwrap_or_default()
+            + &o.report.unique_states.to_string()
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(2));
+    let live = Scenario::load(&root().join("models/tcp-fin-wait-2-stall.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let a = check::check(&live, &RunOptions { threads: 1, explorer: None, ..RunOptions::default() });
+    let b = check::check(&live, &RunOptions { threads: 2, explorer: None, ..RunOptions::default() });
+    assert_eq!(
+        serde_json::to_string(&a.report.properties).unwrap_or_default(),
+        serde_json::to_string(&b.report.properties).unwrap_or_default()
+    );
+}
+
+#[test]
+fn the_engine_counts_the_same_states_as_stateright() {
+    use stateright::{Checker, Model};
+    for name in ["tcp-simultaneous-close", "tcp-teardown"] {
+        let scn = Scenario::load(&root().join("models").join(format!("{name}.toml"))).unwrap_or_else(|e| panic!("{e}"));
+        let ours = check::check(&scn, &RunOptions { explorer: None, ..RunOptions::default() });
+        let m = synack::tcp::model::build(&scn);
+        let theirs = m.checker().spawn_bfs().join();
+        assert_eq!(ours.report.unique_states as usize, theirs.unique_state_count(), "{name}");
+    }
+}
