@@ -30,7 +30,11 @@ pub enum Command {
     /// Check scenarios against their expected verdicts.
     Check {
         /// Scenario names or paths to scenario files.
-        #[arg(value_name = "SCENARIO|FILE", required_unless_present = "all", conflicts_with = "all")]
+        #[arg(
+            value_name = "SCENARIO|FILE",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
         scenarios: Vec<String>,
         /// Check the whole catalogue.
         #[arg(long)]
@@ -147,18 +151,22 @@ fn models_dir(cli: &Option<PathBuf>) -> PathBuf {
 }
 
 fn catalogue(dir: &Path) -> Result<Vec<Scenario>, Error> {
-    Scenario::catalogue(dir).map_err(|e| Error::input("the scenario catalogue is invalid").caused_by(e.to_string()))
+    Scenario::catalogue(dir)
+        .map_err(|e| Error::input("the scenario catalogue is invalid").caused_by(e.to_string()))
 }
 
 /// Resolves a scenario name or file.
 pub fn resolve(dir: &Path, arg: &str) -> Result<Scenario, Error> {
     let as_path = Path::new(arg);
     if arg.ends_with(".toml") || arg.contains('/') {
-        return Scenario::load(as_path).map_err(|e| Error::input(format!("bad scenario file {arg}")).caused_by(e.to_string()));
+        return Scenario::load(as_path).map_err(|e| {
+            Error::input(format!("bad scenario file {arg}")).caused_by(e.to_string())
+        });
     }
     let file = dir.join(format!("{arg}.toml"));
     if file.is_file() {
-        return Scenario::load(&file).map_err(|e| Error::input(format!("bad scenario {arg}")).caused_by(e.to_string()));
+        return Scenario::load(&file)
+            .map_err(|e| Error::input(format!("bad scenario {arg}")).caused_by(e.to_string()));
     }
     let known = catalogue(dir)?;
     let names: Vec<&str> = known.iter().map(|s| s.name.as_str()).collect();
@@ -195,7 +203,10 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let list = if all {
                 catalogue(&dir)?
             } else {
-                scenarios.iter().map(|s| resolve(&dir, s)).collect::<Result<Vec<_>, _>>()?
+                scenarios
+                    .iter()
+                    .map(|s| resolve(&dir, s))
+                    .collect::<Result<Vec<_>, _>>()?
             };
             let opts = RunOptions {
                 threads: threads as usize,
@@ -232,8 +243,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let mut s = resolve(&dir, &scenario)?;
             let Some(exp) = s.expect.iter().find(|(n, _)| *n == property).cloned() else {
                 let names: Vec<&str> = s.expect.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(Error::input(format!("scenario {} checks no property `{property}`", s.name))
-                    .caused_by(format!("its properties: {}", names.join(", "))));
+                return Err(Error::input(format!(
+                    "scenario {} checks no property `{property}`",
+                    s.name
+                ))
+                .caused_by(format!("its properties: {}", names.join(", "))));
             };
             s.expect = vec![exp];
             let opts = RunOptions {
@@ -244,10 +258,16 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let o = check::check(&s, &opts);
             let p = &o.report.properties[0];
             let Some(steps) = &p.trace else {
-                eprintln!("{} / {}: {} — there is no trace to show", s.name, property, p.verdict);
+                eprintln!(
+                    "{} / {}: {} — there is no trace to show",
+                    s.name, property, p.verdict
+                );
                 return Ok(if o.report.complete { 0 } else { 3 });
             };
-            let title = format!("{} / {}: {} (expected {})", s.name, property, p.verdict, p.expected);
+            let title = format!(
+                "{} / {}: {} (expected {})",
+                s.name, property, p.verdict, p.expected
+            );
             let text = match format {
                 TraceFormat::Text => timeline(&title, steps, p.loop_start),
                 TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
@@ -260,8 +280,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 }
             };
             match output {
-                Some(f) => std::fs::write(&f, text)
-                    .map_err(|e| Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string()))?,
+                Some(f) => std::fs::write(&f, text).map_err(|e| {
+                    Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string())
+                })?,
                 None => print!("{text}"),
             }
             Ok(0)

@@ -11,13 +11,13 @@
 //! - [`report`]: reports and traces as text, JSON and Mermaid;
 //! - [`cli`]: the `synack` command line.
 
-pub mod tcp;
-pub mod wire;
-pub mod scenario;
 pub mod check;
-pub mod report;
 pub mod cli;
 pub mod explore;
+pub mod report;
+pub mod scenario;
+pub mod tcp;
+pub mod wire;
 
 /// Model checking clones and frees millions of small states: mimalloc does that
 /// several times faster than the system allocator.

@@ -307,7 +307,12 @@ impl Scenario {
                 "a loss budget needs `loss = true` (segments may still expire undelivered only within the budget)".into(),
             ));
         }
-        if !n.duplication && matches!(n.duplication_budget, Some(Limit(None)) | Some(Limit(Some(1..)))) {
+        if !n.duplication
+            && matches!(
+                n.duplication_budget,
+                Some(Limit(None)) | Some(Limit(Some(1..)))
+            )
+        {
             return Err(self.err(
                 text,
                 net,
@@ -332,7 +337,11 @@ impl Scenario {
                     text,
                     Some("expect"),
                     name,
-                    format!("unknown property; the {} model has: {}", self.model, list.join(", ")),
+                    format!(
+                        "unknown property; the {} model has: {}",
+                        self.model,
+                        list.join(", ")
+                    ),
                 ));
             };
             let ok = match kind {
@@ -354,7 +363,12 @@ impl Scenario {
             }
         }
         if self.expect.is_empty() {
-            return Err(self.err(text, None, "expect", "the scenario checks no property".into()));
+            return Err(self.err(
+                text,
+                None,
+                "expect",
+                "the scenario checks no property".into(),
+            ));
         }
         Ok(())
     }
@@ -362,10 +376,20 @@ impl Scenario {
     fn validate_tcp(&self, text: &str) -> Result<(), ScenarioError> {
         let t = Some("tcp");
         let Some(tcp) = &self.tcp else {
-            return Err(self.err(text, None, "tcp", "the tcp model needs a [tcp] table".into()));
+            return Err(self.err(
+                text,
+                None,
+                "tcp",
+                "the tcp model needs a [tcp] table".into(),
+            ));
         };
         if !(2..=16).contains(&tcp.space) {
-            return Err(self.err(text, t, "space", "the sequence space must be 2 to 16".into()));
+            return Err(self.err(
+                text,
+                t,
+                "space",
+                "the sequence space must be 2 to 16".into(),
+            ));
         }
         if tcp.isns.is_empty() {
             return Err(self.err(text, t, "isns", "give at least one ISN".into()));
@@ -387,13 +411,22 @@ impl Scenario {
             ));
         }
         if tcp.rto == 0 {
-            return Err(self.err(text, t, "rto", "the retransmission timeout must be at least 1 tick".into()));
+            return Err(self.err(
+                text,
+                t,
+                "rto",
+                "the retransmission timeout must be at least 1 tick".into(),
+            ));
         }
         if tcp.incarnations == 0 || tcp.incarnations > 3 {
             return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
         }
         if tcp.time_wait > 4 || tcp.quiet_time > 4 {
-            let key = if tcp.time_wait > 4 { "time_wait" } else { "quiet_time" };
+            let key = if tcp.time_wait > 4 {
+                "time_wait"
+            } else {
+                "quiet_time"
+            };
             return Err(self.err(text, t, key, "must be 0 to 4 MSL".into()));
         }
         let span = 2 + tcp.client_data.max(tcp.server_data);
@@ -402,7 +435,9 @@ impl Scenario {
                 text,
                 t,
                 "space",
-                format!("a connection uses {span} sequence numbers; the space must hold twice that"),
+                format!(
+                    "a connection uses {span} sequence numbers; the space must hold twice that"
+                ),
             ));
         }
         Ok(())

@@ -39,7 +39,13 @@ fn snapshot_names(scn: &Scenario) -> Vec<String> {
 fn check_scenario(name: &str) {
     let scn = Scenario::load(&root().join("models").join(format!("{name}.toml")))
         .unwrap_or_else(|e| panic!("{e}"));
-    let o = check::check(&scn, &RunOptions { explorer: None, ..RunOptions::default() });
+    let o = check::check(
+        &scn,
+        &RunOptions {
+            explorer: None,
+            ..RunOptions::default()
+        },
+    );
     let r = &o.report;
     insta::with_settings!({
         snapshot_path => root().join("snapshots"),
@@ -100,7 +106,10 @@ fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
     let all = Scenario::catalogue(&root().join("models")).unwrap_or_else(|e| panic!("{e}"));
     let files: BTreeSet<String> = all.iter().map(|s| s.name.clone()).collect();
     let tested: BTreeSet<String> = NAMES.iter().map(|s| s.to_string()).collect();
-    assert_eq!(files, tested, "models/ and the tests list different scenarios");
+    assert_eq!(
+        files, tested,
+        "models/ and the tests list different scenarios"
+    );
     let mut expected: BTreeSet<String> = all.iter().flat_map(snapshot_names).collect();
     // Snapshots that other tests own.
     for extra in owned_elsewhere(&root().join("snapshots")) {
@@ -116,7 +125,10 @@ fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
         })
         .unwrap_or_default();
     let unreferenced: Vec<&String> = present.difference(&expected).collect();
-    assert!(unreferenced.is_empty(), "unreferenced snapshots: {unreferenced:?}");
+    assert!(
+        unreferenced.is_empty(),
+        "unreferenced snapshots: {unreferenced:?}"
+    );
 }
 
 /// Snapshots of the CLI tests (`cli.*`).
@@ -134,18 +146,41 @@ fn owned_elsewhere(dir: &Path) -> Vec<String> {
 
 #[test]
 fn verdicts_and_traces_agree_between_one_and_two_threads_and_across_runs() {
-    let scn = Scenario::load(&root().join("models/tcp-isn-reuse.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let scn =
+        Scenario::load(&root().join("models/tcp-isn-reuse.toml")).unwrap_or_else(|e| panic!("{e}"));
     let run = |threads| {
-        let o = check::check(&scn, &RunOptions { threads, explorer: None, ..RunOptions::default() });
+        let o = check::check(
+            &scn,
+            &RunOptions {
+                threads,
+                explorer: None,
+                ..RunOptions::default()
+            },
+        );
         serde_json::to_string(&o.report.properties).unwrap_or_default()
             + &o.report.unique_states.to_string()
     };
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(2));
-    let live = Scenario::load(&root().join("models/tcp-fin-wait-2-stall.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let a = check::check(&live, &RunOptions { threads: 1, explorer: None, ..RunOptions::default() });
-    let b = check::check(&live, &RunOptions { threads: 2, explorer: None, ..RunOptions::default() });
+    let live = Scenario::load(&root().join("models/tcp-fin-wait-2-stall.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = check::check(
+        &live,
+        &RunOptions {
+            threads: 1,
+            explorer: None,
+            ..RunOptions::default()
+        },
+    );
+    let b = check::check(
+        &live,
+        &RunOptions {
+            threads: 2,
+            explorer: None,
+            ..RunOptions::default()
+        },
+    );
     assert_eq!(
         serde_json::to_string(&a.report.properties).unwrap_or_default(),
         serde_json::to_string(&b.report.properties).unwrap_or_default()
@@ -156,10 +191,21 @@ fn verdicts_and_traces_agree_between_one_and_two_threads_and_across_runs() {
 fn the_engine_counts_the_same_states_as_stateright() {
     use stateright::{Checker, Model};
     for name in ["tcp-simultaneous-close", "tcp-teardown"] {
-        let scn = Scenario::load(&root().join("models").join(format!("{name}.toml"))).unwrap_or_else(|e| panic!("{e}"));
-        let ours = check::check(&scn, &RunOptions { explorer: None, ..RunOptions::default() });
+        let scn = Scenario::load(&root().join("models").join(format!("{name}.toml")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ours = check::check(
+            &scn,
+            &RunOptions {
+                explorer: None,
+                ..RunOptions::default()
+            },
+        );
         let m = synack::tcp::model::build(&scn);
         let theirs = m.checker().spawn_bfs().join();
-        assert_eq!(ours.report.unique_states as usize, theirs.unique_state_count(), "{name}");
+        assert_eq!(
+            ours.report.unique_states as usize,
+            theirs.unique_state_count(),
+            "{name}"
+        );
     }
 }

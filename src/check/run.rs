@@ -147,7 +147,9 @@ where
         debug_assert_eq!(&p.name, name);
         let trace = p.trace.as_ref().map(|t| narrate(m, &t.steps));
         let explorer = match (&p.trace, opts.explorer) {
-            (Some(t), Some(addr)) => explorer_path(m, &t.steps).map(|path| format!("http://{addr}/#/steps/{path}")),
+            (Some(t), Some(addr)) => {
+                explorer_path(m, &t.steps).map(|path| format!("http://{addr}/#/steps/{path}"))
+            }
             _ => None,
         };
         properties.push(PropReport {

@@ -4,7 +4,7 @@
 use crate::cli::GraphFormat;
 use crate::scenario::Scenario;
 use crate::tcp::model::{build, TcpAction, TcpModel, TcpState};
-use crate::tcp::{Open, State, Timer, TcpTimer};
+use crate::tcp::{Open, State, TcpTimer, Timer};
 use crate::wire::WireAction;
 use serde::Serialize;
 use stateright::Model;
@@ -21,9 +21,17 @@ pub struct Transition {
 }
 
 fn sent_flags(prev: &TcpState, next: &TcpState, actor: usize) -> Vec<String> {
-    let mut before: Vec<_> = prev.flight.iter().filter(|f| f.src as usize == actor).collect();
+    let mut before: Vec<_> = prev
+        .flight
+        .iter()
+        .filter(|f| f.src as usize == actor)
+        .collect();
     let mut out = Vec::new();
-    for f in next.flight.iter().filter(|f| f.src as usize == actor && f.age == 0 && !f.delivered) {
+    for f in next
+        .flight
+        .iter()
+        .filter(|f| f.src as usize == actor && f.age == 0 && !f.delivered)
+    {
         if let Some(i) = before.iter().position(|g| *g == f) {
             before.remove(i);
         } else {
@@ -39,7 +47,10 @@ fn cause(m: &TcpModel, prev: &TcpState, a: &TcpAction, next: &TcpState, actor: u
     let what = match a {
         WireAction::Deliver { msg, .. } => format!("rcv {}", msg.ctl.names().replace("PSH,", "")),
         WireAction::Fire { timer, .. } => match timer {
-            Timer::Tcp(TcpTimer::Retransmit) if to == State::Closed || prev.actors[actor].tcb.state != to && to == State::Listen => {
+            Timer::Tcp(TcpTimer::Retransmit)
+                if to == State::Closed
+                    || prev.actors[actor].tcb.state != to && to == State::Listen =>
+            {
                 "user timeout: retries exhausted (abort, no RST)".into()
             }
             Timer::Tcp(TcpTimer::Retransmit) => "retransmission timeout".into(),
@@ -88,7 +99,10 @@ pub fn of(scn: &Scenario) -> BTreeSet<Transition> {
             };
             for i in 0..s.actors.len() {
                 let (from, to) = (s.actors[i].tcb.state, n.actors[i].tcb.state);
-                if from == to && !(from == State::TimeWait && matches!(&a, WireAction::Deliver { dst, msg, .. } if *dst == i && msg.fin())) {
+                if from == to
+                    && !(from == State::TimeWait
+                        && matches!(&a, WireAction::Deliver { dst, msg, .. } if *dst == i && msg.fin()))
+                {
                     continue;
                 }
                 let role = m.roles[i].clone();
@@ -100,10 +114,25 @@ pub fn of(scn: &Scenario) -> BTreeSet<Transition> {
                 let note1 = from == State::SynReceived
                     && matches!(&a, WireAction::Deliver { msg, .. } if msg.rst() || msg.syn());
                 if passive && to == State::Listen && from != State::Closed && !note1 {
-                    out.insert(Transition { actor: role.clone(), from: from.name().into(), to: "CLOSED".into(), cause: c });
-                    out.insert(Transition { actor: role, from: "CLOSED".into(), to: "LISTEN".into(), cause: "passive OPEN".into() });
+                    out.insert(Transition {
+                        actor: role.clone(),
+                        from: from.name().into(),
+                        to: "CLOSED".into(),
+                        cause: c,
+                    });
+                    out.insert(Transition {
+                        actor: role,
+                        from: "CLOSED".into(),
+                        to: "LISTEN".into(),
+                        cause: "passive OPEN".into(),
+                    });
                 } else {
-                    out.insert(Transition { actor: role, from: from.name().into(), to: to.name().into(), cause: c });
+                    out.insert(Transition {
+                        actor: role,
+                        from: from.name().into(),
+                        to: to.name().into(),
+                        cause: c,
+                    });
                 }
             }
             if seen.insert(crate::wire::key_of(&n)) {
@@ -120,7 +149,11 @@ pub fn render(t: &BTreeSet<Transition>, f: GraphFormat) -> String {
     match f {
         GraphFormat::Text => {
             for x in t {
-                let _ = writeln!(o, "{:<7} {:<13} → {:<13} {}", x.actor, x.from, x.to, x.cause);
+                let _ = writeln!(
+                    o,
+                    "{:<7} {:<13} → {:<13} {}",
+                    x.actor, x.from, x.to, x.cause
+                );
             }
         }
         GraphFormat::Json => {

@@ -71,7 +71,11 @@ impl Report {
             o,
             "{}: {}, {} unique states ({} generated), depth {}, {}",
             self.scenario,
-            if self.complete { "complete" } else { "INCOMPLETE" },
+            if self.complete {
+                "complete"
+            } else {
+                "INCOMPLETE"
+            },
             thousands(self.unique_states),
             thousands(self.states),
             self.max_depth,
@@ -81,8 +85,16 @@ impl Report {
             let _ = writeln!(o, "  stopped: {why}");
         }
         for p in &self.properties {
-            let mark = if p.verdict == p.expected { "ok" } else { "UNEXPECTED" };
-            let _ = write!(o, "  {:<10} {:<10} {:<11} {}", mark, p.verdict, p.kind, p.name);
+            let mark = if p.verdict == p.expected {
+                "ok"
+            } else {
+                "UNEXPECTED"
+            };
+            let _ = write!(
+                o,
+                "  {:<10} {:<10} {:<11} {}",
+                mark, p.verdict, p.kind, p.name
+            );
             if p.verdict != p.expected {
                 let _ = write!(o, " (expected {})", p.expected);
             }
@@ -101,7 +113,11 @@ impl Report {
                 let _ = writeln!(o, "{:35}explore: {url}", "");
             }
         }
-        let n = self.properties.iter().filter(|p| p.verdict == p.expected).count();
+        let n = self
+            .properties
+            .iter()
+            .filter(|p| p.verdict == p.expected)
+            .count();
         let _ = writeln!(
             o,
             "  {} of {} verdicts as expected",
@@ -149,7 +165,10 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
         }
     }
     if let Some(k) = loop_start {
-        let _ = writeln!(o, "----  back to the state after step {k}: the loop repeats for ever  ----");
+        let _ = writeln!(
+            o,
+            "----  back to the state after step {k}: the loop repeats for ever  ----"
+        );
     }
     o
 }
@@ -168,7 +187,12 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
     }
     for (i, s) in steps.iter().enumerate() {
         if loop_start.is_some_and(|k| i == k + 1) {
-            let _ = writeln!(o, "    Note over {},{}: loop starts (step {i})", roles[0], roles[roles.len() - 1]);
+            let _ = writeln!(
+                o,
+                "    Note over {},{}: loop starts (step {i})",
+                roles[0],
+                roles[roles.len() - 1]
+            );
         }
         match s.action.as_str() {
             "init" => {
@@ -177,7 +201,13 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
                 }
             }
             "tick" => {
-                let _ = writeln!(o, "    Note over {},{}: t={}", roles[0], roles[roles.len() - 1], s.time);
+                let _ = writeln!(
+                    o,
+                    "    Note over {},{}: t={}",
+                    roles[0],
+                    roles[roles.len() - 1],
+                    s.time
+                );
                 for (from, to, l) in &s.expired {
                     let _ = writeln!(o, "    {from}--x{to}: {} expires", mm(l));
                 }
@@ -210,7 +240,12 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
         }
     }
     if let Some(k) = loop_start {
-        let _ = writeln!(o, "    Note over {},{}: back to the state after step {k}, for ever", roles[0], roles[roles.len() - 1]);
+        let _ = writeln!(
+            o,
+            "    Note over {},{}: back to the state after step {k}, for ever",
+            roles[0],
+            roles[roles.len() - 1]
+        );
     }
     o
 }

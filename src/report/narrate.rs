@@ -103,7 +103,12 @@ where
     A::Timer: TimerName,
     A::Random: Debug,
 {
-    let role = |i: usize| m.roles.get(i).cloned().unwrap_or_else(|| format!("actor{i}"));
+    let role = |i: usize| {
+        m.roles
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("actor{i}"))
+    };
     let mut out = Vec::with_capacity(steps.len());
     let mut time = 0u32;
     let phases = |s: &WireState<A::State, A::Msg, A::Timer, A::Random>| -> Vec<String> {
@@ -184,18 +189,32 @@ where
                 if *keep_copy {
                     s.push_str("  (a copy stays in flight)");
                 }
-                (if *keep_copy { "deliver-keep-copy" } else { "deliver" }, s)
+                (
+                    if *keep_copy {
+                        "deliver-keep-copy"
+                    } else {
+                        "deliver"
+                    },
+                    s,
+                )
             }
-            WireAction::Drop { index, src, dst, msg } => {
+            WireAction::Drop {
+                index,
+                src,
+                dst,
+                msg,
+            } => {
                 let f = &prev.flight[*index];
                 segment = Some(view(msg, role(*src), role(*dst)));
                 remaining.remove(*index);
-                ("drop", format!("{} → {}  {}  LOST", role(*src), role(*dst), label_of(f)))
+                (
+                    "drop",
+                    format!("{} → {}  {}  LOST", role(*src), role(*dst), label_of(f)),
+                )
             }
-            WireAction::Fire { actor, timer } => (
-                "timeout",
-                format!("{}: {}", role(*actor), timer.describe()),
-            ),
+            WireAction::Fire { actor, timer } => {
+                ("timeout", format!("{}: {}", role(*actor), timer.describe()))
+            }
             WireAction::Choose { actor, key, value } => (
                 "choose",
                 format!("{}: chooses {key} = {value:?}", role(*actor)),

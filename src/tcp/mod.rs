@@ -17,3 +17,6 @@ pub use endpoint::{CloseWhen, Endpoint, Host, HostConfig, Open, Timer};
 pub use segment::{Ctl, Payload, Segment, SeqSpace};
 pub use state::State;
 pub use tcb::{Effects, Handshake, Outcome, Signal, Tcb, TcpConfig, TcpTimer};
+
+#[cfg(test)]
+mod tests;

@@ -86,11 +86,8 @@ fn is_abort(o: Option<Outcome>) -> bool {
 /// received, each application learns of a normal close, not an abort (MUST-12).
 pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
-    let applies = c.app_closed
-        && srv.app_closed
-        && !c.rst_seen
-        && !srv.rst_seen
-        && c.tcb.inc == srv.tcb.inc;
+    let applies =
+        c.app_closed && srv.app_closed && !c.rst_seen && !srv.rst_seen && c.tcb.inc == srv.tcb.inc;
     !applies || !(is_abort(c.outcome) || is_abort(srv.outcome))
 }
 
@@ -137,8 +134,7 @@ reaches! {
 
 /// Whether the step moved some endpoint from `a` to `b`.
 fn moved(prev: &TcpState, next: &TcpState, a: State, b: State) -> Option<usize> {
-    (0..prev.actors.len())
-        .find(|&i| prev.actors[i].tcb.state == a && next.actors[i].tcb.state == b)
+    (0..prev.actors.len()).find(|&i| prev.actors[i].tcb.state == a && next.actors[i].tcb.state == b)
 }
 
 fn delivered_to(action: &TcpAction) -> Option<(usize, &super::Segment)> {
@@ -209,7 +205,12 @@ pub fn time_wait_reacks_fin(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpSt
 
 /// The seeds' first reason for TIME-WAIT: the last ACK is lost, and the passive
 /// closer's retransmitted FIN reaches a client that has already left; it meets a RST.
-pub fn retransmitted_fin_meets_rst(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+pub fn retransmitted_fin_meets_rst(
+    _: &TcpModel,
+    p: &TcpState,
+    a: &TcpAction,
+    n: &TcpState,
+) -> bool {
     let Some((dst, seg)) = delivered_to(a) else {
         return false;
     };
@@ -234,7 +235,11 @@ pub fn faults(scn: &Scenario) -> Faults {
     Faults {
         msl: n.msl,
         loss: n.loss,
-        loss_budget: if n.loss { n.loss_budget.map_or(None, |l| l.0) } else { Some(0) },
+        loss_budget: if n.loss {
+            n.loss_budget.map_or(None, |l| l.0)
+        } else {
+            Some(0)
+        },
         duplication: n.duplication,
         duplication_budget: if n.duplication {
             n.duplication_budget.map_or(None, |l| l.0)
@@ -248,7 +253,10 @@ pub fn faults(scn: &Scenario) -> Faults {
 
 /// The model of a `model = "tcp"` scenario (validated).
 pub fn build(scn: &Scenario) -> TcpModel {
-    let t = scn.tcp.as_ref().expect("validated: a tcp scenario has [tcp]");
+    let t = scn
+        .tcp
+        .as_ref()
+        .expect("validated: a tcp scenario has [tcp]");
     let msl = scn.network.msl;
     let tcp = TcpConfig {
         space: SeqSpace(t.space),
@@ -272,8 +280,20 @@ pub fn build(scn: &Scenario) -> TcpModel {
         quiet_time: t.quiet_time.saturating_mul(msl),
         crash,
     };
-    let client = host(SERVER, Open::Active, t.client_data, CloseWhen::First, t.crash == Crash::Client);
-    let mut server = host(CLIENT, t.server_open, t.server_data, t.server_close, t.crash == Crash::Server);
+    let client = host(
+        SERVER,
+        Open::Active,
+        t.client_data,
+        CloseWhen::First,
+        t.crash == Crash::Client,
+    );
+    let mut server = host(
+        CLIENT,
+        t.server_open,
+        t.server_data,
+        t.server_close,
+        t.crash == Crash::Server,
+    );
     if let Some(r) = t.server_retries {
         server.tcp.max_retries = r.0;
     }
@@ -288,7 +308,10 @@ pub fn build(scn: &Scenario) -> TcpModel {
     }
     m.properties = vec![
         stateright::Property::always("no double connection", no_double_connection),
-        stateright::Property::always("synchronized when established", synchronized_when_established),
+        stateright::Property::always(
+            "synchronized when established",
+            synchronized_when_established,
+        ),
         stateright::Property::always("no old segment accepted", no_old_segment_accepted),
         stateright::Property::always("graceful close", graceful_close),
     ];
@@ -389,9 +412,13 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
         "old duplicate SYN is reset (Fig 8)" => Prop::sometimes_step(name, old_duplicate_syn_reset),
         "simultaneous open (Fig 7)" => Prop::sometimes_step(name, simultaneous_open),
         "simultaneous close (Fig 13)" => Prop::sometimes_step(name, simultaneous_close),
-        "half-open connection discovered (Fig 9)" => Prop::sometimes_step(name, half_open_discovered),
+        "half-open connection discovered (Fig 9)" => {
+            Prop::sometimes_step(name, half_open_discovered)
+        }
         "FIN acknowledges our FIN (Note 2)" => Prop::sometimes_step(name, fin_acks_fin),
-        "SYN-RECEIVED returns to LISTEN (Note 1)" => Prop::sometimes_step(name, syn_received_to_listen),
+        "SYN-RECEIVED returns to LISTEN (Note 1)" => {
+            Prop::sometimes_step(name, syn_received_to_listen)
+        }
         "TIME-WAIT re-ACKs a retransmitted FIN" => Prop::sometimes_step(name, time_wait_reacks_fin),
         "retransmitted FIN meets RST" => Prop::sometimes_step(name, retransmitted_fin_meets_rst),
         _ => return None,
@@ -401,7 +428,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
 
 impl crate::report::TimerName for super::Timer {
     fn describe(&self) -> String {
-        use super::{Timer, TcpTimer};
+        use super::{TcpTimer, Timer};
         match self {
             Timer::Tcp(TcpTimer::Retransmit) => "retransmission timer fires".into(),
             Timer::Tcp(TcpTimer::TimeWait) => "TIME-WAIT timer fires".into(),

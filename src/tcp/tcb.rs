@@ -317,7 +317,8 @@ impl Tcb {
             return;
         }
         if !matches!(self.state, State::TimeWait) {
-            fx.send.push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
+            fx.send
+                .push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
             fx.rst = true;
         }
         self.delete(fx, Outcome::Aborted);
@@ -353,7 +354,12 @@ impl Tcb {
             seq = sp.add(seq, 1);
         }
         if self.fin_sent && seq != self.snd_nxt {
-            out.push(Segment::new(Ctl::FIN | Ctl::ACK, seq, self.rcv_nxt, self.inc));
+            out.push(Segment::new(
+                Ctl::FIN | Ctl::ACK,
+                seq,
+                self.rcv_nxt,
+                self.inc,
+            ));
         }
         out
     }
@@ -395,12 +401,8 @@ impl Tcb {
     // --- helpers for segment arrival -------------------------------------------
 
     pub(super) fn send_ack(&self, fx: &mut Effects) {
-        fx.send.push(Segment::new(
-            Ctl::ACK,
-            self.snd_nxt,
-            self.rcv_nxt,
-            self.inc,
-        ));
+        fx.send
+            .push(Segment::new(Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc));
     }
 
     /// Whether our FIN is acknowledged (SND.UNA = SND.NXT after a FIN was sent).

@@ -5,6 +5,6 @@ pub mod model;
 pub mod network;
 pub mod timer;
 
-pub use model::{key_of, WireActor, ActionOf, Fairness, StateOf, Wire, WireAction, WireState};
+pub use model::{key_of, ActionOf, Fairness, StateOf, Wire, WireAction, WireActor, WireState};
 pub use network::{Faults, InFlight};
 pub use timer::{Armed, Timers, NO_DEADLINE};

@@ -48,12 +48,8 @@ pub struct WireState<S, M, T, R> {
 }
 
 /// The wire state of actor type `A`.
-pub type StateOf<A> = WireState<
-    <A as Actor>::State,
-    <A as Actor>::Msg,
-    <A as Actor>::Timer,
-    <A as Actor>::Random,
->;
+pub type StateOf<A> =
+    WireState<<A as Actor>::State, <A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
 
 /// What can happen next.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -79,16 +75,11 @@ pub enum WireAction<M, T, R> {
     /// A timer of `actor` fires.
     Fire { actor: usize, timer: T },
     /// `actor`'s pending random choice `key` resolves to `value`.
-    Choose {
-        actor: usize,
-        key: String,
-        value: R,
-    },
+    Choose { actor: usize, key: String, value: R },
 }
 
 /// The action type of actor type `A`'s wire.
-pub type ActionOf<A> =
-    WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
+pub type ActionOf<A> = WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as Actor>::Random>;
 
 /// A predicate that forbids some values of a pending random choice.
 pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Random) -> bool;
@@ -384,11 +375,14 @@ where
                 } else {
                     s.flight.remove(index);
                 }
-                self.step(&mut s, dst, |a, st, o| a.on_msg(Id::from(dst), st, Id::from(src), msg, o))
+                self.step(&mut s, dst, |a, st, o| {
+                    a.on_msg(Id::from(dst), st, Id::from(src), msg, o)
+                })
             }
             WireAction::Drop { index, msg, .. } => {
                 let f = s.flight.get(index)?;
-                if f.msg != msg || f.delivered || !self.faults.loss || !self.faults.may_lose(s.lost) {
+                if f.msg != msg || f.delivered || !self.faults.loss || !self.faults.may_lose(s.lost)
+                {
                     return None;
                 }
                 s.flight.remove(index);
@@ -400,13 +394,17 @@ where
                     return None;
                 }
                 s.timers[actor].cancel(&timer);
-                self.step(&mut s, actor, |a, st, o| a.on_timeout(Id::from(actor), st, &timer, o))
+                self.step(&mut s, actor, |a, st, o| {
+                    a.on_timeout(Id::from(actor), st, &timer, o)
+                })
             }
             WireAction::Choose { actor, key, value } => {
                 let pending = s.choices.get_mut(actor)?;
                 let at = pending.iter().position(|(k, _)| *k == key)?;
                 pending.remove(at);
-                self.step(&mut s, actor, |a, st, o| a.on_random(Id::from(actor), st, &value, o))
+                self.step(&mut s, actor, |a, st, o| {
+                    a.on_random(Id::from(actor), st, &value, o)
+                })
             }
         };
         done.ok().map(|()| s)

@@ -88,7 +88,11 @@ impl Hasher for FingerprintHasher {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         let z = z ^ (z >> 31);
         // Fingerprints are never zero (0 may mark an empty slot).
-        if z == 0 { 1 } else { z }
+        if z == 0 {
+            1
+        } else {
+            z
+        }
     }
 }
 

@@ -1,0 +1,376 @@
+//! Per-state tests, written as segment timelines (smoltcp's habit): each fixture builds
+//! on the previous state, segments are written as a difference from a template, and
+//! each test ends in a state assertion.
+
+use super::segment::{Ctl, Segment};
+use super::state::State;
+use super::tcb::{Effects, Outcome, Signal, Tcb, TcpConfig, TcpTimer, TimerCmd};
+
+fn cfg() -> TcpConfig {
+    TcpConfig::default()
+}
+
+/// A segment from the template `<SEQ=seq><ACK=ack><CTL=ctl>`.
+fn seg(ctl: Ctl, seq: u8, ack: u8) -> Segment {
+    Segment::new(ctl, seq, ack, 1)
+}
+
+fn recv(t: &mut Tcb, s: Segment) -> Effects {
+    let mut fx = Effects::default();
+    t.arrive(&cfg(), &s, &mut fx);
+    fx
+}
+
+fn sent(fx: &Effects) -> Vec<String> {
+    fx.send.iter().map(|s| s.to_string()).collect()
+}
+
+// --- fixtures: the client (ISS 0) and the server (ISS 4) ----------------------------
+
+fn socket_closed() -> Tcb {
+    Tcb::closed()
+}
+
+fn socket_listen() -> Tcb {
+    let mut t = Tcb::closed();
+    t.open_passive();
+    t
+}
+
+fn socket_syn_sent() -> Tcb {
+    let mut t = Tcb::closed();
+    let mut fx = Effects::default();
+    t.open_active(1, &mut fx);
+    assert_eq!(fx.signals, vec![Signal::NeedIsn]);
+    t.isn_chosen(&cfg(), 0, &mut fx);
+    assert_eq!(sent(&fx), ["SYN seq=0"]);
+    t
+}
+
+fn socket_syn_received() -> Tcb {
+    let mut t = socket_listen();
+    let mut fx = recv(&mut t, seg(Ctl::SYN, 0, 0));
+    assert_eq!(fx.signals, vec![Signal::NeedIsn]);
+    t.isn_chosen(&cfg(), 4, &mut fx);
+    assert_eq!(sent(&fx), ["SYN,ACK seq=4 ack=1"]);
+    t
+}
+
+fn socket_established() -> Tcb {
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::SYN | Ctl::ACK, 4, 1));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=5"]);
+    t
+}
+
+fn socket_fin_wait_1() -> Tcb {
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.close(&cfg(), &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=1 ack=5"]);
+    t
+}
+
+fn socket_fin_wait_2() -> Tcb {
+    let mut t = socket_fin_wait_1();
+    recv(&mut t, seg(Ctl::ACK, 5, 2));
+    t
+}
+
+fn socket_close_wait() -> Tcb {
+    let mut t = socket_established();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 1));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    t
+}
+
+fn socket_last_ack() -> Tcb {
+    let mut t = socket_close_wait();
+    let mut fx = Effects::default();
+    t.close(&cfg(), &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=1 ack=6"]);
+    t
+}
+
+fn socket_time_wait() -> Tcb {
+    let mut t = socket_fin_wait_2();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert_eq!(sent(&fx), ["ACK seq=2 ack=6"]);
+    t
+}
+
+// --- CLOSED --------------------------------------------------------------------------
+
+#[test]
+fn test_closed_syn_gets_rst_ack() {
+    let mut t = socket_closed();
+    let fx = recv(&mut t, seg(Ctl::SYN, 3, 0));
+    assert_eq!(sent(&fx), ["RST,ACK seq=0 ack=4"]);
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_closed_ack_gets_rst_at_its_ack() {
+    let mut t = socket_closed();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert_eq!(sent(&fx), ["RST seq=2"]);
+}
+
+#[test]
+fn test_closed_rst_is_discarded() {
+    let mut t = socket_closed();
+    assert!(recv(&mut t, seg(Ctl::RST, 5, 0)).send.is_empty());
+}
+
+// --- LISTEN --------------------------------------------------------------------------
+
+#[test]
+fn test_listen_syn_goes_to_syn_received() {
+    assert_eq!(socket_syn_received().state, State::SynReceived);
+}
+
+#[test]
+fn test_listen_ack_gets_rst() {
+    let mut t = socket_listen();
+    assert_eq!(sent(&recv(&mut t, seg(Ctl::ACK, 1, 5))), ["RST seq=5"]);
+    assert_eq!(t.state, State::Listen);
+}
+
+#[test]
+fn test_listen_rst_is_ignored() {
+    let mut t = socket_listen();
+    assert!(recv(&mut t, seg(Ctl::RST, 1, 0)).send.is_empty());
+    assert_eq!(t.state, State::Listen);
+}
+
+// --- SYN-SENT ------------------------------------------------------------------------
+
+#[test]
+fn test_syn_sent_syn_ack_goes_to_established() {
+    assert_eq!(socket_established().state, State::Established);
+}
+
+#[test]
+fn test_syn_sent_bad_ack_gets_rst_fig_8() {
+    // Figure 8, line 6: the SYN-ACK of an old duplicate SYN acknowledges 91, not 101.
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::SYN | Ctl::ACK, 4, 5));
+    assert_eq!(sent(&fx), ["RST seq=5"]);
+    assert_eq!(t.state, State::SynSent);
+}
+
+#[test]
+fn test_syn_sent_syn_is_simultaneous_open_fig_7() {
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::SYN, 4, 0));
+    assert_eq!(sent(&fx), ["SYN,ACK seq=0 ack=5"]);
+    assert_eq!(t.state, State::SynReceived);
+    assert!(!t.passive);
+}
+
+#[test]
+fn test_syn_sent_rst_with_acceptable_ack_is_refused() {
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::RST | Ctl::ACK, 0, 1));
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Reset)));
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_syn_sent_rst_without_ack_is_dropped() {
+    let mut t = socket_syn_sent();
+    recv(&mut t, seg(Ctl::RST, 0, 0));
+    assert_eq!(t.state, State::SynSent);
+}
+
+// --- SYN-RECEIVED --------------------------------------------------------------------
+
+#[test]
+fn test_syn_received_ack_goes_to_established() {
+    let mut t = socket_syn_received();
+    let fx = recv(&mut t, seg(Ctl::ACK, 1, 5));
+    assert!(fx.signals.contains(&Signal::Established));
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_syn_received_rst_returns_passive_open_to_listen_note_1() {
+    let mut t = socket_syn_received();
+    recv(&mut t, seg(Ctl::RST, 1, 0));
+    assert_eq!(t.state, State::Listen);
+}
+
+#[test]
+fn test_syn_received_unacceptable_ack_gets_rst() {
+    let mut t = socket_syn_received();
+    assert_eq!(sent(&recv(&mut t, seg(Ctl::ACK, 1, 3))), ["RST seq=3"]);
+    assert_eq!(t.state, State::SynReceived);
+}
+
+// --- ESTABLISHED ---------------------------------------------------------------------
+
+#[test]
+fn test_established_fin_goes_to_close_wait() {
+    assert_eq!(socket_close_wait().state, State::CloseWait);
+}
+
+#[test]
+fn test_established_data_is_acked_and_delivered() {
+    let mut t = socket_established();
+    let fx = recv(
+        &mut t,
+        seg(Ctl::PSH | Ctl::ACK, 5, 1).with_data(b"hi".as_slice().into()),
+    );
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(matches!(fx.signals[0], Signal::Data(_, 1)));
+}
+
+#[test]
+fn test_established_old_segment_below_window_gets_ack() {
+    let mut t = socket_established();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 3, 1));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=5"]);
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_established_syn_gets_challenge_ack() {
+    let mut t = socket_established();
+    assert_eq!(
+        sent(&recv(&mut t, seg(Ctl::SYN, 5, 0))),
+        ["ACK seq=1 ack=5"]
+    );
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_established_rst_in_window_resets_fig_9() {
+    let mut t = socket_established();
+    let fx = recv(&mut t, seg(Ctl::RST, 5, 0));
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Reset)));
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_established_rst_off_rcv_nxt_gets_challenge_ack() {
+    let mut t = socket_established();
+    assert_eq!(
+        sent(&recv(&mut t, seg(Ctl::RST, 6, 0))),
+        ["ACK seq=1 ack=5"]
+    );
+    assert_eq!(t.state, State::Established);
+}
+
+// --- FIN-WAIT-1, FIN-WAIT-2, CLOSING, TIME-WAIT ---------------------------------------
+
+#[test]
+fn test_fin_wait_1_ack_goes_to_fin_wait_2() {
+    assert_eq!(socket_fin_wait_2().state, State::FinWait2);
+}
+
+#[test]
+fn test_fin_wait_1_fin_ack_of_our_fin_goes_to_time_wait_note_2() {
+    let mut t = socket_fin_wait_1();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert_eq!(sent(&fx), ["ACK seq=2 ack=6"]);
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_fin_wait_1_fin_goes_to_closing_fig_13() {
+    let mut t = socket_fin_wait_1();
+    recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 1));
+    assert_eq!(t.state, State::Closing);
+    recv(&mut t, seg(Ctl::ACK, 6, 2));
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_fin_wait_2_fin_goes_to_time_wait_for_2_msl() {
+    let mut t = socket_fin_wait_2();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::TimeWait, 4, 4)));
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_time_wait_retransmitted_fin_is_reacked_and_restarts_timer() {
+    let mut t = socket_time_wait();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert_eq!(sent(&fx), ["ACK seq=2 ack=6"]);
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::TimeWait, 4, 4)));
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_time_wait_rst_assassinates_unless_rfc_1337() {
+    let mut t = socket_time_wait();
+    recv(&mut t, seg(Ctl::RST, 6, 0));
+    assert_eq!(t.state, State::Closed);
+    let mut t = socket_time_wait();
+    let c = TcpConfig {
+        ignore_rst_in_time_wait: true,
+        ..cfg()
+    };
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::RST, 6, 0), &mut fx);
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_time_wait_timeout_closes_normally() {
+    let mut t = socket_time_wait();
+    let mut fx = Effects::default();
+    t.timeout(&cfg(), TcpTimer::TimeWait, &mut fx);
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Normal)));
+    assert_eq!(t.state, State::Closed);
+}
+
+// --- CLOSE-WAIT, LAST-ACK ------------------------------------------------------------
+
+#[test]
+fn test_close_wait_may_still_send_half_close() {
+    let mut t = socket_close_wait();
+    let mut fx = Effects::default();
+    assert!(t.send(&cfg(), b"more".as_slice().into(), &mut fx));
+    assert_eq!(sent(&fx), ["PSH,ACK seq=1 ack=6 \"more\""]);
+    assert_eq!(t.state, State::CloseWait);
+}
+
+#[test]
+fn test_last_ack_ack_of_fin_closes() {
+    let mut t = socket_last_ack();
+    let fx = recv(&mut t, seg(Ctl::ACK, 6, 2));
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Normal)));
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_last_ack_user_timeout_aborts_without_rst() {
+    let mut t = socket_last_ack();
+    let c = TcpConfig {
+        max_retries: Some(1),
+        ..cfg()
+    };
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::Retransmit, &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=1 ack=6"]);
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::Retransmit, &mut fx);
+    assert!(fx.send.is_empty(), "the user timeout sends no RST");
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::TimedOut)));
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_two_way_handshake_is_established_on_the_syn() {
+    let mut t = socket_listen();
+    let c = TcpConfig {
+        handshake: super::tcb::Handshake::TwoWay,
+        ..cfg()
+    };
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::SYN, 0, 0), &mut fx);
+    t.isn_chosen(&c, 4, &mut fx);
+    assert_eq!(t.state, State::Established);
+}

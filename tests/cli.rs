@@ -1,0 +1,224 @@
+//! The command line: exit codes, errors and output, snapshotted together.
+
+use std::process::Command;
+
+fn synack(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run synack");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn shown(args: &[&str]) -> String {
+    let (code, out, err) = synack(args);
+    format!(
+        "$ synack {}\nexit: {code}\n--- stdout\n{out}--- stderr\n{err}",
+        args.join(" ")
+    )
+}
+
+macro_rules! snap {
+    ($name:literal, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(concat!("cli.", $name), $value);
+        });
+    };
+}
+
+#[test]
+fn unknown_scenario_lists_the_known_ones() {
+    let (code, _, err) = synack(&["check", "no-such-scenario"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: unknown scenario `no-such-scenario`"));
+    assert!(err.contains("tcp-handshake"));
+    snap!("unknown-scenario", shown(&["check", "no-such-scenario"]));
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let (code, _, err) = synack(&["check", "tests/fixtures/unknown-key.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown-key.toml:7"), "{err}");
+    assert!(err.contains("loss_budgte"), "{err}");
+    assert!(!err.contains("panicked"));
+    snap!(
+        "unknown-key",
+        shown(&["check", "tests/fixtures/unknown-key.toml"])
+    );
+}
+
+#[test]
+fn contradictory_bounds_name_the_key() {
+    let (code, _, err) = synack(&["check", "tests/fixtures/contradictory.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("tcp.isns"), "{err}");
+    snap!(
+        "contradictory",
+        shown(&["check", "tests/fixtures/contradictory.toml"])
+    );
+}
+
+#[test]
+fn malformed_toml_is_an_error_not_a_panic() {
+    let (code, _, err) = synack(&["check", "tests/fixtures/malformed.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error:"));
+    assert!(err.contains("malformed.toml:"), "{err}");
+    snap!(
+        "malformed",
+        shown(&["check", "tests/fixtures/malformed.toml"])
+    );
+}
+
+#[test]
+fn bad_flag_values_exit_2() {
+    for args in [
+        &["check", "tcp-handshake", "--threads", "0"][..],
+        &["check", "tcp-handshake", "--max-states", "-5"][..],
+        &[
+            "trace",
+            "tcp-handshake",
+            "graceful close",
+            "--format",
+            "svg",
+        ][..],
+        &["check"][..],
+    ] {
+        let (code, _, err) = synack(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.starts_with("error:"), "{args:?}: {err}");
+    }
+    snap!(
+        "threads-zero",
+        shown(&["check", "tcp-handshake", "--threads", "0"])
+    );
+}
+
+#[test]
+fn a_verdict_that_differs_exits_1_with_its_counterexample() {
+    let (code, out, _) = synack(&["check", "tests/fixtures/wrong-expectation.toml", "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["as_expected"], false);
+    assert_eq!(v["properties"][0]["verdict"], "violated");
+    assert!(v["properties"][0]["trace"]
+        .as_array()
+        .is_some_and(|t| !t.is_empty()));
+}
+
+#[test]
+fn a_run_cut_by_max_states_is_partial_and_exits_3() {
+    let (code, out, _) = synack(&["check", "tcp-handshake", "--max-states", "1000", "--json"]);
+    assert_eq!(code, 3);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["complete"], false);
+    let verdicts: Vec<&str> = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["verdict"].as_str().unwrap())
+        .collect();
+    assert!(verdicts.contains(&"unknown"));
+    assert!(
+        verdicts.contains(&"found"),
+        "examples found before the cut stay found"
+    );
+}
+
+#[test]
+fn check_json_follows_the_contract() {
+    let (code, out, _) = synack(&["check", "tcp-two-way-handshake", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for k in [
+        "scenario",
+        "complete",
+        "states",
+        "unique_states",
+        "max_depth",
+        "seconds",
+        "properties",
+        "as_expected",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    let p = &v["properties"][0];
+    assert_eq!(p["name"], "no double connection");
+    assert_eq!(p["kind"], "always");
+    let step = &p["trace"][1];
+    assert!(step["action"].is_string() && step["summary"].is_string());
+    let seg = p["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| !s["segment"].is_null())
+        .expect("a segment");
+    assert_eq!(seg["segment"]["flags"], "S");
+    assert_eq!(seg["segment"]["from"], "client");
+    let (_, two, _) = synack(&[
+        "check",
+        "tcp-two-way-handshake",
+        "tcp-simultaneous-close",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&two).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn lasso_traces_mark_the_loop() {
+    let (code, out, _) = synack(&[
+        "trace",
+        "tcp-fin-wait-2-stall",
+        "both sides reach CLOSED",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(v["loop_start"].is_u64());
+    snap!(
+        "trace-lasso",
+        shown(&[
+            "trace",
+            "tcp-unbounded-syn-retry",
+            "both sides reach CLOSED"
+        ])
+    );
+}
+
+#[test]
+fn list_and_transitions() {
+    let (code, out, _) = synack(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "tcp-handshake"));
+    snap!(
+        "transitions-simultaneous-close",
+        shown(&["transitions", "tcp-simultaneous-close"])
+    );
+}
+
+#[test]
+fn explore_on_a_busy_port_exits_2() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().unwrap().to_string();
+    let (code, _, err) = synack(&["explore", "tcp-handshake", "--addr", &addr]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: cannot listen on"), "{err}");
+    assert!(!err.contains("panicked"));
+}
