@@ -99,6 +99,7 @@ scenarios! {
     tcp_time_wait_rfc1337_random_isn => "tcp-time-wait-rfc1337-random-isn",
     tcp_two_way_handshake => "tcp-two-way-handshake",
     tcp_unbounded_syn_retry => "tcp-unbounded-syn-retry",
+    tcp_user_calls => "tcp-user-calls",
 }
 
 #[test]

@@ -59,10 +59,13 @@ fn cause(m: &TcpModel, prev: &TcpState, a: &TcpAction, next: &TcpState, actor: u
             Timer::App => "CLOSE".into(),
             Timer::Reopen => "active OPEN".into(),
             Timer::Crash => "crash: the host loses its TCB".into(),
+            Timer::Connect => "SEND".into(),
         },
         WireAction::Choose { .. } => {
             if prev.actors[actor].tcb.pending_syn.is_some() {
                 "rcv SYN".into()
+            } else if prev.actors[actor].tcb.state == State::Listen {
+                "SEND".into()
             } else {
                 "active OPEN".into()
             }

@@ -25,6 +25,9 @@ use std::time::Duration;
 pub enum Open {
     Active,
     Passive,
+    /// Passive, then a SEND in LISTEN makes it active (§3.10.2, Figure 5's
+    /// LISTEN → SYN-SENT).
+    ListenThenSend,
 }
 
 /// When the application calls CLOSE.
@@ -35,6 +38,8 @@ pub enum CloseWhen {
     First,
     /// After the peer closed (in CLOSE-WAIT), and after sending its data.
     AfterPeer,
+    /// At any moment, even in LISTEN or SYN-RECEIVED (Figure 5's CLOSE arrows).
+    AnyTime,
 }
 
 /// The knobs of one host.
@@ -66,6 +71,8 @@ pub enum Timer {
     Reopen,
     /// The host crashes (may happen at any time).
     Crash,
+    /// The listening application SENDs to a given peer (may happen at any time).
+    Connect,
 }
 
 /// A host's state.
@@ -163,7 +170,7 @@ impl HostConfig {
                             self.open_again(h, fx);
                         }
                     }
-                    Open::Active => {}
+                    Open::Active | Open::ListenThenSend => {}
                 }
             }
         }
@@ -193,12 +200,23 @@ impl HostConfig {
 
     /// The application's next call: SEND a chunk, or CLOSE.
     fn app_step(&self, h: &mut Host, fx: &mut Effects, o: &mut Out<Endpoint>) {
+        // SEND in LISTEN with the foreign socket given: "change the connection from
+        // passive to active, select an ISS" (§3.10.2).
+        // CLOSE in LISTEN or SYN-RECEIVED (§3.10.4).
+        if self.close == CloseWhen::AnyTime
+            && !h.app_closed
+            && matches!(h.tcb.state, State::Listen | State::SynReceived)
+        {
+            h.app_closed = true;
+            h.tcb.close(&self.tcp, fx);
+            return;
+        }
         let open = matches!(h.tcb.state, State::Established | State::CloseWait);
         let may_close = match self.close {
-            CloseWhen::First => true,
+            CloseWhen::First | CloseWhen::AnyTime => true,
             CloseWhen::AfterPeer => h.tcb.state == State::CloseWait,
         };
-        if !open || h.app_closed || !may_close && self.open == Open::Passive {
+        if !open || h.app_closed || !may_close && self.open != Open::Active {
             return;
         }
         if h.sent < self.data {
@@ -251,6 +269,13 @@ impl Actor for Endpoint {
         match self.cfg.open {
             Open::Active => self.cfg.open_again(&mut h, &mut fx),
             Open::Passive => h.tcb.open_passive(),
+            Open::ListenThenSend => {
+                h.tcb.open_passive();
+                o.set_timer(Timer::Connect, secs(0)..secs(NO_DEADLINE));
+            }
+        }
+        if self.cfg.close == CloseWhen::AnyTime {
+            o.set_timer(Timer::App, secs(0)..secs(NO_DEADLINE));
         }
         self.cfg.settle(&mut h, fx, o);
         h
@@ -286,6 +311,13 @@ impl Actor for Endpoint {
         match timer {
             Timer::Tcp(t) => h.tcb.timeout(&self.cfg.tcp, *t, &mut fx),
             Timer::App => self.cfg.app_step(h, &mut fx, o),
+            Timer::Connect => {
+                if h.tcb.state == State::Listen && h.opened == 0 {
+                    h.opened = 1;
+                    HostConfig::new_connection(h);
+                    h.tcb.send_in_listen(1, &mut fx);
+                }
+            }
             Timer::Reopen => {
                 if h.tcb.state == State::Closed && h.opened < self.cfg.incarnations {
                     self.cfg.open_again(h, &mut fx);
@@ -307,7 +339,7 @@ impl Actor for Endpoint {
                         let q = self.cfg.quiet_time;
                         o.set_timer(Timer::Reopen, secs(q)..secs(q));
                     }
-                    Open::Active => {}
+                    Open::Active | Open::ListenThenSend => {}
                 }
             }
         }

@@ -98,7 +98,9 @@ pub fn both_closed(m: &TcpModel, s: &TcpState) -> bool {
     s.actors.iter().zip(&m.actors).all(|(h, a)| {
         let done = match a.cfg.open {
             Open::Active => h.tcb.state == State::Closed && h.opened >= a.cfg.incarnations,
-            Open::Passive => h.tcb.state == State::Listen || h.tcb.state == State::Closed,
+            Open::Passive | Open::ListenThenSend => {
+                h.tcb.state == State::Listen || h.tcb.state == State::Closed
+            }
         };
         done && h.tcb.pending_syn.is_none()
     }) && s.choices.iter().all(Vec::is_empty)
@@ -436,6 +438,7 @@ impl crate::report::TimerName for super::Timer {
             Timer::App => "the application calls SEND or CLOSE".into(),
             Timer::Reopen => "quiet time over: the application opens again".into(),
             Timer::Crash => "the host crashes and loses its TCB".into(),
+            Timer::Connect => "the application SENDs in LISTEN".into(),
         }
     }
 }

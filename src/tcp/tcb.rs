@@ -206,6 +206,15 @@ impl Tcb {
         fx.signal(Signal::NeedIsn);
     }
 
+    /// SEND in LISTEN with the foreign socket given (§3.10.2): "change the connection
+    /// from passive to active, select an ISS. Send a SYN segment ... Enter SYN-SENT
+    /// state." The TCB stays in LISTEN until the ISS is chosen.
+    pub fn send_in_listen(&mut self, inc: u8, fx: &mut Effects) {
+        self.inc = inc;
+        self.passive = false;
+        fx.signal(Signal::NeedIsn);
+    }
+
     /// OPEN, passive: CLOSED becomes LISTEN.
     pub fn open_passive(&mut self) {
         let inc = self.inc;
