@@ -108,6 +108,9 @@ pub struct Tcp {
     pub incarnations: u8,
     #[serde(default)]
     pub client_data: u8,
+    /// The bytes of the client's data chunks, instead of `data1`, `data2`, ...
+    #[serde(default)]
+    pub client_payload: Option<String>,
     #[serde(default)]
     pub server_data: u8,
     #[serde(default = "passive")]

@@ -59,6 +59,8 @@ pub struct HostConfig {
     pub quiet_time: u8,
     /// The host may crash once while ESTABLISHED, losing its TCB.
     pub crash: bool,
+    /// The bytes of every data chunk, instead of `data1`, `data2`, ...
+    pub payload: Option<String>,
 }
 
 /// The timers of a host.
@@ -105,7 +107,11 @@ const SATURATE: u8 = 3;
 
 impl HostConfig {
     fn app_data(&self, n: u8) -> Payload {
-        Arc::from(format!("data{}", n + 1).into_bytes().into_boxed_slice())
+        let text = match &self.payload {
+            Some(p) => p.clone(),
+            None => format!("data{}", n + 1),
+        };
+        Arc::from(text.into_bytes().into_boxed_slice())
     }
 
     /// Turns effects into `Out` commands and lets the application react to the

@@ -272,6 +272,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
         fin_wait_2_timeout: t.fin_wait_2_timeout,
     };
     let host = |peer: usize, open: Open, data: u8, close: CloseWhen, crash: bool| HostConfig {
+        payload: None,
         tcp: tcp.clone(),
         peer: peer.into(),
         open,
@@ -282,13 +283,14 @@ pub fn build(scn: &Scenario) -> TcpModel {
         quiet_time: t.quiet_time.saturating_mul(msl),
         crash,
     };
-    let client = host(
+    let mut client = host(
         SERVER,
         Open::Active,
         t.client_data,
         CloseWhen::First,
         t.crash == Crash::Client,
     );
+    client.payload = t.client_payload.clone();
     let mut server = host(
         CLIENT,
         t.server_open,
