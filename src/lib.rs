@@ -13,7 +13,9 @@
 
 pub mod check;
 pub mod cli;
+pub mod dns;
 pub mod explore;
+pub mod http;
 pub mod report;
 pub mod scenario;
 pub mod tcp;

@@ -137,6 +137,56 @@ fn no_crash() -> Crash {
     Crash::None
 }
 
+/// `[http]`: the page load of the browser, resolver and origin.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// What the user clicked.
+    pub url: String,
+    /// Other request targets the user may fetch instead (one per run).
+    #[serde(default)]
+    pub links: Vec<String>,
+    #[serde(default = "get")]
+    pub method: String,
+    /// Whether requests carry Host (RFC 9110 §7.2); without it the origin answers 400.
+    #[serde(default = "yes")]
+    pub send_host: bool,
+    #[serde(default = "user_agent")]
+    pub user_agent: String,
+    /// DNS queries before the resolver gives up (RFC 1035 §4.2.1).
+    pub dns_tries: u8,
+    /// The resolver's retransmission timeout, in ticks.
+    pub dns_rto: u8,
+    /// The browser's response deadline, in ticks.
+    pub deadline: u8,
+    #[serde(default = "two")]
+    pub max_redirects: u8,
+    /// The A record of the URL's host.
+    pub address: String,
+    /// The origin's resources.
+    #[serde(default)]
+    pub route: Vec<HttpRoute>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+fn user_agent() -> String {
+    "synack/0.1".into()
+}
+
+/// One `[[http.route]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRoute {
+    /// The only method allowed (any when absent); others get 405.
+    pub method: Option<String>,
+    pub path: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
 /// An expected verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub enum Expected {
@@ -171,6 +221,7 @@ struct File {
     #[serde(default)]
     fairness: Fairness,
     tcp: Option<Tcp>,
+    http: Option<Http>,
     expect: BTreeMap<String, Expected>,
 }
 
@@ -184,6 +235,7 @@ pub struct Scenario {
     pub network: Network,
     pub fairness: Fairness,
     pub tcp: Option<Tcp>,
+    pub http: Option<Http>,
     /// Expected verdicts, in file order.
     pub expect: Vec<(String, Expected)>,
 }
@@ -275,6 +327,7 @@ impl Scenario {
             network: file.network,
             fairness: file.fairness,
             tcp: file.tcp,
+            http: file.http,
             expect,
         };
         s.validate(text)?;
@@ -325,11 +378,12 @@ impl Scenario {
         }
         match self.model.as_str() {
             "tcp" => self.validate_tcp(text),
+            "page-load" => self.validate_tcp(text).and_then(|()| self.validate_http(text)),
             other => Err(self.err(
                 text,
                 None,
                 "model",
-                format!("unknown model {other:?}; known models: \"tcp\""),
+                format!("unknown model {other:?}; known models: \"tcp\", \"page-load\""),
             )),
         }?;
         let known = crate::check::property_names(&self.model);
@@ -442,6 +496,36 @@ impl Scenario {
                     "a connection uses {span} sequence numbers; the space must hold twice that"
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_http(&self, text: &str) -> Result<(), ScenarioError> {
+        let t = Some("http");
+        let Some(h) = &self.http else {
+            return Err(self.err(text, None, "http", "the page-load model needs an [http] table".into()));
+        };
+        let url = url::Url::parse(&h.url)
+            .map_err(|e| self.err(text, t, "url", format!("{:?} is not a URL: {e}", h.url)))?;
+        if url.scheme() != "http" || url.host_str().is_none() {
+            return Err(self.err(text, t, "url", format!("{:?}: only http:// URLs with a host", h.url)));
+        }
+        if h.address.parse::<std::net::Ipv4Addr>().is_err() {
+            return Err(self.err(text, t, "address", format!("{:?} is not an IPv4 address", h.address)));
+        }
+        if h.dns_tries == 0 || h.dns_rto == 0 || h.deadline == 0 {
+            let key = if h.dns_tries == 0 { "dns_tries" } else if h.dns_rto == 0 { "dns_rto" } else { "deadline" };
+            return Err(self.err(text, t, key, "must be at least 1".into()));
+        }
+        for r in &h.route {
+            if !(100..=599).contains(&r.status) {
+                return Err(self.err(
+                    text,
+                    Some("http.route"),
+                    "status",
+                    format!("{} is not a status code (100 to 599, RFC 9110 §15)", r.status),
+                ));
+            }
         }
         Ok(())
     }

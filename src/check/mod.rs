@@ -14,6 +14,10 @@ pub fn property_names(model: &str) -> Vec<(String, &'static str)> {
             .into_iter()
             .map(|(n, k)| (n.to_string(), k))
             .collect(),
+        "page-load" => crate::http::model::catalogue()
+            .into_iter()
+            .map(|(n, k)| (n.to_string(), k))
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -190,6 +190,15 @@ where
 /// Checks one scenario.
 pub fn check(scn: &Scenario, opts: &RunOptions) -> Outcome {
     match scn.model.as_str() {
+        "page-load" => {
+            let m = crate::http::model::build(scn);
+            let props = scn
+                .expect
+                .iter()
+                .map(|(n, _)| crate::http::model::prop(n).expect("validated property name"))
+                .collect();
+            check_model(scn, &m, props, opts)
+        }
         _ => {
             let m = crate::tcp::model::build(scn);
             let props = scn

@@ -1,0 +1,265 @@
+//! The page-load scenarios' model and properties.
+
+use super::message::class_of;
+use super::node::{Browser, Node, NodeState, NodeTimer, Packet, PageConfig, Route, Shown, BROWSER, NAME_SERVER};
+use crate::scenario::Scenario;
+use crate::tcp::{SeqSpace, TcpConfig};
+use crate::wire::{ActionOf, StateOf, Wire};
+use std::sync::Arc;
+
+pub type PageModel = Wire<Node>;
+pub type PageState = StateOf<Node>;
+pub type PageAction = ActionOf<Node>;
+
+fn browser(s: &PageState) -> &Browser {
+    match &s.actors[BROWSER] {
+        NodeState::Browser(b) => b,
+        _ => unreachable!("actor 0 is the browser"),
+    }
+}
+
+/// A page is shown only from a 2xx response, and from the response to the request
+/// the browser sent last.
+pub fn rendered_only_from_2xx(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    match b.shown {
+        Some(Shown::Page(st)) => class_of(st) == 200 && b.last_status == Some((st, b.sent)),
+        _ => true,
+    }
+}
+
+/// The address the resolver accepted is the zone's answer for the name it asked.
+pub fn dns_answer_matches(m: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    let cfg = &m.actors[BROWSER].cfg;
+    match b.resolver.answer {
+        Some(a) => a == crate::dns::lookup(&cfg.zone, &cfg.host),
+        None => true,
+    }
+}
+
+pub fn shown_something(_: &PageModel, s: &PageState) -> bool {
+    browser(s).shown.is_some()
+}
+
+pub fn page_rendered(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Page(_)))
+}
+
+/// A 4xx or 5xx final response is shown as an error page for that status.
+pub fn errors_shown_as_errors(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    match (b.last_status, &b.shown) {
+        (Some((st, _)), Some(shown)) if matches!(class_of(st), 400 | 500) => {
+            matches!(shown, Shown::Status(x, _) if *x == st)
+        }
+        _ => true,
+    }
+}
+
+pub fn redirect_followed(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.visited.len() >= 2 && matches!(b.shown, Some(Shown::Page(_)))
+}
+
+pub fn redirect_loop_detected(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::RedirectLoop))
+}
+
+pub fn retry_after_shown(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Status(503, Some(_))))
+}
+
+pub fn dns_retransmitted(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.resolver.tries >= 2 && b.resolver.answer.is_some()
+}
+
+macro_rules! shows {
+    ($($f:ident => $code:literal),* $(,)?) => {
+        $(pub fn $f(_: &PageModel, s: &PageState) -> bool {
+            matches!(browser(s).shown, Some(Shown::Status($code, _)))
+        })*
+    };
+}
+shows! {
+    shows_400 => 400, shows_401 => 401, shows_403 => 403, shows_404 => 404,
+    shows_405 => 405, shows_500 => 500, shows_503 => 503,
+}
+
+/// The names and kinds of the page-load properties.
+pub fn catalogue() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("page rendered only from a 2xx response to this request", "always"),
+        ("DNS answer matches the query", "always"),
+        ("4xx and 5xx are shown as errors", "always"),
+        ("eventually rendered or error shown", "eventually"),
+        ("page rendered", "sometimes"),
+        ("DNS query retransmitted", "sometimes"),
+        ("redirect followed", "sometimes"),
+        ("redirect loop detected", "sometimes"),
+        ("503 shown with Retry-After", "sometimes"),
+        ("shows 400 Bad Request", "sometimes"),
+        ("shows 401 Unauthorized", "sometimes"),
+        ("shows 403 Forbidden", "sometimes"),
+        ("shows 404 Not Found", "sometimes"),
+        ("shows 405 Method Not Allowed", "sometimes"),
+        ("shows 500 Internal Server Error", "sometimes"),
+        ("shows 503 Service Unavailable", "sometimes"),
+    ]
+}
+
+pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
+    use crate::check::engine::Prop;
+    Some(match name {
+        "page rendered only from a 2xx response to this request" => Prop::always(name, rendered_only_from_2xx),
+        "DNS answer matches the query" => Prop::always(name, dns_answer_matches),
+        "4xx and 5xx are shown as errors" => Prop::always(name, errors_shown_as_errors),
+        "eventually rendered or error shown" => Prop::eventually(name, shown_something),
+        "page rendered" => Prop::sometimes(name, page_rendered),
+        "DNS query retransmitted" => Prop::sometimes(name, dns_retransmitted),
+        "redirect followed" => Prop::sometimes(name, redirect_followed),
+        "redirect loop detected" => Prop::sometimes(name, redirect_loop_detected),
+        "503 shown with Retry-After" => Prop::sometimes(name, retry_after_shown),
+        "shows 400 Bad Request" => Prop::sometimes(name, shows_400),
+        "shows 401 Unauthorized" => Prop::sometimes(name, shows_401),
+        "shows 403 Forbidden" => Prop::sometimes(name, shows_403),
+        "shows 404 Not Found" => Prop::sometimes(name, shows_404),
+        "shows 405 Method Not Allowed" => Prop::sometimes(name, shows_405),
+        "shows 500 Internal Server Error" => Prop::sometimes(name, shows_500),
+        "shows 503 Service Unavailable" => Prop::sometimes(name, shows_503),
+        _ => return None,
+    })
+}
+
+/// The model of a `model = "page-load"` scenario (validated).
+pub fn build(scn: &Scenario) -> PageModel {
+    let h = scn.http.as_ref().expect("validated: [http]");
+    let t = scn.tcp.as_ref().expect("validated: [tcp]");
+    let url = url::Url::parse(&h.url).expect("validated: the URL parses");
+    let host: Arc<str> = Arc::from(url.host_str().unwrap_or_default());
+    let mut first = url.path().to_string();
+    if let Some(q) = url.query() {
+        first.push('?');
+        first.push_str(q);
+    }
+    let mut targets = vec![first];
+    targets.extend(h.links.iter().cloned());
+    let cfg = Arc::new(PageConfig {
+        tcp: TcpConfig {
+            space: SeqSpace(t.space),
+            rcv_wnd: t.rcv_wnd,
+            handshake: t.handshake,
+            rto: t.rto,
+            max_retries: t.retries.0,
+            msl: scn.network.msl,
+            time_wait: t.time_wait,
+            ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
+            fin_wait_2_timeout: t.fin_wait_2_timeout,
+        },
+        isns: t.isns.clone(),
+        host: host.clone(),
+        port: url.port_or_known_default().unwrap_or(80),
+        targets,
+        method: h.method.clone(),
+        send_host: h.send_host,
+        user_agent: h.user_agent.clone(),
+        dns_tries: h.dns_tries,
+        dns_rto: h.dns_rto,
+        deadline: h.deadline,
+        max_redirects: h.max_redirects,
+        zone: vec![(
+            host.to_string(),
+            h.address.parse::<std::net::Ipv4Addr>().map(|a| a.octets()).unwrap_or([0; 4]),
+        )],
+        routes: h
+            .route
+            .iter()
+            .map(|r| Route {
+                method: r.method.clone(),
+                path: r.path.clone(),
+                status: r.status,
+                headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            })
+            .collect(),
+    });
+    let node = |role| Node { role, cfg: cfg.clone() };
+    let mut m = Wire::new(
+        vec![node(BROWSER), node(NAME_SERVER), node(super::node::ORIGIN)],
+        vec!["browser".into(), "resolver".into(), "server".into()],
+        crate::tcp::model::faults(scn),
+    );
+    m.fair_loss = scn.fairness.fair_loss;
+    m.properties = vec![
+        stateright::Property::always("page rendered only from a 2xx response to this request", rendered_only_from_2xx),
+        stateright::Property::always("DNS answer matches the query", dns_answer_matches),
+        stateright::Property::sometimes("page rendered", page_rendered),
+    ];
+    m
+}
+
+// --- how reports show packets and actors --------------------------------------------
+
+impl crate::report::Envelope for Packet {
+    fn label(&self) -> String {
+        match self {
+            Packet::Tcp(s) => s.to_string(),
+            Packet::Udp(d) => d.to_string(),
+        }
+    }
+    fn flags(&self) -> Option<String> {
+        match self {
+            Packet::Tcp(s) => Some(s.ctl.letters()),
+            Packet::Udp(_) => None,
+        }
+    }
+    fn seq(&self) -> Option<u32> {
+        match self {
+            Packet::Tcp(s) => Some(s.seq as u32),
+            Packet::Udp(_) => None,
+        }
+    }
+    fn ack(&self) -> Option<u32> {
+        match self {
+            Packet::Tcp(s) => s.is_ack().then_some(s.ack as u32),
+            Packet::Udp(_) => None,
+        }
+    }
+    fn len(&self) -> u32 {
+        match self {
+            Packet::Tcp(s) => s.len() as u32,
+            Packet::Udp(_) => 1,
+        }
+    }
+    fn incarnation(&self) -> Option<u8> {
+        match self {
+            Packet::Tcp(s) => Some(s.inc),
+            Packet::Udp(_) => None,
+        }
+    }
+}
+
+impl crate::report::Lifeline for NodeState {
+    fn phase(&self) -> String {
+        match self {
+            NodeState::Browser(b) => match &b.shown {
+                Some(Shown::Page(s)) => format!("rendered {s} / {}", b.tcb.state.name()),
+                Some(other) => format!("shows {other:?} / {}", b.tcb.state.name()),
+                None if b.resolver.answer.is_none() => "resolving".into(),
+                None => b.tcb.state.name().into(),
+            },
+            NodeState::NameServer => "serving".into(),
+            NodeState::Origin(o) => o.tcb.state.name().into(),
+        }
+    }
+}
+
+impl crate::report::TimerName for NodeTimer {
+    fn describe(&self) -> String {
+        match self {
+            NodeTimer::Tcp(t) => format!("TCP {t:?} timer fires"),
+            NodeTimer::DnsRetry => "the DNS retransmission timer fires".into(),
+            NodeTimer::Deadline => "the response deadline passes".into(),
+        }
+    }
+}
