@@ -82,6 +82,9 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    http_no_host => "http-no-host",
+    http_status => "http-status",
+    page_load => "page-load",
     tcp_abort_skips_time_wait => "tcp-abort-skips-time-wait",
     tcp_fair_loss => "tcp-fair-loss",
     tcp_fin_wait_2_stall => "tcp-fin-wait-2-stall",
