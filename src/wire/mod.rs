@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod network;
+pub mod svg;
 pub mod timer;
 
 pub use model::{key_of, ActionOf, Fairness, StateOf, Wire, WireAction, WireActor, WireState};
