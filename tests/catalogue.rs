@@ -86,6 +86,7 @@ scenarios! {
     http_status => "http-status",
     page_load => "page-load",
     tcp_abort_skips_time_wait => "tcp-abort-skips-time-wait",
+    tcp_explorer_injection => "tcp-explorer-injection",
     tcp_fair_loss => "tcp-fair-loss",
     tcp_fin_wait_2_stall => "tcp-fin-wait-2-stall",
     tcp_fin_wait_2_timeout => "tcp-fin-wait-2-timeout",
