@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 
 /// Connections the front serves at once; more are answered `503` and closed.
 pub const MAX_CONNECTIONS: usize = 64;
+/// Connections beyond [`MAX_CONNECTIONS`] that get a `503` answer at once; more are
+/// closed without one.
+pub const MAX_REFUSING: usize = 16;
 /// The longest request head (request line and headers) the front accepts.
 pub const MAX_HEAD: usize = 16 * 1024;
 /// The longest request body (only `POST /.runtocompletion` has one, empty).
@@ -182,6 +185,7 @@ impl Drop for Active {
 
 fn run_front(front: TcpListener, backend: Arc<Backend>) {
     let active = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let mut stream = match front.accept() {
             Ok((s, _)) => s,
@@ -193,12 +197,29 @@ fn run_front(front: TcpListener, backend: Arc<Backend>) {
         };
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             active.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = stream.write_all(&status_response(
-                503,
-                "Service Unavailable",
-                "too many connections; try again\n",
-            ));
+            // Answer 503 from a thread of its own (a few at most), after reading the
+            // request: closing on an unread request would reset the connection before
+            // the client reads the answer. Beyond that, close at once.
+            if refusing.fetch_add(1, Ordering::SeqCst) < MAX_REFUSING {
+                let guard = Active(Arc::clone(&refusing));
+                let _ = thread::Builder::new()
+                    .name("explorer-refuse".into())
+                    .stack_size(64 * 1024)
+                    .spawn(move || {
+                        let _guard = guard;
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+                        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                        let _ = read_request(&mut stream);
+                        let _ = stream.write_all(&status_response(
+                            503,
+                            "Service Unavailable",
+                            "too many connections; try again\n",
+                        ));
+                        drain_and_close(stream);
+                    });
+            } else {
+                refusing.fetch_sub(1, Ordering::SeqCst);
+            }
             continue;
         }
         let guard = Active(Arc::clone(&active));
@@ -334,6 +355,7 @@ fn handle(mut c: TcpStream, backend: &Backend) {
         Ok(rq) => rq,
         Err(Some((code, reason, body))) => {
             let _ = c.write_all(&status_response(code, reason, &body));
+            drain_and_close(c);
             return;
         }
         Err(None) => return,
@@ -347,6 +369,21 @@ fn handle(mut c: TcpStream, backend: &Backend) {
     });
     let _ = c.write_all(&answer);
     let _ = c.shutdown(std::net::Shutdown::Write);
+}
+
+/// Closes a connection whose request was not read to its end: closing with unread
+/// input would send a RST, and the client could lose the answer before reading it.
+fn drain_and_close(mut c: TcpStream) {
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let _ = c.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 4096];
+    let mut left: usize = 1 << 20;
+    while left > 0 {
+        match c.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 /// Sends `rq` to the Explorer and reads its whole answer.

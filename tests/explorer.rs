@@ -1,0 +1,419 @@
+//! `synack explore` over loopback: the deep links of `synack check` open their traces,
+//! the diagram escapes what it shows, and the front stays up and correct under
+//! concurrent, aborted and malformed requests. Only 127.0.0.1, bounded loops, and a
+//! timeout on every request.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_synack");
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A directory of its own under the system's temporary directory (no `ui/` in it).
+fn scratch(name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("synack-explorer-{}-{n}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A running `synack explore`, killed when dropped.
+struct Explorer {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Explorer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Explorer {
+    fn start(scenario: &str) -> Explorer {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args(["explore", scenario, "--addr", &format!("127.0.0.1:{port}")])
+            .current_dir(scratch(scenario))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let e = Explorer { child, port };
+        assert!(
+            line.contains(&format!("http://127.0.0.1:{port}/")),
+            "explore printed {line:?}"
+        );
+        e
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        request(
+            self.port,
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+/// Sends raw bytes, reads the whole answer: (status, body).
+fn request(port: u16, raw: &[u8]) -> Result<(u16, String), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(TIMEOUT)).unwrap();
+    s.write_all(raw).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    parse_response(&buf)
+}
+
+fn parse_response(buf: &[u8]) -> Result<(u16, String), String> {
+    let text = String::from_utf8_lossy(buf).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no head in {text:?}"))?;
+    let code: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("no status in {head:?}"))?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = body;
+        loop {
+            let (size, tail) = rest.split_once("\r\n").ok_or("bad chunk")?;
+            let n = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            rest = &tail[n + 2..];
+        }
+        out
+    } else {
+        body.to_string()
+    };
+    Ok((code, body))
+}
+
+/// The Explorer deep link `synack check` prints for `property`.
+fn deep_link(scenario: &str, property: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["check", scenario, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == property)
+        .and_then(|p| p["explorer"].as_str())
+        .unwrap_or_else(|| panic!("no deep link for {property}"))
+        .to_string()
+}
+
+/// Opens a deep link as the Explorer's page does (app.js `prepareView`): fetch
+/// `/.states`, then for each index the successors of the path so far, and pick the
+/// one whose `actionIndex` is that index. Returns the step the link selects.
+fn follow(e: &Explorer, link: &str) -> serde_json::Value {
+    let hash = link.split_once('#').unwrap().1;
+    let indices: Vec<usize> = hash
+        .strip_prefix("/steps/")
+        .expect("a #/steps/ link")
+        .split('/')
+        .map(|i| i.parse().unwrap())
+        .collect();
+    let mut path = String::new();
+    let mut step = serde_json::Value::Null;
+    for i in indices {
+        let (code, body) = e.get(&format!("/.states{path}"));
+        assert_eq!(code, 200, "/.states{path}: {body}");
+        let next: serde_json::Value = serde_json::from_str(&body).unwrap();
+        step = next
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["actionIndex"] == i)
+            .unwrap_or_else(|| panic!("/.states{path} has no action {i}"))
+            .clone();
+        assert!(
+            step.get("state").is_some(),
+            "action {i} after {path} is ignored"
+        );
+        path.push_str(&format!("/{i}"));
+    }
+    step
+}
+
+#[test]
+fn the_deep_link_of_check_opens_its_trace() {
+    let e = Explorer::start("tcp-two-way-handshake");
+    let (code, page) = e.get("/");
+    assert_eq!(code, 200);
+    assert!(page.contains("Stateright Explorer"));
+    let link = deep_link("tcp-two-way-handshake", "no double connection");
+    assert!(link.starts_with(&format!("http://127.0.0.1:3000/#/steps/0/")));
+    let step = follow(&e, &link);
+    let svg = step["svg"].as_str().unwrap();
+    let outcome = step["outcome"].as_str().unwrap();
+    // The stale SYN is the kept copy, delivered again; the server establishes twice.
+    assert!(svg.contains("SYN seq=0 [inc 1]  DUPLICATE"), "{svg}");
+    assert!(outcome.contains("server LISTEN → ESTABLISHED"), "{outcome}");
+    assert_eq!(svg.matches(">ESTABLISHED</text>").count(), 3, "{svg}");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+}
+
+#[test]
+fn the_diagram_escapes_payloads() {
+    let e = Explorer::start("tcp-explorer-injection");
+    let link = deep_link("tcp-explorer-injection", "reaches CLOSE-WAIT");
+    let step = follow(&e, &link);
+    let svg = step["svg"].as_str().unwrap();
+    assert!(
+        svg.contains("&quot;&lt;img src=x onerror=alert(1)&gt;&quot;"),
+        "{svg}"
+    );
+    assert!(!svg.contains("<img"), "{svg}");
+    assert!(!svg.contains("onerror=alert(1)>"), "{svg}");
+    assert!(svg.contains(">CLOSE-WAIT</text>"));
+}
+
+#[test]
+fn lost_and_expired_segments_are_drawn() {
+    let e = Explorer::start("tcp-handshake");
+    // After the client's ISN choice, its SYN is in flight: one of the next actions
+    // loses it.
+    let (code, body) = e.get("/.states/0/0");
+    assert_eq!(code, 200);
+    let next: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let lose = next
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["action"]
+                .as_str()
+                .unwrap()
+                .starts_with("lose client → server: SYN")
+        })
+        .expect("an action that loses the SYN");
+    let svg = lose["svg"].as_str().unwrap();
+    assert!(svg.contains("SYN seq=0 [inc 1]  LOST"), "{svg}");
+    // A tick with the SYN in flight, then another: at age > MSL it expires.
+    let tick = next
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == "tick")
+        .expect("a tick");
+    let i = tick["actionIndex"].as_u64().unwrap();
+    let mut path = format!("/0/0/{i}");
+    let mut expired = None;
+    for _ in 0..4 {
+        let (code, body) = e.get(&format!("/.states{path}"));
+        assert_eq!(code, 200);
+        let next: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let Some(t) = next
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["action"] == "tick")
+        else {
+            break;
+        };
+        let svg = t["svg"].as_str().unwrap().to_string();
+        path.push_str(&format!("/{}", t["actionIndex"]));
+        if svg.contains("expired (age &gt; MSL): SYN seq=0") {
+            expired = Some(svg);
+            break;
+        }
+    }
+    let svg = expired.expect("the SYN expires after MSL ticks");
+    assert!(svg.contains("tick: t=2"), "{svg}");
+}
+
+#[test]
+fn stays_up_under_load_aborts_and_malformed_requests() {
+    let mut e = Explorer::start("tcp-two-way-handshake");
+    let port = e.port;
+    let link = deep_link("tcp-two-way-handshake", "no double connection");
+    let deep = link.split_once("#/steps").unwrap().1.to_string();
+    let (code, reference) = e.get(&format!("/.states{deep}"));
+    assert_eq!(code, 200);
+
+    // 50 concurrent requests, all answered, all the same.
+    let t = Instant::now();
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let deep = deep.clone();
+            std::thread::spawn(move || {
+                request(
+                    port,
+                    format!("GET /.states{deep} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+                )
+            })
+        })
+        .collect();
+    for th in threads {
+        let (code, body) = th.join().unwrap().expect("an answer");
+        assert_eq!(code, 200);
+        assert_eq!(body, reference);
+    }
+    eprintln!("50 concurrent /.states requests: {:?}", t.elapsed());
+
+    // Aborted requests: half a request; a whole one closed before the answer; one
+    // whose answer is abandoned after a few bytes (unread data: the close is a RST).
+    let t = Instant::now();
+    for k in 0..30 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        match k % 3 {
+            0 => {
+                let _ = s.write_all(b"GET /.states/0/0 HT");
+            }
+            1 => {
+                let _ = s.write_all(format!("GET /.states{deep} HTTP/1.1\r\n\r\n").as_bytes());
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            _ => {
+                let _ = s.write_all(format!("GET /.states{deep} HTTP/1.1\r\n\r\n").as_bytes());
+                let mut few = [0u8; 16];
+                let _ = s.read(&mut few);
+            }
+        }
+        drop(s);
+    }
+    eprintln!("30 aborted requests sent: {:?}", t.elapsed());
+
+    // Malformed requests get an error status, never a dead server.
+    let malformed: Vec<(Vec<u8>, u16)> = vec![
+        (b"GET /.states/abc HTTP/1.1\r\n\r\n".to_vec(), 404),
+        (
+            b"GET /.states/0/99999999999999999999999 HTTP/1.1\r\n\r\n".to_vec(),
+            404,
+        ),
+        (
+            b"GET /.states/0/18446744073709551615 HTTP/1.1\r\n\r\n".to_vec(),
+            404,
+        ),
+        (b"GET /.states/7 HTTP/1.1\r\n\r\n".to_vec(), 404),
+        (b"GET /.states/0//1 HTTP/1.1\r\n\r\n".to_vec(), 404),
+        (b"GET /nothing-here HTTP/1.1\r\n\r\n".to_vec(), 404),
+        (
+            format!("GET /.states{} HTTP/1.1\r\n\r\n", "/0".repeat(600)).into_bytes(),
+            414,
+        ),
+        (b"\x00\x01\x02 garbage\r\n\r\n".to_vec(), 400),
+        (b"DELETE / HTTP/1.1\r\n\r\n".to_vec(), 405),
+        (
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            411,
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000)).into_bytes(),
+            431,
+        ),
+    ];
+    for (raw, want) in &malformed {
+        let (code, _) = request(port, raw).expect("an answer");
+        assert_eq!(
+            code,
+            *want,
+            "{:?}",
+            String::from_utf8_lossy(&raw[..raw.len().min(60)])
+        );
+    }
+
+    // More idle connections than the cap: the excess is refused at once, and the
+    // slots come back when the idle clients go.
+    let idle: Vec<TcpStream> = (0..70)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _) = request(port, b"GET / HTTP/1.1\r\n\r\n").expect("an answer");
+    assert_eq!(code, 503);
+    drop(idle);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, _) = request(port, b"GET / HTTP/1.1\r\n\r\n").expect("an answer");
+        if code == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slots did not come back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Still up, still correct.
+    assert!(e.alive());
+    let (code, body) = e.get(&format!("/.states{deep}"));
+    assert_eq!(code, 200);
+    assert_eq!(body, reference);
+    let (code, page) = e.get("/");
+    assert_eq!(code, 200);
+    assert!(page.contains("Stateright Explorer"));
+    let (code, status) = e.get("/.status");
+    assert_eq!(code, 200);
+    assert!(status.contains("no double connection"));
+}
+
+#[test]
+fn refuses_a_working_directory_with_ui() {
+    let d = scratch("with-ui");
+    std::fs::create_dir_all(d.join("ui")).unwrap();
+    let out = Command::new(BIN)
+        .args(["explore", "tcp-handshake", "--addr", "127.0.0.1:0"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("./ui"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_busy_port_is_exit_2() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let out = Command::new(BIN)
+        .args([
+            "explore",
+            "tcp-handshake",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .current_dir(scratch("busy"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: cannot listen on"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -1,0 +1,254 @@
+//! The Explorer in a real browser: Debian's `chromium`, driven through `chromedriver`
+//! with fantoccini. Nothing here downloads a browser. It opens the deep link that
+//! `synack check` prints for the two-way handshake's counterexample, checks that the
+//! diagram shows the stale (duplicate) SYN and the server's second ESTABLISHED, steps
+//! once with a click, and saves a screenshot for the book:
+//! `book/src/images/explorer-two-way-handshake.png`.
+//!
+//! Without `chromium` or `chromedriver` it fails (never skips), naming the install
+//! command.
+
+use fantoccini::{ClientBuilder, Locator};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_synack");
+const INSTALL: &str = "apt-get update && apt-get install -y chromium chromium-driver";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The first of `names` found in PATH or /usr/bin.
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]);
+    for d in dirs {
+        for n in names {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Child processes, each the leader of its own process group; dropping the guard
+/// kills every group (chromedriver's Chromium with it), even when the test fails.
+struct Children(Vec<Child>);
+
+impl Children {
+    fn spawn(&mut self, cmd: &mut Command) -> &mut Child {
+        let c = cmd
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        self.0.push(c);
+        self.0.last_mut().unwrap()
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            // The group of a child we started (its id is its group id).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", c.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn wait_listening(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn deep_link(scenario: &str, property: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["check", scenario, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == property)
+        .and_then(|p| p["explorer"].as_str())
+        .unwrap_or_else(|| panic!("no deep link for {property}"))
+        .to_string()
+}
+
+/// The text of the diagram on the page, once it is there.
+const DIAGRAM_TEXT: &str = "const s = document.querySelector('svg.synack-diagram'); \
+     return s ? s.textContent : null;";
+
+#[test]
+fn the_two_way_handshake_counterexample_in_chromium() {
+    let (Some(chromium), Some(driver)) = (
+        find(&["chromium", "chromium-browser"]),
+        find(&["chromedriver"]),
+    ) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium or chromedriver is missing: CI must install them ({INSTALL})");
+        }
+        panic!("chromium or chromedriver is missing; install them with: {INSTALL}");
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = std::env::temp_dir().join(format!("synack-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(scratch.join("profile")).unwrap();
+    let mut children = Children(Vec::new());
+
+    let port = free_port();
+    let explorer = children.spawn(
+        Command::new(BIN)
+            .args([
+                "explore",
+                "tcp-two-way-handshake",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .current_dir(&scratch)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut line = String::new();
+    BufReader::new(explorer.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains(&format!("http://127.0.0.1:{port}/")),
+        "{line}"
+    );
+
+    let link = deep_link("tcp-two-way-handshake", "no double connection")
+        .replace("127.0.0.1:3000", &format!("127.0.0.1:{port}"));
+
+    let dport = free_port();
+    children.spawn(
+        Command::new(&driver)
+            .arg(format!("--port={dport}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_listening(dport, "chromedriver");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shot = rt.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", scratch.join("profile").display()),
+                    "--window-size=1600,1100",
+                ],
+            }),
+        );
+        let c = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{dport}"))
+            .await
+            .expect("a chromedriver session");
+        let result = async {
+            c.goto(&link).await?;
+            let svg = c
+                .wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css("svg.synack-diagram"))
+                .await?;
+            let _ = svg;
+            let text = c.execute(DIAGRAM_TEXT, vec![]).await?;
+            let text = text.as_str().unwrap_or_default().to_string();
+            assert!(
+                text.contains("SYN seq=0 [inc 1]  DUPLICATE"),
+                "no stale SYN in the diagram: {text}"
+            );
+            assert_eq!(
+                text.matches("ESTABLISHED").count(),
+                3,
+                "the client once, the server twice: {text}"
+            );
+            let rows = |t: &str| t.matches("  t=").count();
+            let before = rows(&text);
+
+            // Step once: click the first of the next action choices.
+            let next = c
+                .find(Locator::XPath(
+                    "//h2[normalize-space()='Next Action Choices']/following-sibling::ul[1]//a[@href]",
+                ))
+                .await?;
+            let action = next.text().await?;
+            next.click().await?;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let after = loop {
+                let t = c.execute(DIAGRAM_TEXT, vec![]).await?;
+                let t = t.as_str().unwrap_or_default().to_string();
+                if rows(&t) == before + 1 {
+                    break t;
+                }
+                assert!(Instant::now() < deadline, "the click on {action:?} did not step");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            assert!(after.contains("DUPLICATE"));
+            let url = c.current_url().await?;
+            let hash = url.fragment().unwrap_or_default().to_string();
+            let want = link.split_once('#').unwrap().1;
+            assert!(
+                hash.starts_with(want) && hash.len() > want.len(),
+                "after the click the page shows #{hash}, not a step after #{want}"
+            );
+            // Back to the counterexample itself for the picture.
+            c.goto(&link).await?;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let t = c.execute(DIAGRAM_TEXT, vec![]).await?;
+                if t.as_str().is_some_and(|t| rows(t) == before) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the deep link did not reload");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            c.screenshot().await
+        }
+        .await;
+        let _ = c.close().await;
+        result.expect("the browser session")
+    });
+    assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let out = root.join("book/src/images/explorer-two-way-handshake.png");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, &shot).unwrap();
+    drop(children);
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(Path::new(&out).is_file());
+}
