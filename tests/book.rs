@@ -77,7 +77,9 @@ fn the_state_diagram_is_generated_from_the_models() {
         &dir.join("transitions.txt"),
         &transitions::render(&set, GraphFormat::Text),
     );
-    let path = root().join("models").join(format!("{BEYOND_FIGURE_5}.toml"));
+    let path = root()
+        .join("models")
+        .join(format!("{BEYOND_FIGURE_5}.toml"));
     let scn = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let beyond: BTreeSet<Transition> = transitions::of(&scn)
         .into_iter()
@@ -180,7 +182,9 @@ fn check(inc: &Include) -> Result<(), String> {
         if s.is_empty() {
             Ok(None)
         } else {
-            s.parse::<usize>().map(Some).map_err(|_| format!("bad line number `{s}`"))
+            s.parse::<usize>()
+                .map(Some)
+                .map_err(|_| format!("bad line number `{s}`"))
         }
     };
     let (from, to) = match range.split_once(':') {
@@ -201,11 +205,14 @@ fn check(inc: &Include) -> Result<(), String> {
     let first = from.unwrap_or(1);
     let last = to.unwrap_or(n);
     if first == 0 || first > n || last > n || last < first {
-        return Err(format!("{}: lines {range} out of bounds ({n} lines)", inc.path));
+        return Err(format!(
+            "{}: lines {range} out of bounds ({n} lines)",
+            inc.path
+        ));
     }
     if inc.path.contains("snapshots/") {
-        let header = insta_header_lines(&lines)
-            .ok_or_else(|| format!("{}: no insta header", inc.path))?;
+        let header =
+            insta_header_lines(&lines).ok_or_else(|| format!("{}: no insta header", inc.path))?;
         if first != header + 1 {
             return Err(format!(
                 "{}: the insta header has {header} lines, so the include must start at line {}",
@@ -287,7 +294,10 @@ fn mdbook_builds_the_book_without_warnings() {
     let missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
     if !missing.is_empty() {
         if std::env::var_os("CI").is_some() {
-            panic!("not on PATH: {}; install them with `{INSTALL}`", missing.join(", "));
+            panic!(
+                "not on PATH: {}; install them with `{INSTALL}`",
+                missing.join(", ")
+            );
         }
         eprintln!(
             "note: the book was not built: {} not on PATH; install with `{INSTALL}`",
