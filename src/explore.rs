@@ -51,12 +51,23 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
         .map_err(|e| Error::input(format!("bad --addr {addr}")).caused_by(e.to_string()))?
         .next()
         .ok_or_else(|| Error::input(format!("bad --addr {addr}: it names no address")))?;
-    if scn.model != "tcp" || scn.tcp.is_none() {
-        return Err(Error::input(format!(
-            "the Explorer serves tcp scenarios; {} is a {} scenario",
-            scn.name, scn.model
-        )));
-    }
+    let s = scn.clone();
+    let run: ServeFn = match scn.model.as_str() {
+        "tcp" => Arc::new(move |port| {
+            let m = Explorable(crate::tcp::model::build(&s));
+            m.checker().serve((Ipv4Addr::LOCALHOST, port));
+        }),
+        "page-load" => Arc::new(move |port| {
+            let m = Explorable(crate::http::model::build(&s));
+            m.checker().serve((Ipv4Addr::LOCALHOST, port));
+        }),
+        other => {
+            return Err(Error::input(format!(
+                "the Explorer cannot serve {}: its model {other:?} has no Explorer view",
+                scn.name
+            )))
+        }
+    };
     if std::path::Path::new("ui").exists() {
         return Err(
             Error::input("refusing to serve the Explorer from a directory that has ./ui")
@@ -73,12 +84,16 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
             "warning: the Explorer has no authentication; {sa} is reachable from other hosts"
         );
     }
-    let backend = Backend::start(scn.clone());
+    let backend = Backend::start(run);
     println!("Explorer for {}: http://{sa}/", scn.name);
     let _ = std::io::stdout().flush();
     run_front(front, backend);
     Ok(0)
 }
+
+/// Builds the model and serves stateright's Explorer for it on a loopback port, until
+/// that server stops.
+type ServeFn = Arc<dyn Fn(u16) + Send + Sync>;
 
 /// stateright's server, restarted whenever it stops.
 struct Backend {
@@ -88,7 +103,7 @@ struct Backend {
 }
 
 impl Backend {
-    fn start(scn: Scenario) -> Arc<Backend> {
+    fn start(run: ServeFn) -> Arc<Backend> {
         let b = Arc::new(Backend {
             port: Mutex::new(None),
             up: Condvar::new(),
@@ -96,12 +111,12 @@ impl Backend {
         let sup = Arc::clone(&b);
         thread::Builder::new()
             .name("explorer-supervisor".into())
-            .spawn(move || sup.supervise(scn))
+            .spawn(move || sup.supervise(run))
             .expect("spawn the Explorer's supervisor");
         b
     }
 
-    fn supervise(&self, scn: Scenario) {
+    fn supervise(&self, run: ServeFn) {
         let mut restarts = 0u32;
         let mut backoff = Duration::from_millis(100);
         loop {
@@ -110,13 +125,10 @@ impl Backend {
                 thread::sleep(Duration::from_millis(500));
                 continue;
             };
-            let s = scn.clone();
+            let r = Arc::clone(&run);
             let spawned = thread::Builder::new()
                 .name("explorer-backend".into())
-                .spawn(move || {
-                    let m = Explorable(crate::tcp::model::build(&s));
-                    m.checker().serve((Ipv4Addr::LOCALHOST, port));
-                });
+                .spawn(move || r(port));
             let Ok(h) = spawned else {
                 thread::sleep(Duration::from_millis(500));
                 continue;

@@ -417,3 +417,15 @@ fn a_busy_port_is_exit_2() {
     assert!(err.starts_with("error: cannot listen on"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_page_load_scenario_has_a_lifeline_per_actor() {
+    let e = Explorer::start("page-load");
+    let link = deep_link("page-load", "page rendered");
+    let step = follow(&e, &link);
+    let svg = step["svg"].as_str().unwrap();
+    for role in ["browser", "resolver", "server"] {
+        assert!(svg.contains(&format!(">{role}</text>")), "{role}: {svg}");
+    }
+    assert!(svg.contains("HTTP/1.1 200 OK"), "{svg}");
+}
