@@ -166,6 +166,19 @@ pub struct Http {
     /// The origin's resources.
     #[serde(default)]
     pub route: Vec<HttpRoute>,
+    /// A second request on the persistent connection, racing the idle close.
+    pub keepalive: Option<HttpKeepAlive>,
+}
+
+/// `[http.keepalive]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpKeepAlive {
+    pub target: String,
+    pub methods: Vec<String>,
+    pub think: u8,
+    pub idle: u8,
+    pub retry: crate::http::node::Retry,
 }
 
 fn get() -> String {
@@ -378,7 +391,9 @@ impl Scenario {
         }
         match self.model.as_str() {
             "tcp" => self.validate_tcp(text),
-            "page-load" => self.validate_tcp(text).and_then(|()| self.validate_http(text)),
+            "page-load" => self
+                .validate_tcp(text)
+                .and_then(|()| self.validate_http(text)),
             other => Err(self.err(
                 text,
                 None,
@@ -503,18 +518,39 @@ impl Scenario {
     fn validate_http(&self, text: &str) -> Result<(), ScenarioError> {
         let t = Some("http");
         let Some(h) = &self.http else {
-            return Err(self.err(text, None, "http", "the page-load model needs an [http] table".into()));
+            return Err(self.err(
+                text,
+                None,
+                "http",
+                "the page-load model needs an [http] table".into(),
+            ));
         };
         let url = url::Url::parse(&h.url)
             .map_err(|e| self.err(text, t, "url", format!("{:?} is not a URL: {e}", h.url)))?;
         if url.scheme() != "http" || url.host_str().is_none() {
-            return Err(self.err(text, t, "url", format!("{:?}: only http:// URLs with a host", h.url)));
+            return Err(self.err(
+                text,
+                t,
+                "url",
+                format!("{:?}: only http:// URLs with a host", h.url),
+            ));
         }
         if h.address.parse::<std::net::Ipv4Addr>().is_err() {
-            return Err(self.err(text, t, "address", format!("{:?} is not an IPv4 address", h.address)));
+            return Err(self.err(
+                text,
+                t,
+                "address",
+                format!("{:?} is not an IPv4 address", h.address),
+            ));
         }
         if h.dns_tries == 0 || h.dns_rto == 0 || h.deadline == 0 {
-            let key = if h.dns_tries == 0 { "dns_tries" } else if h.dns_rto == 0 { "dns_rto" } else { "deadline" };
+            let key = if h.dns_tries == 0 {
+                "dns_tries"
+            } else if h.dns_rto == 0 {
+                "dns_rto"
+            } else {
+                "deadline"
+            };
             return Err(self.err(text, t, key, "must be at least 1".into()));
         }
         for r in &h.route {
@@ -523,7 +559,10 @@ impl Scenario {
                     text,
                     Some("http.route"),
                     "status",
-                    format!("{} is not a status code (100 to 599, RFC 9110 §15)", r.status),
+                    format!(
+                        "{} is not a status code (100 to 599, RFC 9110 §15)",
+                        r.status
+                    ),
                 ));
             }
         }

@@ -82,6 +82,9 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    http_keepalive_race => "http-keepalive-race",
+    http_keepalive_race_idempotent => "http-keepalive-race-idempotent",
+    http_keepalive_race_never => "http-keepalive-race-never",
     http_no_host => "http-no-host",
     http_status => "http-status",
     page_load => "page-load",

@@ -42,6 +42,20 @@ pub fn shown_something(_: &PageModel, s: &PageState) -> bool {
     browser(s).shown.is_some()
 }
 
+/// The origin applied the POST at most once.
+pub fn post_at_most_once(_: &PageModel, s: &PageState) -> bool {
+    match &s.actors[super::node::ORIGIN] {
+        NodeState::Origin(o) => o.posts_applied <= 1,
+        _ => true,
+    }
+}
+
+/// Every GET the user made got its response.
+pub fn every_get_answered(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.shown.is_some() && !b.get_failed
+}
+
 pub fn page_rendered(_: &PageModel, s: &PageState) -> bool {
     matches!(browser(s).shown, Some(Shown::Page(_)))
 }
@@ -94,6 +108,8 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("DNS answer matches the query", "always"),
         ("4xx and 5xx are shown as errors", "always"),
         ("eventually rendered or error shown", "eventually"),
+        ("a POST takes effect at most once", "always"),
+        ("every GET eventually gets a response", "eventually"),
         ("page rendered", "sometimes"),
         ("DNS query retransmitted", "sometimes"),
         ("redirect followed", "sometimes"),
@@ -117,6 +133,8 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "4xx and 5xx are shown as errors" => Prop::always(name, errors_shown_as_errors),
         "eventually rendered or error shown" => Prop::eventually(name, shown_something),
         "page rendered" => Prop::sometimes(name, page_rendered),
+        "a POST takes effect at most once" => Prop::always(name, post_at_most_once),
+        "every GET eventually gets a response" => Prop::eventually(name, every_get_answered),
         "DNS query retransmitted" => Prop::sometimes(name, dns_retransmitted),
         "redirect followed" => Prop::sometimes(name, redirect_followed),
         "redirect loop detected" => Prop::sometimes(name, redirect_loop_detected),
@@ -172,6 +190,13 @@ pub fn build(scn: &Scenario) -> PageModel {
             host.to_string(),
             h.address.parse::<std::net::Ipv4Addr>().map(|a| a.octets()).unwrap_or([0; 4]),
         )],
+        keepalive: h.keepalive.as_ref().map(|k| super::node::KeepAlive {
+            target: k.target.clone(),
+            methods: k.methods.clone(),
+            think: k.think,
+            idle: k.idle,
+            retry: k.retry,
+        }),
         routes: h
             .route
             .iter()
@@ -203,37 +228,38 @@ pub fn build(scn: &Scenario) -> PageModel {
 impl crate::report::Envelope for Packet {
     fn label(&self) -> String {
         match self {
-            Packet::Tcp(s) => s.to_string(),
+            Packet::Tcp(0, s) => s.to_string(),
+            Packet::Tcp(c, s) => format!("{s} (conn {c})"),
             Packet::Udp(d) => d.to_string(),
         }
     }
     fn flags(&self) -> Option<String> {
         match self {
-            Packet::Tcp(s) => Some(s.ctl.letters()),
+            Packet::Tcp(_, s) => Some(s.ctl.letters()),
             Packet::Udp(_) => None,
         }
     }
     fn seq(&self) -> Option<u32> {
         match self {
-            Packet::Tcp(s) => Some(s.seq as u32),
+            Packet::Tcp(_, s) => Some(s.seq as u32),
             Packet::Udp(_) => None,
         }
     }
     fn ack(&self) -> Option<u32> {
         match self {
-            Packet::Tcp(s) => s.is_ack().then_some(s.ack as u32),
+            Packet::Tcp(_, s) => s.is_ack().then_some(s.ack as u32),
             Packet::Udp(_) => None,
         }
     }
     fn len(&self) -> u32 {
         match self {
-            Packet::Tcp(s) => s.len() as u32,
+            Packet::Tcp(_, s) => s.len() as u32,
             Packet::Udp(_) => 1,
         }
     }
     fn incarnation(&self) -> Option<u8> {
         match self {
-            Packet::Tcp(s) => Some(s.inc),
+            Packet::Tcp(_, s) => Some(s.inc),
             Packet::Udp(_) => None,
         }
     }
@@ -243,13 +269,17 @@ impl crate::report::Lifeline for NodeState {
     fn phase(&self) -> String {
         match self {
             NodeState::Browser(b) => match &b.shown {
-                Some(Shown::Page(s)) => format!("rendered {s} / {}", b.tcb.state.name()),
-                Some(other) => format!("shows {other:?} / {}", b.tcb.state.name()),
+                Some(Shown::Page(s)) => format!("rendered {s} / {}", b.tcb().state.name()),
+                Some(other) => format!("shows {other:?} / {}", b.tcb().state.name()),
                 None if b.resolver.answer.is_none() => "resolving".into(),
-                None => b.tcb.state.name().into(),
+                None if b.cur > 0 => format!("{} (conn {})", b.tcb().state.name(), b.cur),
+                None => b.tcb().state.name().into(),
             },
             NodeState::NameServer => "serving".into(),
-            NodeState::Origin(o) => o.tcb.state.name().into(),
+            NodeState::Origin(o) => {
+                let v: Vec<&str> = o.conns.iter().map(|c| c.tcb.state.name()).collect();
+                v.join(" + ")
+            }
         }
     }
 }
@@ -257,7 +287,9 @@ impl crate::report::Lifeline for NodeState {
 impl crate::report::TimerName for NodeTimer {
     fn describe(&self) -> String {
         match self {
-            NodeTimer::Tcp(t) => format!("TCP {t:?} timer fires"),
+            NodeTimer::Tcp(c, t) => format!("TCP {t:?} timer of conn {c} fires"),
+            NodeTimer::Next => "the user asks for the next page".into(),
+            NodeTimer::Idle(c) => format!("the idle timer of conn {c} fires: the server closes it"),
             NodeTimer::DnsRetry => "the DNS retransmission timer fires".into(),
             NodeTimer::Deadline => "the response deadline passes".into(),
         }

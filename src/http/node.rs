@@ -12,17 +12,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What travels on the wire: TCP segments and UDP datagrams.
+/// What travels on the wire: TCP segments (with the browser's connection, i.e. its
+/// source port) and UDP datagrams.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Packet {
-    Tcp(Segment),
+    Tcp(u8, Segment),
     Udp(Dns),
 }
 
 impl fmt::Debug for Packet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Packet::Tcp(s) => write!(f, "{s:?}"),
+            Packet::Tcp(0, s) => write!(f, "{s:?}"),
+            Packet::Tcp(c, s) => write!(f, "{s:?} (conn {c})"),
             Packet::Udp(d) => write!(f, "{d}"),
         }
     }
@@ -31,12 +33,17 @@ impl fmt::Debug for Packet {
 /// The timers of the page-load actors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeTimer {
-    Tcp(TcpTimer),
+    /// A TCP timer of connection `.0`.
+    Tcp(u8, TcpTimer),
     /// The resolver's retransmission timeout.
     DnsRetry,
     /// The browser gives up on a response (the prototype found that without one, a
     /// request the server ACKed and then dropped leaves the browser waiting for ever).
     Deadline,
+    /// The user asks for the next page on the persistent connection.
+    Next,
+    /// The origin closes idle connection `.0`.
+    Idle(u8),
 }
 
 /// How a page load ends, as the user sees it.
@@ -64,6 +71,30 @@ pub struct Route {
     pub headers: Vec<(String, String)>,
 }
 
+/// When the browser sends a request again after its reused connection failed before
+/// any byte of the response arrived (RFC 9112 §9.3.1.1; Go's `shouldRetryRequest`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Retry {
+    Always,
+    Never,
+    /// Only idempotent methods (RFC 9110 §9.2.2).
+    Idempotent,
+}
+
+/// A second request on the persistent connection, racing the origin's idle close.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KeepAlive {
+    pub target: String,
+    /// The methods the second request may use (one per run).
+    pub methods: Vec<String>,
+    /// The user asks for the second page within this many ticks of the first.
+    pub think: u8,
+    /// The origin closes a connection idle for this many ticks.
+    pub idle: u8,
+    pub retry: Retry,
+}
+
 /// The knobs of a page load.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageConfig {
@@ -82,7 +113,13 @@ pub struct PageConfig {
     pub max_redirects: u8,
     pub zone: Vec<(String, [u8; 4])>,
     pub routes: Vec<Route>,
+    pub keepalive: Option<KeepAlive>,
 }
+
+/// Random choices share one type: ISNs are below [`METHOD`], the second request's
+/// method is `METHOD + i`, the clicked link is `TARGET + i`.
+pub const METHOD: u8 = 100;
+pub const TARGET: u8 = 200;
 
 /// Actor ids.
 pub const BROWSER: usize = 0;
@@ -93,24 +130,49 @@ pub const ORIGIN: usize = 2;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Browser {
     pub resolver: Resolver,
-    pub tcb: Tcb,
+    /// Its connections to the origin (a retry opens a new one, from a new port).
+    pub conns: Vec<Tcb>,
+    /// The connection in use.
+    pub cur: u8,
     /// The request target now being fetched.
     pub target: Option<Arc<str>>,
+    /// The method now being used.
+    pub method: Option<Arc<str>>,
     /// Targets fetched so far (for redirect loops).
     pub visited: Vec<Arc<str>>,
-    /// Requests sent on the connection.
+    /// Requests sent, and final responses read.
     pub sent: u8,
+    pub answered: u8,
+    /// A request is outstanding, and whether it went on a reused connection.
+    pub awaiting: bool,
+    pub reused: bool,
+    pub retried: bool,
     pub shown: Option<Shown>,
     /// Ghost: the status of the last final response read, and the request it answered.
     pub last_status: Option<(u16, u8)>,
+    /// Ghost: a GET ended without a response.
+    pub get_failed: bool,
 }
 
-/// The origin's connection.
+impl Browser {
+    pub fn tcb(&self) -> &Tcb {
+        &self.conns[self.cur as usize]
+    }
+}
+
+/// The origin's connections.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
+    pub conns: Vec<OriginConn>,
+    /// Ghost: POST requests applied.
+    pub posts_applied: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OriginConn {
     pub tcb: Tcb,
-    /// Ghost: responses sent on this connection.
-    pub answered: u8,
+    /// The origin closed it as idle.
+    pub idle_closed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -136,31 +198,56 @@ fn set(o: &mut Out<Node>, t: NodeTimer, lo: u8, hi: u8) {
 }
 
 impl Node {
-    /// Sends a TCB's effects and returns its signals.
-    fn flush(&self, peer: usize, fx: &mut Effects, o: &mut Out<Node>) -> Vec<Signal> {
+    /// Sends connection `conn`'s effects to `peer` and returns its signals.
+    fn flush(&self, peer: usize, conn: u8, fx: &mut Effects, o: &mut Out<Node>) -> Vec<Signal> {
         for s in fx.send.drain(..) {
-            o.send(Id::from(peer), Packet::Tcp(s));
+            o.send(Id::from(peer), Packet::Tcp(conn, s));
         }
         for t in fx.timers.drain(..) {
             match t {
-                TimerCmd::Set(t, lo, hi) => set(o, NodeTimer::Tcp(t), lo, hi),
-                TimerCmd::Cancel(t) => o.cancel_timer(NodeTimer::Tcp(t)),
+                TimerCmd::Set(t, lo, hi) => set(o, NodeTimer::Tcp(conn, t), lo, hi),
+                TimerCmd::Cancel(t) => o.cancel_timer(NodeTimer::Tcp(conn, t)),
             }
         }
         std::mem::take(&mut fx.signals)
     }
 
-    fn request(&self, target: &str) -> Payload {
+    fn request(&self, method: &str, target: &str) -> Payload {
         let c = &self.cfg;
         let host = if c.port == 80 { c.host.to_string() } else { format!("{}:{}", c.host, c.port) };
         let r = Request {
-            method: c.method.clone(),
+            method: method.to_string(),
             target: target.to_string(),
             host: c.send_host.then_some(host),
             headers: vec![("User-Agent".into(), c.user_agent.clone())],
-            body: Vec::new(),
+            body: if method == "POST" { b"order=1".to_vec() } else { Vec::new() },
         };
         Arc::from(r.to_bytes().into_boxed_slice())
+    }
+
+    /// The browser sends its current request on its current connection.
+    fn send_request(&self, b: &mut Browser, reused: bool, fx: &mut Effects, o: &mut Out<Node>) {
+        let (Some(t), Some(m)) = (b.target.clone(), b.method.clone()) else { return };
+        let req = self.request(&m, &t);
+        let cur = b.cur as usize;
+        if b.conns[cur].send(&self.cfg.tcp, req, fx) {
+            b.sent += 1;
+            b.awaiting = true;
+            b.reused = reused;
+        }
+        let d = self.cfg.deadline;
+        set(o, NodeTimer::Deadline, d, d);
+    }
+
+    /// The browser opens a new connection (a new source port) and will send its
+    /// current request on it.
+    fn new_connection(&self, b: &mut Browser, o: &mut Out<Node>) {
+        b.conns.push(Tcb::closed());
+        b.cur = (b.conns.len() - 1) as u8;
+        let cur = b.cur as usize;
+        let mut fx = Effects::default();
+        b.conns[cur].open_active(1, &mut fx);
+        self.browser_signals(b, b.cur, fx, o);
     }
 
     /// The browser shows `what` and closes its connection.
@@ -168,44 +255,80 @@ impl Node {
         if b.shown.is_none() {
             b.shown = Some(what);
         }
+        b.awaiting = false;
         o.cancel_timer(NodeTimer::Deadline);
-        if matches!(b.tcb.state, State::Established | State::CloseWait | State::SynReceived) {
-            b.tcb.close(&self.cfg.tcp, fx);
-        } else if b.tcb.state == State::SynSent {
-            b.tcb.abort(fx);
+        o.cancel_timer(NodeTimer::Next);
+        let t = &mut b.conns[b.cur as usize];
+        if matches!(t.state, State::Established | State::CloseWait | State::SynReceived) {
+            t.close(&self.cfg.tcp, fx);
+        } else if t.state == State::SynSent {
+            t.abort(fx);
         }
     }
 
-    /// The browser reacts to its TCB's signals.
-    fn browser_signals(&self, b: &mut Browser, mut fx: Effects, o: &mut Out<Node>) {
+    /// The browser's request failed before any response byte: retry or give up.
+    fn request_failed(&self, b: &mut Browser, fx: &mut Effects, o: &mut Out<Node>) {
+        let idempotent = b.method.as_deref().is_some_and(|m| matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"));
+        let policy = self.cfg.keepalive.as_ref().map_or(Retry::Never, |k| k.retry);
+        let retry = b.reused
+            && !b.retried
+            && match policy {
+                Retry::Always => true,
+                Retry::Never => false,
+                Retry::Idempotent => idempotent,
+            };
+        b.awaiting = false;
+        // The failed connection: close our side of it.
+        let old = b.cur as usize;
+        if b.conns[old].state == State::CloseWait {
+            b.conns[old].close(&self.cfg.tcp, fx);
+        }
+        if retry {
+            b.retried = true;
+            o.cancel_timer(NodeTimer::Deadline);
+            self.new_connection(b, o);
+        } else {
+            if b.method.as_deref() == Some("GET") {
+                b.get_failed = true;
+            }
+            self.show(b, Shown::ConnectionFailed, fx, o);
+        }
+    }
+
+    /// The browser reacts to the signals of connection `conn`.
+    fn browser_signals(&self, b: &mut Browser, conn: u8, mut fx: Effects, o: &mut Out<Node>) {
         loop {
-            let signals = self.flush(ORIGIN, &mut fx, o);
+            let c = conn as usize;
+            let signals = self.flush(ORIGIN, conn, &mut fx, o);
             if signals.is_empty() {
                 return;
             }
             for s in signals {
+                if conn != b.cur {
+                    // An old connection: only finish closing it.
+                    if let Signal::PeerClosed(_) = s {
+                        b.conns[c].close(&self.cfg.tcp, &mut fx);
+                    }
+                    continue;
+                }
                 match s {
                     Signal::NeedIsn => o.choose_random("isn", self.cfg.isns.clone()),
-                    Signal::Established => {
-                        if let Some(t) = b.target.clone() {
-                            let req = self.request(&t);
-                            if b.tcb.send(&self.cfg.tcp, req, &mut fx) {
-                                b.sent += 1;
-                            }
-                            let d = self.cfg.deadline;
-                            set(o, NodeTimer::Deadline, d, d);
-                        }
-                    }
+                    Signal::Established => self.send_request(b, false, &mut fx, o),
                     Signal::Data(bytes, _) => self.browser_response(b, &bytes, &mut fx, o),
                     Signal::PeerClosed(_) => {
-                        if b.shown.is_none() {
-                            self.show(b, Shown::ConnectionFailed, &mut fx, o);
-                        } else if b.tcb.state == State::CloseWait {
-                            b.tcb.close(&self.cfg.tcp, &mut fx);
+                        if b.awaiting {
+                            self.request_failed(b, &mut fx, o);
+                        } else {
+                            b.conns[c].close(&self.cfg.tcp, &mut fx);
+                            if b.shown.is_none() && self.cfg.keepalive.is_none() {
+                                b.shown = Some(Shown::ConnectionFailed);
+                            }
                         }
                     }
                     Signal::Closed(_) => {
-                        if b.shown.is_none() {
+                        if b.awaiting {
+                            self.request_failed(b, &mut fx, o);
+                        } else if b.shown.is_none() && self.cfg.keepalive.is_none() {
                             b.shown = Some(Shown::ConnectionFailed);
                             o.cancel_timer(NodeTimer::Deadline);
                         }
@@ -217,7 +340,7 @@ impl Node {
 
     /// One response arrived (a whole message in one chunk).
     fn browser_response(&self, b: &mut Browser, bytes: &[u8], fx: &mut Effects, o: &mut Out<Node>) {
-        if b.shown.is_some() {
+        if b.shown.is_some() || !b.awaiting {
             return;
         }
         let Some(r) = parse_response(bytes) else {
@@ -228,9 +351,20 @@ impl Node {
         if class_of(r.status) == 100 {
             return;
         }
+        b.awaiting = false;
+        b.answered += 1;
         b.last_status = Some((r.status, b.sent));
+        o.cancel_timer(NodeTimer::Deadline);
         match class_of(r.status) {
-            200 => self.show(b, Shown::Page(r.status), fx, o),
+            200 => match &self.cfg.keepalive {
+                // The first page of a persistent connection: the user asks for the next.
+                Some(k) if b.answered == 1 => {
+                    b.target = Some(Arc::from(k.target.as_str()));
+                    o.choose_random("method", (0..k.methods.len() as u8).map(|i| METHOD + i).collect());
+                    set(o, NodeTimer::Next, 0, k.think);
+                }
+                _ => self.show(b, Shown::Page(r.status), fx, o),
+            },
             300 => match r.location {
                 Some(loc) if b.visited.iter().any(|v| **v == *loc) => self.show(b, Shown::RedirectLoop, fx, o),
                 Some(_) if b.visited.len() > self.cfg.max_redirects as usize => {
@@ -240,13 +374,8 @@ impl Node {
                 Some(loc) => {
                     let loc: Arc<str> = Arc::from(loc.as_str());
                     b.visited.push(loc.clone());
-                    b.target = Some(loc.clone());
-                    let req = self.request(&loc);
-                    if b.tcb.send(&self.cfg.tcp, req, fx) {
-                        b.sent += 1;
-                    }
-                    let d = self.cfg.deadline;
-                    set(o, NodeTimer::Deadline, d, d);
+                    b.target = Some(loc);
+                    self.send_request(b, true, fx, o);
                 }
                 None => self.show(b, Shown::BadResponse, fx, o),
             },
@@ -255,53 +384,73 @@ impl Node {
         }
     }
 
-    /// The origin's answer to one request.
-    fn route(&self, bytes: &[u8]) -> Response {
+    /// The origin's answer to one request, and whether it applied a POST.
+    fn route(&self, bytes: &[u8]) -> (Response, bool) {
         let c = &self.cfg;
         let Some(req) = parse_request(bytes) else {
-            return Response { status: 400, headers: Vec::new(), body: "bad request".into() };
+            return (Response { status: 400, headers: Vec::new(), body: "bad request".into() }, false);
         };
         // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
         // any HTTP/1.1 request message that lacks a Host header field".
         if req.host.is_none() {
-            return Response { status: 400, headers: Vec::new(), body: "no Host".into() };
+            return (Response { status: 400, headers: Vec::new(), body: "no Host".into() }, false);
         }
         let on_path: Vec<&Route> = c.routes.iter().filter(|r| r.path == req.path).collect();
         if on_path.is_empty() {
-            return Response { status: 404, headers: Vec::new(), body: "not found".into() };
+            return (Response { status: 404, headers: Vec::new(), body: "not found".into() }, false);
         }
         match on_path.iter().find(|r| r.method.as_deref().is_none_or(|m| m == req.method)) {
-            Some(r) => Response { status: r.status, headers: r.headers.clone(), body: format!("{} body", r.path) },
+            Some(r) => (
+                Response { status: r.status, headers: r.headers.clone(), body: format!("{} body", r.path) },
+                req.method == "POST" && class_of(r.status) == 200,
+            ),
             // 405 with Allow (RFC 9110 §15.5.6).
             None => {
                 let allow: Vec<String> = on_path.iter().filter_map(|r| r.method.clone()).collect();
-                Response { status: 405, headers: vec![("Allow".into(), allow.join(", "))], body: String::new() }
+                (Response { status: 405, headers: vec![("Allow".into(), allow.join(", "))], body: String::new() }, false)
             }
         }
     }
 
-    fn origin_signals(&self, s: &mut Origin, mut fx: Effects, o: &mut Out<Node>) {
+    fn origin_signals(&self, s: &mut Origin, conn: u8, mut fx: Effects, o: &mut Out<Node>) {
+        let c = conn as usize;
+        let idle = self.cfg.keepalive.as_ref().map(|k| k.idle);
         loop {
-            let signals = self.flush(BROWSER, &mut fx, o);
+            let signals = self.flush(BROWSER, conn, &mut fx, o);
             if signals.is_empty() {
                 return;
             }
             for sig in signals {
                 match sig {
-                    Signal::NeedIsn => o.choose_random("isn", self.cfg.isns.clone()),
+                    Signal::NeedIsn => o.choose_random(format!("isn{conn}"), self.cfg.isns.clone()),
+                    Signal::Established => {
+                        if let Some(i) = idle {
+                            set(o, NodeTimer::Idle(conn), i, i);
+                        }
+                    }
                     Signal::Data(bytes, _) => {
-                        let resp = self.route(&bytes).to_bytes();
-                        if s.tcb.send(&self.cfg.tcp, Arc::from(resp.into_boxed_slice()), &mut fx) {
-                            s.answered = s.answered.saturating_add(1);
+                        let (resp, post) = self.route(&bytes);
+                        // The handler runs even when the connection is closing as idle;
+                        // after that CLOSE its answer can no longer be sent.
+                        if post {
+                            s.posts_applied = s.posts_applied.saturating_add(1).min(3);
+                        }
+                        let sent = s.conns[c].tcb.send(&self.cfg.tcp, Arc::from(resp.to_bytes().into_boxed_slice()), &mut fx);
+                        if let (true, Some(i)) = (sent, idle) {
+                            set(o, NodeTimer::Idle(conn), i, i);
                         }
                     }
                     // The browser closed: close our side too (persistent connection).
-                    Signal::PeerClosed(_) => s.tcb.close(&self.cfg.tcp, &mut fx),
-                    Signal::Closed(_) => {
-                        s.tcb.open_passive();
-                        s.answered = 0;
+                    Signal::PeerClosed(_) => {
+                        o.cancel_timer(NodeTimer::Idle(conn));
+                        s.conns[c].tcb.close(&self.cfg.tcp, &mut fx);
                     }
-                    Signal::Established => {}
+                    Signal::Closed(_) => {
+                        o.cancel_timer(NodeTimer::Idle(conn));
+                        if self.cfg.keepalive.is_none() {
+                            s.conns[c].tcb.open_passive();
+                        }
+                    }
                 }
             }
         }
@@ -320,16 +469,23 @@ impl Actor for Node {
             BROWSER => {
                 let mut b = Browser {
                     resolver: Resolver::new(),
-                    tcb: Tcb::closed(),
+                    conns: vec![Tcb::closed()],
+                    cur: 0,
                     target: None,
+                    method: Some(Arc::from(self.cfg.method.as_str())),
                     visited: Vec::new(),
                     sent: 0,
+                    answered: 0,
+                    awaiting: false,
+                    reused: false,
+                    retried: false,
                     shown: None,
                     last_status: None,
+                    get_failed: false,
                 };
                 if self.cfg.targets.len() > 1 {
                     // The user may click any of the links.
-                    o.choose_random("target", (0..self.cfg.targets.len() as u8).collect());
+                    o.choose_random("target", (0..self.cfg.targets.len() as u8).map(|i| TARGET + i).collect());
                 } else {
                     let t: Arc<str> = Arc::from(self.cfg.targets[0].as_str());
                     b.visited.push(t.clone());
@@ -342,9 +498,15 @@ impl Actor for Node {
             }
             NAME_SERVER => NodeState::NameServer,
             _ => {
-                let mut tcb = Tcb::closed();
-                tcb.open_passive();
-                NodeState::Origin(Origin { tcb, answered: 0 })
+                let n = if self.cfg.keepalive.is_some() { 2 } else { 1 };
+                let conns = (0..n)
+                    .map(|_| {
+                        let mut tcb = Tcb::closed();
+                        tcb.open_passive();
+                        OriginConn { tcb, idle_closed: false }
+                    })
+                    .collect();
+                NodeState::Origin(Origin { conns, posts_applied: 0 })
             }
         }
     }
@@ -364,31 +526,39 @@ impl Actor for Node {
                 o.cancel_timer(NodeTimer::DnsRetry);
                 let mut fx = Effects::default();
                 match b.resolver.answer {
-                    Some(Some(_)) => b.tcb.open_active(1, &mut fx),
+                    Some(Some(_)) => b.conns[0].open_active(1, &mut fx),
                     _ => b.shown = Some(Shown::NoSuchHost),
                 }
-                self.browser_signals(b, fx, o);
+                self.browser_signals(b, 0, fx, o);
             }
-            (NodeState::Browser(_), Packet::Tcp(seg)) => {
+            (NodeState::Browser(_), Packet::Tcp(conn, seg)) => {
                 let NodeState::Browser(b) = state.to_mut() else { return };
+                let Some(t) = b.conns.get_mut(conn as usize) else { return };
                 let mut fx = Effects::default();
-                if b.tcb.state == State::Closed {
-                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, b.tcb.inc, self.cfg.tcp.space) {
+                if t.state == State::Closed {
+                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space) {
                         fx.send.push(r);
                     }
                 } else {
-                    b.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
+                    t.arrive(&self.cfg.tcp, &seg, &mut fx);
                 }
-                self.browser_signals(b, fx, o);
+                self.browser_signals(b, conn, fx, o);
             }
-            (NodeState::Origin(_), Packet::Tcp(seg)) => {
+            (NodeState::Origin(_), Packet::Tcp(conn, seg)) => {
                 let NodeState::Origin(s) = state.to_mut() else { return };
-                if s.tcb.pending_syn.is_some() {
+                let Some(c) = s.conns.get_mut(conn as usize) else { return };
+                if c.tcb.pending_syn.is_some() {
                     return;
                 }
                 let mut fx = Effects::default();
-                s.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
-                self.origin_signals(s, fx, o);
+                if c.tcb.state == State::Closed {
+                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, c.tcb.inc, self.cfg.tcp.space) {
+                        fx.send.push(r);
+                    }
+                } else {
+                    c.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
+                }
+                self.origin_signals(s, conn, fx, o);
             }
             _ => {}
         }
@@ -398,8 +568,14 @@ impl Actor for Node {
         let mut fx = Effects::default();
         match state.to_mut() {
             NodeState::Browser(b) => {
+                let mut conn = b.cur;
                 match timer {
-                    NodeTimer::Tcp(t) => b.tcb.timeout(&self.cfg.tcp, *t, &mut fx),
+                    NodeTimer::Tcp(c, t) => {
+                        conn = *c;
+                        if let Some(tcb) = b.conns.get_mut(*c as usize) {
+                            tcb.timeout(&self.cfg.tcp, *t, &mut fx);
+                        }
+                    }
                     NodeTimer::DnsRetry => {
                         if b.resolver.answer.is_none() {
                             if b.resolver.tries < self.cfg.dns_tries {
@@ -414,17 +590,50 @@ impl Actor for Node {
                     NodeTimer::Deadline => {
                         if b.shown.is_none() {
                             b.shown = Some(Shown::Timeout);
-                            b.tcb.abort(&mut fx);
+                            if b.method.as_deref() == Some("GET") {
+                                b.get_failed = true;
+                            }
+                            b.awaiting = false;
+                            let cur = b.cur as usize;
+                            b.conns[cur].abort(&mut fx);
                         }
                     }
+                    // The user asks for the next page: reuse the connection if it is
+                    // still open as far as the browser knows, else open a new one.
+                    NodeTimer::Next => {
+                        if b.shown.is_none() && !b.awaiting {
+                            if b.tcb().state == State::Established {
+                                self.send_request(b, true, &mut fx, o);
+                            } else {
+                                self.new_connection(b, o);
+                            }
+                        }
+                    }
+                    NodeTimer::Idle(_) => {}
                 }
-                self.browser_signals(b, fx, o);
+                self.browser_signals(b, conn, fx, o);
             }
             NodeState::Origin(s) => {
-                if let NodeTimer::Tcp(t) = timer {
-                    s.tcb.timeout(&self.cfg.tcp, *t, &mut fx);
-                }
-                self.origin_signals(s, fx, o);
+                let conn = match timer {
+                    NodeTimer::Tcp(c, t) => {
+                        if let Some(x) = s.conns.get_mut(*c as usize) {
+                            x.tcb.timeout(&self.cfg.tcp, *t, &mut fx);
+                        }
+                        *c
+                    }
+                    // RFC 9112 §9.5: a server may close an idle persistent connection.
+                    NodeTimer::Idle(c) => {
+                        if let Some(x) = s.conns.get_mut(*c as usize) {
+                            if x.tcb.state == State::Established {
+                                x.idle_closed = true;
+                                x.tcb.close(&self.cfg.tcp, &mut fx);
+                            }
+                        }
+                        *c
+                    }
+                    _ => 0,
+                };
+                self.origin_signals(s, conn, fx, o);
             }
             NodeState::NameServer => {}
         }
@@ -433,21 +642,30 @@ impl Actor for Node {
     fn on_random(&self, _id: Id, state: &mut Cow<NodeState>, v: &u8, o: &mut Out<Self>) {
         let mut fx = Effects::default();
         match state.to_mut() {
-            NodeState::Browser(b) if b.target.is_none() => {
-                let t: Arc<str> = Arc::from(self.cfg.targets[*v as usize].as_str());
+            NodeState::Browser(b) if *v >= TARGET => {
+                let t: Arc<str> = Arc::from(self.cfg.targets[(*v - TARGET) as usize].as_str());
                 b.visited.push(t.clone());
                 b.target = Some(t);
                 let q = b.resolver.query(&self.cfg.host);
                 o.send(Id::from(NAME_SERVER), Packet::Udp(q));
                 set(o, NodeTimer::DnsRetry, self.cfg.dns_rto, self.cfg.dns_rto);
             }
+            // The method of the next request on the persistent connection.
+            NodeState::Browser(b) if (METHOD..TARGET).contains(v) => {
+                if let Some(k) = &self.cfg.keepalive {
+                    b.method = Some(Arc::from(k.methods[(*v - METHOD) as usize].as_str()));
+                }
+            }
             NodeState::Browser(b) => {
-                b.tcb.isn_chosen(&self.cfg.tcp, *v, &mut fx);
-                self.browser_signals(b, fx, o);
+                let cur = b.cur;
+                b.conns[cur as usize].isn_chosen(&self.cfg.tcp, *v, &mut fx);
+                self.browser_signals(b, cur, fx, o);
             }
             NodeState::Origin(s) => {
-                s.tcb.isn_chosen(&self.cfg.tcp, *v, &mut fx);
-                self.origin_signals(s, fx, o);
+                // The connection that waits for its ISS.
+                let Some(c) = s.conns.iter().position(|c| c.tcb.pending_syn.is_some()) else { return };
+                s.conns[c].tcb.isn_chosen(&self.cfg.tcp, *v, &mut fx);
+                self.origin_signals(s, c as u8, fx, o);
             }
             NodeState::NameServer => {}
         }

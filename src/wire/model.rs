@@ -263,15 +263,20 @@ where
         // A pending random choice is resolved before anything else happens.
         for (actor, pending) in s.choices.iter().enumerate() {
             for (key, values) in pending {
-                let allowed = self.allowed(s, actor, values);
-                if !allowed.is_empty() {
-                    for value in allowed {
-                        actions.push(WireAction::Choose {
-                            actor,
-                            key: key.clone(),
-                            value,
-                        });
+                // Only choices whose step can happen are urgent: one that a full buffer
+                // blocks waits, like a forbidden one, while the network drains.
+                let before = actions.len();
+                for value in self.allowed(s, actor, values) {
+                    let a = WireAction::Choose {
+                        actor,
+                        key: key.clone(),
+                        value,
+                    };
+                    if self.next_state(s, a.clone()).is_some() {
+                        actions.push(a);
                     }
+                }
+                if actions.len() > before {
                     return;
                 }
             }
