@@ -95,6 +95,21 @@ fn deep_link(scenario: &str, property: &str) -> String {
         .to_string()
 }
 
+/// `assert!` inside the browser session: an error, so that the session is closed
+/// (and its Chromium with it) before the test fails.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+    ($cond:expr) => {
+        if !$cond {
+            return Err(stringify!($cond).to_string());
+        }
+    };
+}
+
 /// The text of the diagram on the page, once it is there.
 const DIAGRAM_TEXT: &str = "const s = document.querySelector('svg.synack-diagram'); \
      return s ? s.textContent : null;";
@@ -179,23 +194,21 @@ fn the_two_way_handshake_counterexample_in_chromium() {
             .connect(&format!("http://127.0.0.1:{dport}"))
             .await
             .expect("a chromedriver session");
-        let result = async {
-            c.goto(&link).await?;
+        let result: Result<Vec<u8>, String> = async {
+            c.goto(&link).await.map_err(|e| e.to_string())?;
             let svg = c
                 .wait()
                 .at_most(Duration::from_secs(30))
                 .for_element(Locator::Css("svg.synack-diagram"))
-                .await?;
+                .await.map_err(|e| e.to_string())?;
             let _ = svg;
-            let text = c.execute(DIAGRAM_TEXT, vec![]).await?;
+            let text = c.execute(DIAGRAM_TEXT, vec![]).await.map_err(|e| e.to_string())?;
             let text = text.as_str().unwrap_or_default().to_string();
-            assert!(
+            ensure!(
                 text.contains("SYN seq=0 [inc 1]  DUPLICATE"),
                 "no stale SYN in the diagram: {text}"
             );
-            assert_eq!(
-                text.matches("ESTABLISHED").count(),
-                3,
+            ensure!(text.matches("ESTABLISHED").count() == 3,
                 "the client once, the server twice: {text}"
             );
             let rows = |t: &str| t.matches("  t=").count();
@@ -206,43 +219,43 @@ fn the_two_way_handshake_counterexample_in_chromium() {
                 .find(Locator::XPath(
                     "//h2[normalize-space()='Next Action Choices']/following-sibling::ul[1]//a[@href]",
                 ))
-                .await?;
-            let action = next.text().await?;
-            next.click().await?;
+                .await.map_err(|e| e.to_string())?;
+            let action = next.text().await.map_err(|e| e.to_string())?;
+            next.click().await.map_err(|e| e.to_string())?;
             let deadline = Instant::now() + Duration::from_secs(30);
             let after = loop {
-                let t = c.execute(DIAGRAM_TEXT, vec![]).await?;
+                let t = c.execute(DIAGRAM_TEXT, vec![]).await.map_err(|e| e.to_string())?;
                 let t = t.as_str().unwrap_or_default().to_string();
                 if rows(&t) == before + 1 {
                     break t;
                 }
-                assert!(Instant::now() < deadline, "the click on {action:?} did not step");
+                ensure!(Instant::now() < deadline, "the click on {action:?} did not step");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             };
-            assert!(after.contains("DUPLICATE"));
-            let url = c.current_url().await?;
+            ensure!(after.contains("DUPLICATE"));
+            let url = c.current_url().await.map_err(|e| e.to_string())?;
             let hash = url.fragment().unwrap_or_default().to_string();
             let want = link.split_once('#').unwrap().1;
-            assert!(
+            ensure!(
                 hash.starts_with(want) && hash.len() > want.len(),
                 "after the click the page shows #{hash}, not a step after #{want}"
             );
             // Back to the counterexample itself for the picture.
-            c.goto(&link).await?;
+            c.goto(&link).await.map_err(|e| e.to_string())?;
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
-                let t = c.execute(DIAGRAM_TEXT, vec![]).await?;
+                let t = c.execute(DIAGRAM_TEXT, vec![]).await.map_err(|e| e.to_string())?;
                 if t.as_str().is_some_and(|t| rows(t) == before) {
                     break;
                 }
-                assert!(Instant::now() < deadline, "the deep link did not reload");
+                ensure!(Instant::now() < deadline, "the deep link did not reload");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            c.screenshot().await
+            c.screenshot().await.map_err(|e| e.to_string())
         }
         .await;
         let _ = c.close().await;
-        result.expect("the browser session")
+        result.unwrap_or_else(|e| panic!("in the browser: {e}"))
     });
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     let out = root.join("book/src/images/explorer-two-way-handshake.png");
