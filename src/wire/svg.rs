@@ -270,11 +270,12 @@ where
                     let (Some(s), Some(d)) = (index_of(from), index_of(to)) else {
                         continue;
                     };
-                    // Every copy of it dies now: the original and any kept copy.
-                    let mut start = None;
-                    while let Some(row) = take(&mut pending, s, d, label, false, false) {
-                        start = start.or(Some(row));
-                    }
+                    // The narration lists each copy that dies (a kept copy too): take
+                    // the oldest pending segment of that label for each.
+                    let start = pending
+                        .iter()
+                        .position(|p| p.src == s && p.dst == d && p.label == *label)
+                        .map(|at| pending.remove(at).row);
                     let a = (lane_x(s), row_y(start.unwrap_or(r.saturating_sub(1))));
                     let b = (lane_x(d), y);
                     let end = towards(a, b, 0.5);
@@ -531,7 +532,22 @@ where
     }
 
     fn as_svg(&self, path: Path<Self::State, Self::Action>) -> Option<String> {
-        Some(sequence_svg(&self.0, &steps_of(path)))
+        // A hand-written path may take an action the model ignores (it keeps the
+        // state): leave it out of the picture rather than draw what did not happen.
+        let mut steps = steps_of(path);
+        let mut k = 1;
+        while k < steps.len() {
+            let applies = match &steps[k].0 {
+                Some(a) => self.0.next_state(&steps[k - 1].1, a.clone()).is_some(),
+                None => true,
+            };
+            if applies {
+                k += 1;
+            } else {
+                steps.remove(k);
+            }
+        }
+        Some(sequence_svg(&self.0, &steps))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
