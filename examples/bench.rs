@@ -15,9 +15,11 @@ fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -31,11 +33,24 @@ fn main() {
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let all = Scenario::catalogue(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let chosen: Vec<&Scenario> = all.iter().filter(|s| args.is_empty() || args.contains(&s.name)).collect();
-    println!("{:<36} {:>12} {:>14} {:>6} {:>9}  verdicts", "scenario", "unique", "generated", "depth", "seconds");
+    let chosen: Vec<&Scenario> = all
+        .iter()
+        .filter(|s| args.is_empty() || args.contains(&s.name))
+        .collect();
+    println!(
+        "{:<36} {:>12} {:>14} {:>6} {:>9}  verdicts",
+        "scenario", "unique", "generated", "depth", "seconds"
+    );
     let t0 = Instant::now();
     for s in &chosen {
-        let o = check::check(s, &RunOptions { threads, explorer: None, ..RunOptions::default() });
+        let o = check::check(
+            s,
+            &RunOptions {
+                threads,
+                explorer: None,
+                ..RunOptions::default()
+            },
+        );
         let r = &o.report;
         println!(
             "{:<36} {:>12} {:>14} {:>6} {:>9.2}  {}",
@@ -44,13 +59,23 @@ fn main() {
             r.states,
             r.max_depth,
             r.seconds,
-            if r.as_expected && r.complete { "as expected" } else { "UNEXPECTED" }
+            if r.as_expected && r.complete {
+                "as expected"
+            } else {
+                "UNEXPECTED"
+            }
         );
     }
-    println!("catalogue: {} scenarios in {:.1} s on {threads} threads", chosen.len(), t0.elapsed().as_secs_f64());
+    println!(
+        "catalogue: {} scenarios in {:.1} s on {threads} threads",
+        chosen.len(),
+        t0.elapsed().as_secs_f64()
+    );
 
     // Liveness next to safety, on tcp-handshake.
-    let Some(hs) = all.iter().find(|s| s.name == "tcp-handshake") else { return };
+    let Some(hs) = all.iter().find(|s| s.name == "tcp-handshake") else {
+        return;
+    };
     let m: TcpModel = tcp::build(hs);
     let safety: Vec<Prop<TcpModel>> = hs
         .expect
@@ -59,8 +84,14 @@ fn main() {
         .filter_map(|(n, _)| tcp::prop(n))
         .collect();
     let mut with_live = safety.clone();
-    with_live.push(Prop::eventually("both sides reach CLOSED", tcp::both_closed));
-    let opts = Options { threads, ..Options::default() };
+    with_live.push(Prop::eventually(
+        "both sides reach CLOSED",
+        tcp::both_closed,
+    ));
+    let opts = Options {
+        threads,
+        ..Options::default()
+    };
     let a = engine::run(&m, &safety, &opts);
     let rss_a = peak_rss_mb();
     let b = engine::run(&m, &with_live, &opts);
