@@ -3,7 +3,9 @@
 //! `synack check` prints for the two-way handshake's counterexample, checks that the
 //! diagram shows the stale (duplicate) SYN and the server's second ESTABLISHED, steps
 //! once with a click, and saves a screenshot for the book:
-//! `book/src/images/explorer-two-way-handshake.png`.
+//! `book/src/images/explorer-two-way-handshake.png`. Then it opens the deep link of
+//! `tcp-explorer-injection`, whose data chunk is `<img src=x onerror=alert(1)>`, and
+//! checks that the page shows it as text and made no element of it.
 //!
 //! Without `chromium` or `chromedriver` it fails (never skips), naming the install
 //! command.
@@ -156,6 +158,27 @@ fn the_two_way_handshake_counterexample_in_chromium() {
     let link = deep_link("tcp-two-way-handshake", "no double connection")
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{port}"));
 
+    // The scenario whose data chunk is markup: the page must show it as text.
+    let iport = free_port();
+    let injection = children.spawn(
+        Command::new(BIN)
+            .args([
+                "explore",
+                "tcp-explorer-injection",
+                "--addr",
+                &format!("127.0.0.1:{iport}"),
+            ])
+            .current_dir(&scratch)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut line = String::new();
+    BufReader::new(injection.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ilink = deep_link("tcp-explorer-injection", "reaches CLOSE-WAIT")
+        .replace("127.0.0.1:3000", &format!("127.0.0.1:{iport}"));
+
     let dport = free_port();
     children.spawn(
         Command::new(&driver)
@@ -251,7 +274,28 @@ fn the_two_way_handshake_counterexample_in_chromium() {
                 ensure!(Instant::now() < deadline, "the deep link did not reload");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            c.screenshot().await.map_err(|e| e.to_string())
+            let shot = c.screenshot().await.map_err(|e| e.to_string())?;
+
+            // Markup in a payload stays text: no <img> in the page, no alert (an open
+            // alert would fail the next WebDriver command), the payload shown verbatim.
+            c.goto(&ilink).await.map_err(|e| e.to_string())?;
+            c.wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css("svg.synack-diagram"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let imgs = c
+                .execute("return document.querySelectorAll('img').length;", vec![])
+                .await
+                .map_err(|e| e.to_string())?;
+            ensure!(imgs == 0, "the payload became markup: {imgs} <img> in the page");
+            let t = c.execute(DIAGRAM_TEXT, vec![]).await.map_err(|e| e.to_string())?;
+            let t = t.as_str().unwrap_or_default();
+            ensure!(
+                t.contains("\"<img src=x onerror=alert(1)>\""),
+                "the payload is not shown as text: {t}"
+            );
+            Ok(shot)
         }
         .await;
         let _ = c.close().await;
