@@ -174,8 +174,21 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
 }
 
 fn mm(s: &str) -> String {
-    // Mermaid treats ; and # specially in messages.
-    s.replace(';', ",").replace('#', "no.")
+    // Mermaid treats ; and # as syntax and renders HTML in labels: write entity codes
+    // (#lt; #gt; #amp; #quot;) so that no text becomes markup.
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' => o.push_str("#35;"),
+            ';' => o.push_str("#59;"),
+            '<' => o.push_str("#lt;"),
+            '>' => o.push_str("#gt;"),
+            '&' => o.push_str("#amp;"),
+            '"' => o.push_str("#quot;"),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 /// A trace as a Mermaid sequence diagram: arrows for deliveries, crosses for losses,
