@@ -24,7 +24,11 @@ impl fmt::Display for Dns {
             return write!(f, "DNS query id={} A {}?", self.id, self.name);
         }
         match self.addr {
-            Some([a, b, c, d]) => write!(f, "DNS reply id={} {} A {a}.{b}.{c}.{d}", self.id, self.name),
+            Some([a, b, c, d]) => write!(
+                f,
+                "DNS reply id={} {} A {a}.{b}.{c}.{d}",
+                self.id, self.name
+            ),
             None => write!(f, "DNS reply id={} {} NXDOMAIN", self.id, self.name),
         }
     }
@@ -38,7 +42,9 @@ impl fmt::Debug for Dns {
 
 /// The zone the name server answers from.
 pub fn lookup(zone: &[(String, [u8; 4])], name: &str) -> Option<[u8; 4]> {
-    zone.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, a)| *a)
+    zone.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, a)| *a)
 }
 
 /// The name server's answer to a query.
@@ -64,14 +70,23 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new() -> Resolver {
-        Resolver { id: 0, tries: 0, answer: None }
+        Resolver {
+            id: 0,
+            tries: 0,
+            answer: None,
+        }
     }
 
     /// The next query (a fresh ID each time).
     pub fn query(&mut self, name: &Arc<str>) -> Dns {
         self.id = self.id.wrapping_add(1);
         self.tries += 1;
-        Dns { id: self.id, response: false, name: name.clone(), addr: None }
+        Dns {
+            id: self.id,
+            response: false,
+            name: name.clone(),
+            addr: None,
+        }
     }
 
     /// Takes a reply if it answers the outstanding query; ignores it otherwise.
@@ -105,6 +120,19 @@ mod tests {
         assert!(!r.reply(&name, &late));
         assert!(r.reply(&name, &answer(&zone, &q2).unwrap()));
         assert_eq!(r.answer, Some(Some([47, 102, 119, 234])));
-        assert_eq!(answer(&zone, &Dns { id: 9, response: false, name: "x".into(), addr: None }).unwrap().addr, None);
+        assert_eq!(
+            answer(
+                &zone,
+                &Dns {
+                    id: 9,
+                    response: false,
+                    name: "x".into(),
+                    addr: None
+                }
+            )
+            .unwrap()
+            .addr,
+            None
+        );
     }
 }

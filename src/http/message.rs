@@ -97,7 +97,12 @@ impl Response {
         for (k, v) in &self.headers {
             let _ = write!(s, "{k}: {v}\r\n");
         }
-        let _ = write!(s, "Content-Length: {}\r\n\r\n{}", self.body.len(), self.body);
+        let _ = write!(
+            s,
+            "Content-Length: {}\r\n\r\n{}",
+            self.body.len(),
+            self.body
+        );
         s.into_bytes()
     }
 }
@@ -160,7 +165,11 @@ mod tests {
 
     #[test]
     fn a_response_round_trips_and_unknown_codes_fall_back_to_their_class() {
-        let r = Response { status: 301, headers: vec![("Location".into(), "/new".into())], body: String::new() };
+        let r = Response {
+            status: 301,
+            headers: vec![("Location".into(), "/new".into())],
+            body: String::new(),
+        };
         let p = parse_response(&r.to_bytes()).unwrap();
         assert_eq!((p.status, p.location.as_deref()), (301, Some("/new")));
         assert_eq!(class_of(418), 400);

@@ -1,7 +1,9 @@
 //! The page-load scenarios' model and properties.
 
 use super::message::class_of;
-use super::node::{Browser, Node, NodeState, NodeTimer, Packet, PageConfig, Route, Shown, BROWSER, NAME_SERVER};
+use super::node::{
+    Browser, Node, NodeState, NodeTimer, Packet, PageConfig, Route, Shown, BROWSER, NAME_SERVER,
+};
 use crate::scenario::Scenario;
 use crate::tcp::{SeqSpace, TcpConfig};
 use crate::wire::{ActionOf, StateOf, Wire};
@@ -104,7 +106,10 @@ shows! {
 /// The names and kinds of the page-load properties.
 pub fn catalogue() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("page rendered only from a 2xx response to this request", "always"),
+        (
+            "page rendered only from a 2xx response to this request",
+            "always",
+        ),
         ("DNS answer matches the query", "always"),
         ("4xx and 5xx are shown as errors", "always"),
         ("eventually rendered or error shown", "eventually"),
@@ -128,7 +133,9 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
 pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
     use crate::check::engine::Prop;
     Some(match name {
-        "page rendered only from a 2xx response to this request" => Prop::always(name, rendered_only_from_2xx),
+        "page rendered only from a 2xx response to this request" => {
+            Prop::always(name, rendered_only_from_2xx)
+        }
         "DNS answer matches the query" => Prop::always(name, dns_answer_matches),
         "4xx and 5xx are shown as errors" => Prop::always(name, errors_shown_as_errors),
         "eventually rendered or error shown" => Prop::eventually(name, shown_something),
@@ -188,7 +195,10 @@ pub fn build(scn: &Scenario) -> PageModel {
         max_redirects: h.max_redirects,
         zone: vec![(
             host.to_string(),
-            h.address.parse::<std::net::Ipv4Addr>().map(|a| a.octets()).unwrap_or([0; 4]),
+            h.address
+                .parse::<std::net::Ipv4Addr>()
+                .map(|a| a.octets())
+                .unwrap_or([0; 4]),
         )],
         keepalive: h.keepalive.as_ref().map(|k| super::node::KeepAlive {
             target: k.target.clone(),
@@ -204,11 +214,18 @@ pub fn build(scn: &Scenario) -> PageModel {
                 method: r.method.clone(),
                 path: r.path.clone(),
                 status: r.status,
-                headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             })
             .collect(),
     });
-    let node = |role| Node { role, cfg: cfg.clone() };
+    let node = |role| Node {
+        role,
+        cfg: cfg.clone(),
+    };
     let mut m = Wire::new(
         vec![node(BROWSER), node(NAME_SERVER), node(super::node::ORIGIN)],
         vec!["browser".into(), "resolver".into(), "server".into()],
@@ -216,7 +233,10 @@ pub fn build(scn: &Scenario) -> PageModel {
     );
     m.fair_loss = scn.fairness.fair_loss;
     m.properties = vec![
-        stateright::Property::always("page rendered only from a 2xx response to this request", rendered_only_from_2xx),
+        stateright::Property::always(
+            "page rendered only from a 2xx response to this request",
+            rendered_only_from_2xx,
+        ),
         stateright::Property::always("DNS answer matches the query", dns_answer_matches),
         stateright::Property::sometimes("page rendered", page_rendered),
     ];

@@ -4,8 +4,8 @@
 
 use super::message::{class_of, parse_request, parse_response, Request, Response};
 use crate::dns::{self, Dns, Resolver};
-use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
 use crate::tcp::tcb::TimerCmd;
+use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
 use std::fmt;
@@ -214,20 +214,30 @@ impl Node {
 
     fn request(&self, method: &str, target: &str) -> Payload {
         let c = &self.cfg;
-        let host = if c.port == 80 { c.host.to_string() } else { format!("{}:{}", c.host, c.port) };
+        let host = if c.port == 80 {
+            c.host.to_string()
+        } else {
+            format!("{}:{}", c.host, c.port)
+        };
         let r = Request {
             method: method.to_string(),
             target: target.to_string(),
             host: c.send_host.then_some(host),
             headers: vec![("User-Agent".into(), c.user_agent.clone())],
-            body: if method == "POST" { b"order=1".to_vec() } else { Vec::new() },
+            body: if method == "POST" {
+                b"order=1".to_vec()
+            } else {
+                Vec::new()
+            },
         };
         Arc::from(r.to_bytes().into_boxed_slice())
     }
 
     /// The browser sends its current request on its current connection.
     fn send_request(&self, b: &mut Browser, reused: bool, fx: &mut Effects, o: &mut Out<Node>) {
-        let (Some(t), Some(m)) = (b.target.clone(), b.method.clone()) else { return };
+        let (Some(t), Some(m)) = (b.target.clone(), b.method.clone()) else {
+            return;
+        };
         let req = self.request(&m, &t);
         let cur = b.cur as usize;
         if b.conns[cur].send(&self.cfg.tcp, req, fx) {
@@ -259,7 +269,10 @@ impl Node {
         o.cancel_timer(NodeTimer::Deadline);
         o.cancel_timer(NodeTimer::Next);
         let t = &mut b.conns[b.cur as usize];
-        if matches!(t.state, State::Established | State::CloseWait | State::SynReceived) {
+        if matches!(
+            t.state,
+            State::Established | State::CloseWait | State::SynReceived
+        ) {
             t.close(&self.cfg.tcp, fx);
         } else if t.state == State::SynSent {
             t.abort(fx);
@@ -268,8 +281,15 @@ impl Node {
 
     /// The browser's request failed before any response byte: retry or give up.
     fn request_failed(&self, b: &mut Browser, fx: &mut Effects, o: &mut Out<Node>) {
-        let idempotent = b.method.as_deref().is_some_and(|m| matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"));
-        let policy = self.cfg.keepalive.as_ref().map_or(Retry::Never, |k| k.retry);
+        let idempotent = b
+            .method
+            .as_deref()
+            .is_some_and(|m| matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"));
+        let policy = self
+            .cfg
+            .keepalive
+            .as_ref()
+            .map_or(Retry::Never, |k| k.retry);
         let retry = b.reused
             && !b.retried
             && match policy {
@@ -360,13 +380,18 @@ impl Node {
                 // The first page of a persistent connection: the user asks for the next.
                 Some(k) if b.answered == 1 => {
                     b.target = Some(Arc::from(k.target.as_str()));
-                    o.choose_random("method", (0..k.methods.len() as u8).map(|i| METHOD + i).collect());
+                    o.choose_random(
+                        "method",
+                        (0..k.methods.len() as u8).map(|i| METHOD + i).collect(),
+                    );
                     set(o, NodeTimer::Next, 0, k.think);
                 }
                 _ => self.show(b, Shown::Page(r.status), fx, o),
             },
             300 => match r.location {
-                Some(loc) if b.visited.iter().any(|v| **v == *loc) => self.show(b, Shown::RedirectLoop, fx, o),
+                Some(loc) if b.visited.iter().any(|v| **v == *loc) => {
+                    self.show(b, Shown::RedirectLoop, fx, o)
+                }
                 Some(_) if b.visited.len() > self.cfg.max_redirects as usize => {
                     self.show(b, Shown::TooManyRedirects, fx, o)
                 }
@@ -388,26 +413,61 @@ impl Node {
     fn route(&self, bytes: &[u8]) -> (Response, bool) {
         let c = &self.cfg;
         let Some(req) = parse_request(bytes) else {
-            return (Response { status: 400, headers: Vec::new(), body: "bad request".into() }, false);
+            return (
+                Response {
+                    status: 400,
+                    headers: Vec::new(),
+                    body: "bad request".into(),
+                },
+                false,
+            );
         };
         // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
         // any HTTP/1.1 request message that lacks a Host header field".
         if req.host.is_none() {
-            return (Response { status: 400, headers: Vec::new(), body: "no Host".into() }, false);
+            return (
+                Response {
+                    status: 400,
+                    headers: Vec::new(),
+                    body: "no Host".into(),
+                },
+                false,
+            );
         }
         let on_path: Vec<&Route> = c.routes.iter().filter(|r| r.path == req.path).collect();
         if on_path.is_empty() {
-            return (Response { status: 404, headers: Vec::new(), body: "not found".into() }, false);
+            return (
+                Response {
+                    status: 404,
+                    headers: Vec::new(),
+                    body: "not found".into(),
+                },
+                false,
+            );
         }
-        match on_path.iter().find(|r| r.method.as_deref().is_none_or(|m| m == req.method)) {
+        match on_path
+            .iter()
+            .find(|r| r.method.as_deref().is_none_or(|m| m == req.method))
+        {
             Some(r) => (
-                Response { status: r.status, headers: r.headers.clone(), body: format!("{} body", r.path) },
+                Response {
+                    status: r.status,
+                    headers: r.headers.clone(),
+                    body: format!("{} body", r.path),
+                },
                 req.method == "POST" && class_of(r.status) == 200,
             ),
             // 405 with Allow (RFC 9110 §15.5.6).
             None => {
                 let allow: Vec<String> = on_path.iter().filter_map(|r| r.method.clone()).collect();
-                (Response { status: 405, headers: vec![("Allow".into(), allow.join(", "))], body: String::new() }, false)
+                (
+                    Response {
+                        status: 405,
+                        headers: vec![("Allow".into(), allow.join(", "))],
+                        body: String::new(),
+                    },
+                    false,
+                )
             }
         }
     }
@@ -435,7 +495,11 @@ impl Node {
                         if post {
                             s.posts_applied = s.posts_applied.saturating_add(1).min(3);
                         }
-                        let sent = s.conns[c].tcb.send(&self.cfg.tcp, Arc::from(resp.to_bytes().into_boxed_slice()), &mut fx);
+                        let sent = s.conns[c].tcb.send(
+                            &self.cfg.tcp,
+                            Arc::from(resp.to_bytes().into_boxed_slice()),
+                            &mut fx,
+                        );
                         if let (true, Some(i)) = (sent, idle) {
                             set(o, NodeTimer::Idle(conn), i, i);
                         }
@@ -485,7 +549,12 @@ impl Actor for Node {
                 };
                 if self.cfg.targets.len() > 1 {
                     // The user may click any of the links.
-                    o.choose_random("target", (0..self.cfg.targets.len() as u8).map(|i| TARGET + i).collect());
+                    o.choose_random(
+                        "target",
+                        (0..self.cfg.targets.len() as u8)
+                            .map(|i| TARGET + i)
+                            .collect(),
+                    );
                 } else {
                     let t: Arc<str> = Arc::from(self.cfg.targets[0].as_str());
                     b.visited.push(t.clone());
@@ -503,10 +572,16 @@ impl Actor for Node {
                     .map(|_| {
                         let mut tcb = Tcb::closed();
                         tcb.open_passive();
-                        OriginConn { tcb, idle_closed: false }
+                        OriginConn {
+                            tcb,
+                            idle_closed: false,
+                        }
                     })
                     .collect();
-                NodeState::Origin(Origin { conns, posts_applied: 0 })
+                NodeState::Origin(Origin {
+                    conns,
+                    posts_applied: 0,
+                })
             }
         }
     }
@@ -519,7 +594,9 @@ impl Actor for Node {
                 }
             }
             (NodeState::Browser(_), Packet::Udp(r)) => {
-                let NodeState::Browser(b) = state.to_mut() else { return };
+                let NodeState::Browser(b) = state.to_mut() else {
+                    return;
+                };
                 if !b.resolver.reply(&self.cfg.host, &r) {
                     return; // a late or foreign reply
                 }
@@ -532,11 +609,16 @@ impl Actor for Node {
                 self.browser_signals(b, 0, fx, o);
             }
             (NodeState::Browser(_), Packet::Tcp(conn, seg)) => {
-                let NodeState::Browser(b) = state.to_mut() else { return };
-                let Some(t) = b.conns.get_mut(conn as usize) else { return };
+                let NodeState::Browser(b) = state.to_mut() else {
+                    return;
+                };
+                let Some(t) = b.conns.get_mut(conn as usize) else {
+                    return;
+                };
                 let mut fx = Effects::default();
                 if t.state == State::Closed {
-                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space) {
+                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space)
+                    {
                         fx.send.push(r);
                     }
                 } else {
@@ -545,14 +627,20 @@ impl Actor for Node {
                 self.browser_signals(b, conn, fx, o);
             }
             (NodeState::Origin(_), Packet::Tcp(conn, seg)) => {
-                let NodeState::Origin(s) = state.to_mut() else { return };
-                let Some(c) = s.conns.get_mut(conn as usize) else { return };
+                let NodeState::Origin(s) = state.to_mut() else {
+                    return;
+                };
+                let Some(c) = s.conns.get_mut(conn as usize) else {
+                    return;
+                };
                 if c.tcb.pending_syn.is_some() {
                     return;
                 }
                 let mut fx = Effects::default();
                 if c.tcb.state == State::Closed {
-                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, c.tcb.inc, self.cfg.tcp.space) {
+                    if let Some(r) =
+                        crate::tcp::arrive::reset_for(&seg, c.tcb.inc, self.cfg.tcp.space)
+                    {
                         fx.send.push(r);
                     }
                 } else {
@@ -564,7 +652,13 @@ impl Actor for Node {
         }
     }
 
-    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, timer: &NodeTimer, o: &mut Out<Self>) {
+    fn on_timeout(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        timer: &NodeTimer,
+        o: &mut Out<Self>,
+    ) {
         let mut fx = Effects::default();
         match state.to_mut() {
             NodeState::Browser(b) => {
@@ -663,7 +757,9 @@ impl Actor for Node {
             }
             NodeState::Origin(s) => {
                 // The connection that waits for its ISS.
-                let Some(c) = s.conns.iter().position(|c| c.tcb.pending_syn.is_some()) else { return };
+                let Some(c) = s.conns.iter().position(|c| c.tcb.pending_syn.is_some()) else {
+                    return;
+                };
                 s.conns[c].tcb.isn_chosen(&self.cfg.tcp, *v, &mut fx);
                 self.origin_signals(s, c as u8, fx, o);
             }
