@@ -5,7 +5,6 @@ use super::node::{
     Browser, Node, NodeState, NodeTimer, Packet, PageConfig, Route, Shown, BROWSER, NAME_SERVER,
 };
 use crate::scenario::Scenario;
-use crate::tcp::{SeqSpace, TcpConfig};
 use crate::wire::{ActionOf, StateOf, Wire};
 use std::sync::Arc;
 
@@ -171,17 +170,7 @@ pub fn build(scn: &Scenario) -> PageModel {
     let mut targets = vec![first];
     targets.extend(h.links.iter().cloned());
     let cfg = Arc::new(PageConfig {
-        tcp: TcpConfig {
-            space: SeqSpace(t.space),
-            rcv_wnd: t.rcv_wnd,
-            handshake: t.handshake,
-            rto: t.rto,
-            max_retries: t.retries.0,
-            msl: scn.network.msl,
-            time_wait: t.time_wait,
-            ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
-            fin_wait_2_timeout: t.fin_wait_2_timeout,
-        },
+        tcp: crate::tcp::model::tcp_config(scn),
         isns: t.isns.clone(),
         host: host.clone(),
         port: url.port_or_known_default().unwrap_or(80),

@@ -253,6 +253,22 @@ pub fn faults(scn: &Scenario) -> Faults {
     }
 }
 
+/// The endpoints' protocol knobs of a scenario's `[tcp]` table (validated).
+pub fn tcp_config(scn: &Scenario) -> TcpConfig {
+    let t = scn.tcp.as_ref().expect("validated: the scenario has [tcp]");
+    TcpConfig {
+        space: SeqSpace(t.space),
+        rcv_wnd: t.rcv_wnd,
+        handshake: t.handshake,
+        rto: t.rto,
+        max_retries: t.retries.0,
+        msl: scn.network.msl,
+        time_wait: t.time_wait,
+        ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
+        fin_wait_2_timeout: t.fin_wait_2_timeout,
+    }
+}
+
 /// The model of a `model = "tcp"` scenario (validated).
 pub fn build(scn: &Scenario) -> TcpModel {
     let t = scn
@@ -260,17 +276,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
         .as_ref()
         .expect("validated: a tcp scenario has [tcp]");
     let msl = scn.network.msl;
-    let tcp = TcpConfig {
-        space: SeqSpace(t.space),
-        rcv_wnd: t.rcv_wnd,
-        handshake: t.handshake,
-        rto: t.rto,
-        max_retries: t.retries.0,
-        msl,
-        time_wait: t.time_wait,
-        ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
-        fin_wait_2_timeout: t.fin_wait_2_timeout,
-    };
+    let tcp = tcp_config(scn);
     let host = |peer: usize, open: Open, data: u8, close: CloseWhen, crash: bool| HostConfig {
         payload: None,
         tcp: tcp.clone(),
