@@ -47,12 +47,14 @@ pub fn fresh_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
 
 // --- always ------------------------------------------------------------------------
 
+// ANCHOR: no_double_connection
 /// Every time the server enters ESTABLISHED it can be matched one to one, by ISN,
 /// with an active OPEN of the client.
 pub fn no_double_connection(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
     (0..16).all(|x| srv.est_by_irs[x] <= c.opens_by_isn[x])
 }
+// ANCHOR_END: no_double_connection
 
 /// When both ends are ESTABLISHED in the same incarnation, each one's RCV.NXT equals
 /// the other's ISS+1 plus the chunks and FIN it has accepted.
@@ -69,11 +71,13 @@ pub fn synchronized_when_established(m: &TcpModel, s: &TcpState) -> bool {
         && srv.tcb.rcv_nxt == sp.add(c.tcb.iss, 1 + srv.accepted)
 }
 
+// ANCHOR: no_old_segment_accepted
 /// No data chunk or FIN of an earlier incarnation reached an application.
 pub fn no_old_segment_accepted(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
     !c.old_accepted && !srv.old_accepted
 }
+// ANCHOR_END: no_old_segment_accepted
 
 fn is_abort(o: Option<Outcome>) -> bool {
     matches!(
@@ -82,6 +86,7 @@ fn is_abort(o: Option<Outcome>) -> bool {
     )
 }
 
+// ANCHOR: graceful_close
 /// Where both applications closed the same connection and no RST was sent or
 /// received, each application learns of a normal close, not an abort (MUST-12).
 pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
@@ -90,6 +95,7 @@ pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
         c.app_closed && srv.app_closed && !c.rst_seen && !srv.rst_seen && c.tcb.inc == srv.tcb.inc;
     !applies || !(is_abort(c.outcome) || is_abort(srv.outcome))
 }
+// ANCHOR_END: graceful_close
 
 // --- eventually --------------------------------------------------------------------
 

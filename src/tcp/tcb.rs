@@ -265,6 +265,7 @@ impl Tcb {
         }
     }
 
+    // ANCHOR: send
     /// SEND one chunk (§3.10.2). In ESTABLISHED and CLOSE-WAIT it is sent at once;
     /// elsewhere it is refused (the model's users never queue data before the
     /// connection opens).
@@ -272,6 +273,7 @@ impl Tcb {
         if !matches!(self.state, State::Established | State::CloseWait) || self.fin_sent {
             return false;
         }
+        // ANCHOR_END: send
         let seg = Segment::new(Ctl::PSH | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc)
             .with_data(data.clone());
         if self.unacked.is_empty() {
