@@ -103,12 +103,7 @@ where
     A::Timer: TimerName,
     A::Random: Debug,
 {
-    let role = |i: usize| {
-        m.roles
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("actor{i}"))
-    };
+    let role = |i: usize| m.role(i);
     let mut out = Vec::with_capacity(steps.len());
     let mut time = 0u32;
     let phases = |s: &WireState<A::State, A::Msg, A::Timer, A::Random>| -> Vec<String> {

@@ -120,6 +120,14 @@ where
         }
     }
 
+    /// The role of actor `i`, as reports and diagrams name it.
+    pub fn role(&self, i: usize) -> String {
+        self.roles
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("actor{i}"))
+    }
+
     /// Applies an actor's commands to the global state.
     fn apply(&self, s: &mut StateOf<A>, id: usize, out: Out<A>) -> Result<(), Blocked> {
         for c in out {

@@ -165,12 +165,7 @@ where
         .first()
         .map_or(m.roles.len(), |(_, s)| s.actors.len())
         .max(1);
-    let role = |i: usize| {
-        m.roles
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("actor{i}"))
-    };
+    let role = |i: usize| m.role(i);
     let index_of = |r: &str| (0..n).find(|&i| role(i) == r);
     let width = GUTTER + n as i64 * LANE + 160;
     let rows = narrated.len().max(1);
@@ -421,12 +416,7 @@ where
     A::Timer: TimerName,
     A::Random: Debug,
 {
-    let role = |i: usize| {
-        m.roles
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("actor{i}"))
-    };
+    let role = |i: usize| m.role(i);
     match action {
         WireAction::Tick => "tick".into(),
         WireAction::Deliver {
