@@ -157,8 +157,8 @@ pub struct Http {
     pub dns_tries: u8,
     /// The resolver's retransmission timeout, in ticks.
     pub dns_rto: u8,
-    /// The browser's response deadline, in ticks.
-    pub deadline: u8,
+    /// The browser's response deadline, in ticks, or `"unlimited"`: it waits for ever.
+    pub deadline: Limit,
     #[serde(default = "two")]
     pub max_redirects: u8,
     /// The A record of the URL's host.
@@ -168,6 +168,53 @@ pub struct Http {
     pub route: Vec<HttpRoute>,
     /// A second request on the persistent connection, racing the idle close.
     pub keepalive: Option<HttpKeepAlive>,
+    /// How the origin frames its responses and how it may fail.
+    #[serde(default)]
+    pub origin: HttpOrigin,
+    /// A gateway between the browser and the origin.
+    pub gateway: Option<HttpGateway>,
+}
+
+/// `[http.origin]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpOrigin {
+    /// The framings the origin may use, one per run (RFC 9112 §6.3).
+    #[serde(default = "content_length")]
+    pub framing: Vec<crate::http::message::Framing>,
+    /// The segments a response takes: 1, or 2 (the head and half the body, then the
+    /// rest).
+    #[serde(default = "one")]
+    pub chunks: u8,
+    /// How the origin may fail to answer a request, besides answering it (one per
+    /// request, chosen by the checker).
+    #[serde(default)]
+    pub faults: Vec<crate::http::node::OriginFault>,
+}
+
+impl Default for HttpOrigin {
+    fn default() -> Self {
+        HttpOrigin {
+            framing: content_length(),
+            chunks: 1,
+            faults: Vec::new(),
+        }
+    }
+}
+
+fn content_length() -> Vec<crate::http::message::Framing> {
+    vec![crate::http::message::Framing::ContentLength]
+}
+fn one() -> u8 {
+    1
+}
+
+/// `[http.gateway]`: a reverse proxy that the name resolves to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpGateway {
+    /// Ticks the gateway waits for the origin's response before it answers 504.
+    pub timeout: u8,
 }
 
 /// `[http.keepalive]`.
@@ -543,7 +590,7 @@ impl Scenario {
                 format!("{:?} is not an IPv4 address", h.address),
             ));
         }
-        if h.dns_tries == 0 || h.dns_rto == 0 || h.deadline == 0 {
+        if h.dns_tries == 0 || h.dns_rto == 0 || h.deadline == Limit(Some(0)) {
             let key = if h.dns_tries == 0 {
                 "dns_tries"
             } else if h.dns_rto == 0 {
@@ -552,6 +599,38 @@ impl Scenario {
                 "deadline"
             };
             return Err(self.err(text, t, key, "must be at least 1".into()));
+        }
+        if !(1..=2).contains(&h.origin.chunks) {
+            return Err(self.err(
+                text,
+                Some("http.origin"),
+                "chunks",
+                format!("{} chunks: a response takes 1 or 2 segments", h.origin.chunks),
+            ));
+        }
+        if h.origin.framing.is_empty() {
+            return Err(self.err(
+                text,
+                Some("http.origin"),
+                "framing",
+                "name at least one framing".into(),
+            ));
+        }
+        if h.gateway.as_ref().is_some_and(|g| g.timeout == 0) {
+            return Err(self.err(
+                text,
+                Some("http.gateway"),
+                "timeout",
+                "must be at least 1".into(),
+            ));
+        }
+        if h.gateway.is_some() && h.keepalive.is_some() {
+            return Err(self.err(
+                text,
+                Some("http.gateway"),
+                "timeout",
+                "a gateway and [http.keepalive] cannot be combined".into(),
+            ));
         }
         for r in &h.route {
             if !(100..=599).contains(&r.status) {

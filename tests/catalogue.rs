@@ -82,9 +82,14 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    http_deadline => "http-deadline",
+    http_framing => "http-framing",
+    http_gateway => "http-gateway",
+    http_gateway_lossy => "http-gateway-lossy",
     http_keepalive_race => "http-keepalive-race",
     http_keepalive_race_idempotent => "http-keepalive-race-idempotent",
     http_keepalive_race_never => "http-keepalive-race-never",
+    http_no_deadline => "http-no-deadline",
     http_no_host => "http-no-host",
     http_status => "http-status",
     page_load => "page-load",

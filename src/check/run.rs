@@ -25,7 +25,7 @@ where
         let (key, f) = self.fairness_of(s, a);
         let cat = CATEGORIES
             .iter()
-            .position(|c| *c == Self::fairness_category_of(a))
+            .position(|c| *c == self.fairness_category_of(s, a))
             .unwrap_or(0) as u64;
         let f = match f {
             Fairness::Unfair => EFair::Unfair,

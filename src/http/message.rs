@@ -62,12 +62,23 @@ pub fn parse_request(bytes: &[u8]) -> Option<ParsedRequest> {
     })
 }
 
+/// How a response's body ends (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framing {
+    /// `Content-Length: N`: the body is the next N bytes (rule 6).
+    ContentLength,
+    /// No length: the body ends when the server closes the connection (rule 8).
+    Close,
+}
+
 /// A response the origin sends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    pub framing: Framing,
 }
 
 /// The reason phrase of RFC 9110 §15 for the codes the seeds list.
@@ -97,43 +108,126 @@ impl Response {
         for (k, v) in &self.headers {
             let _ = write!(s, "{k}: {v}\r\n");
         }
-        let _ = write!(
-            s,
-            "Content-Length: {}\r\n\r\n{}",
-            self.body.len(),
-            self.body
-        );
+        match self.framing {
+            Framing::ContentLength => {
+                let _ = write!(s, "Content-Length: {}\r\n", self.body.len());
+            }
+            Framing::Close => s.push_str("Connection: close\r\n"),
+        }
+        s.push_str("\r\n");
+        s.push_str(&self.body);
         s.into_bytes()
+    }
+
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: &str) -> Response {
+        Response {
+            status,
+            headers,
+            body: body.into(),
+            framing: Framing::ContentLength,
+        }
     }
 }
 
-/// A response as the browser reads it.
+/// A response head as the browser reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedResponse {
     pub status: u16,
     pub location: Option<String>,
     pub retry_after: Option<String>,
+    /// The length of the head, up to and including the empty line.
+    pub head_len: usize,
+    /// `None`: the body is delimited by the close of the connection.
+    pub content_length: Option<usize>,
 }
 
-/// Parses a response head; `None` if it is not valid HTTP/1.1.
+/// What the bytes received so far hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Head {
+    Complete(ParsedResponse),
+    /// Not a whole head yet.
+    Partial,
+    /// Not HTTP/1.1 (or a bad Content-Length, RFC 9112 §6.3 rule 5).
+    Invalid,
+}
+
+/// Parses a response head; `None` if it is not a whole, valid HTTP/1.1 head.
 pub fn parse_response(bytes: &[u8]) -> Option<ParsedResponse> {
+    match parse_head(bytes) {
+        Head::Complete(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// Parses the head of the bytes received so far.
+pub fn parse_head(bytes: &[u8]) -> Head {
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(bytes) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return None,
-    }
+    let head_len = match resp.parse(bytes) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Head::Partial,
+        Err(_) => return Head::Invalid,
+    };
     let get = |n: &str| {
         resp.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(n))
             .map(|h| String::from_utf8_lossy(h.value).into_owned())
     };
-    Some(ParsedResponse {
-        status: resp.code?,
-        location: get("location"),
-        retry_after: get("retry-after"),
-    })
+    let content_length = match get("content-length").map(|v| v.trim().parse::<usize>()) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return Head::Invalid,
+    };
+    match resp.code {
+        Some(status) => Head::Complete(ParsedResponse {
+            status,
+            location: get("location"),
+            retry_after: get("retry-after"),
+            head_len,
+            content_length,
+        }),
+        None => Head::Invalid,
+    }
+}
+
+/// How far the bytes received so far go towards a whole final response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// More bytes may come.
+    Wait,
+    /// Not an HTTP/1.1 response.
+    Invalid,
+    /// The connection ended (`eof`) before the response did (RFC 9112 §8).
+    Incomplete,
+    /// The final response, and the length of its body.
+    Done(ParsedResponse, usize),
+}
+
+/// Reads a final response from the bytes received so far; `eof` says that the peer
+/// has closed its side. Interim (1xx) responses have no body and are skipped (RFC 9110
+/// §15.2). The body ends after Content-Length bytes, or else at the close (RFC 9112
+/// §6.3 rules 6 and 8): there a close at any point looks like the end of the body.
+pub fn progress(bytes: &[u8], eof: bool) -> Progress {
+    let mut at = 0;
+    loop {
+        match parse_head(&bytes[at..]) {
+            Head::Invalid => return Progress::Invalid,
+            Head::Partial if eof => return Progress::Incomplete,
+            Head::Partial => return Progress::Wait,
+            Head::Complete(r) if class_of(r.status) == 100 => at += r.head_len,
+            Head::Complete(r) => {
+                let body = bytes.len() - at - r.head_len;
+                return match r.content_length {
+                    Some(n) if body >= n => Progress::Done(r, n),
+                    Some(_) if eof => Progress::Incomplete,
+                    Some(_) => Progress::Wait,
+                    None if eof => Progress::Done(r, body),
+                    None => Progress::Wait,
+                };
+            }
+        }
+    }
 }
 
 /// RFC 9110 §15: "a client MUST understand the class of any status code ... and
@@ -165,15 +259,54 @@ mod tests {
 
     #[test]
     fn a_response_round_trips_and_unknown_codes_fall_back_to_their_class() {
-        let r = Response {
-            status: 301,
-            headers: vec![("Location".into(), "/new".into())],
-            body: String::new(),
-        };
+        let r = Response::new(301, vec![("Location".into(), "/new".into())], "");
         let p = parse_response(&r.to_bytes()).unwrap();
         assert_eq!((p.status, p.location.as_deref()), (301, Some("/new")));
         assert_eq!(class_of(418), 400);
         assert_eq!(class_of(299), 200);
         assert!(parse_response(b"HTTP/1.1 2x0 OK\r\n\r\n").is_none());
+    }
+
+    #[test]
+    fn the_head_says_how_the_body_ends() {
+        let mut r = Response::new(200, Vec::new(), "hello");
+        let b = r.to_bytes();
+        let Head::Complete(p) = parse_head(&b) else {
+            panic!("a whole head")
+        };
+        assert_eq!(p.content_length, Some(5));
+        assert_eq!(&b[p.head_len..], b"hello");
+        assert_eq!(parse_head(&b[..10]), Head::Partial);
+        r.framing = Framing::Close;
+        let Head::Complete(p) = parse_head(&r.to_bytes()) else {
+            panic!("a whole head")
+        };
+        assert_eq!(p.content_length, None);
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+            Head::Invalid
+        );
+    }
+
+    #[test]
+    fn a_close_ends_a_close_delimited_body_wherever_it_comes() {
+        let mut r = Response::new(200, Vec::new(), "hello");
+        let whole = r.to_bytes();
+        let half = &whole[..whole.len() - 3];
+        assert_eq!(progress(half, false), Progress::Wait);
+        assert_eq!(progress(half, true), Progress::Incomplete);
+        assert!(matches!(progress(&whole, false), Progress::Done(_, 5)));
+        r.framing = Framing::Close;
+        let whole = r.to_bytes();
+        let half = &whole[..whole.len() - 3];
+        assert_eq!(progress(half, false), Progress::Wait);
+        // The truncated body looks complete: the close is all the browser has to go on.
+        assert!(matches!(progress(half, true), Progress::Done(_, 2)));
+        let mut with_continue = Response::new(100, Vec::new(), "").to_bytes();
+        with_continue.truncate(with_continue.len() - "Content-Length: 0\r\n\r\n".len());
+        with_continue.extend_from_slice(b"\r\n");
+        with_continue.extend_from_slice(&Response::new(200, Vec::new(), "ok").to_bytes());
+        assert!(matches!(progress(&with_continue, false), Progress::Done(r, 2) if r.status == 200));
+        assert_eq!(progress(b"HTTP/1.1 2x0 Oops\r\n\r\n", false), Progress::Invalid);
     }
 }

@@ -1,8 +1,10 @@
 //! The page-load scenarios' model and properties.
 
 use super::message::class_of;
+use super::message::Framing;
 use super::node::{
-    Browser, Node, NodeState, NodeTimer, Packet, PageConfig, Route, Shown, BROWSER, NAME_SERVER,
+    Browser, Gateway, Node, NodeState, NodeTimer, Origin, OriginFault, Packet, PageConfig, Role,
+    Route, Shown, BROWSER, ORIGIN,
 };
 use crate::scenario::Scenario;
 use crate::wire::{ActionOf, StateOf, Wire};
@@ -43,12 +45,76 @@ pub fn shown_something(_: &PageModel, s: &PageState) -> bool {
     browser(s).shown.is_some()
 }
 
+fn origin<'a>(m: &PageModel, s: &'a PageState) -> &'a Origin {
+    match &s.actors[m.actors[BROWSER].cfg.origin_id()] {
+        NodeState::Origin(o) => o,
+        _ => unreachable!("the origin's id"),
+    }
+}
+
+fn gateway(s: &PageState) -> Option<&Gateway> {
+    match s.actors.get(ORIGIN) {
+        Some(NodeState::Gateway(g)) => Some(g),
+        _ => None,
+    }
+}
+
 /// The origin applied the POST at most once.
-pub fn post_at_most_once(_: &PageModel, s: &PageState) -> bool {
-    match &s.actors[super::node::ORIGIN] {
-        NodeState::Origin(o) => o.posts_applied <= 1,
+pub fn post_at_most_once(m: &PageModel, s: &PageState) -> bool {
+    origin(m, s).posts_applied <= 1
+}
+
+// ANCHOR: no_truncated_body
+/// A page is shown only with the whole body the origin meant to send, for responses
+/// in `framing`.
+fn whole_body_rendered(m: &PageModel, s: &PageState, framing: Framing) -> bool {
+    let b = browser(s);
+    match (&b.shown, origin(m, s).served) {
+        (Some(Shown::Page(_)), Some((_, f, len))) if f == framing => b.page_len == len,
         _ => true,
     }
+}
+// ANCHOR_END: no_truncated_body
+
+pub fn whole_body_close_delimited(m: &PageModel, s: &PageState) -> bool {
+    whole_body_rendered(m, s, Framing::Close)
+}
+
+pub fn whole_body_content_length(m: &PageModel, s: &PageState) -> bool {
+    whole_body_rendered(m, s, Framing::ContentLength)
+}
+
+pub fn incomplete_detected(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Incomplete))
+}
+
+// ANCHOR: gateway_properties
+/// The gateway says 200 only if the origin sent a 200.
+pub fn gateway_200_only_if_origin(m: &PageModel, s: &PageState) -> bool {
+    match gateway(s) {
+        Some(g) if g.said == Some(200) => origin(m, s).answered == Some(200),
+        _ => true,
+    }
+}
+
+/// The gateway says 502 or 504 only when the origin failed: it reset, crashed, hung,
+/// or wrote an invalid response.
+pub fn gateway_error_only_if_origin_failed(m: &PageModel, s: &PageState) -> bool {
+    match gateway(s) {
+        Some(g) if matches!(g.said, Some(502 | 504)) => {
+            matches!(origin(m, s).served, Some((f, _, _)) if f != OriginFault::Answers)
+        }
+        _ => true,
+    }
+}
+// ANCHOR_END: gateway_properties
+
+pub fn gateway_said_502(_: &PageModel, s: &PageState) -> bool {
+    gateway(s).is_some_and(|g| g.said == Some(502))
+}
+
+pub fn gateway_said_504(_: &PageModel, s: &PageState) -> bool {
+    gateway(s).is_some_and(|g| g.said == Some(504))
 }
 
 /// Every GET the user made got its response.
@@ -99,7 +165,13 @@ macro_rules! shows {
 }
 shows! {
     shows_400 => 400, shows_401 => 401, shows_403 => 403, shows_404 => 404,
-    shows_405 => 405, shows_500 => 500, shows_503 => 503,
+    shows_405 => 405, shows_500 => 500, shows_503 => 503, shows_502 => 502,
+    shows_504 => 504, shows_418 => 418,
+}
+
+/// A 2xx code the browser does not know is rendered as a 200 (RFC 9110 §15).
+pub fn unknown_2xx_rendered(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Page(st)) if st != 200)
 }
 
 /// The names and kinds of the page-load properties.
@@ -126,6 +198,17 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("shows 405 Method Not Allowed", "sometimes"),
         ("shows 500 Internal Server Error", "sometimes"),
         ("shows 503 Service Unavailable", "sometimes"),
+        ("shows 418, an unknown 4xx, as an error", "sometimes"),
+        ("an unknown 2xx is rendered as a page", "sometimes"),
+        ("no truncated body rendered as complete (close-delimited)", "always"),
+        ("no truncated body rendered as complete (Content-Length)", "always"),
+        ("a truncated response is detected", "sometimes"),
+        ("the gateway says 200 only if the origin did", "always"),
+        ("502/504 only when the origin failed", "always"),
+        ("the gateway answers 502", "sometimes"),
+        ("the gateway answers 504", "sometimes"),
+        ("shows 502 Bad Gateway", "sometimes"),
+        ("shows 504 Gateway Timeout", "sometimes"),
     ]
 }
 
@@ -152,6 +235,25 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "shows 405 Method Not Allowed" => Prop::sometimes(name, shows_405),
         "shows 500 Internal Server Error" => Prop::sometimes(name, shows_500),
         "shows 503 Service Unavailable" => Prop::sometimes(name, shows_503),
+        "shows 418, an unknown 4xx, as an error" => Prop::sometimes(name, shows_418),
+        "an unknown 2xx is rendered as a page" => Prop::sometimes(name, unknown_2xx_rendered),
+        "no truncated body rendered as complete (close-delimited)" => {
+            Prop::always(name, whole_body_close_delimited)
+        }
+        "no truncated body rendered as complete (Content-Length)" => {
+            Prop::always(name, whole_body_content_length)
+        }
+        "a truncated response is detected" => Prop::sometimes(name, incomplete_detected),
+        "the gateway says 200 only if the origin did" => {
+            Prop::always(name, gateway_200_only_if_origin)
+        }
+        "502/504 only when the origin failed" => {
+            Prop::always(name, gateway_error_only_if_origin_failed)
+        }
+        "the gateway answers 502" => Prop::sometimes(name, gateway_said_502),
+        "the gateway answers 504" => Prop::sometimes(name, gateway_said_504),
+        "shows 502 Bad Gateway" => Prop::sometimes(name, shows_502),
+        "shows 504 Gateway Timeout" => Prop::sometimes(name, shows_504),
         _ => return None,
     })
 }
@@ -180,7 +282,7 @@ pub fn build(scn: &Scenario) -> PageModel {
         user_agent: h.user_agent.clone(),
         dns_tries: h.dns_tries,
         dns_rto: h.dns_rto,
-        deadline: h.deadline,
+        deadline: h.deadline.0,
         max_redirects: h.max_redirects,
         zone: vec![(
             host.to_string(),
@@ -196,6 +298,18 @@ pub fn build(scn: &Scenario) -> PageModel {
             idle: k.idle,
             retry: k.retry,
         }),
+        framings: h.origin.framing.clone(),
+        chunks: h.origin.chunks,
+        faults: std::iter::once(super::node::OriginFault::Answers)
+            .chain(
+                h.origin
+                    .faults
+                    .iter()
+                    .copied()
+                    .filter(|f| *f != super::node::OriginFault::Answers),
+            )
+            .collect(),
+        gateway: h.gateway.as_ref().map(|g| g.timeout),
         routes: h
             .route
             .iter()
@@ -215,9 +329,25 @@ pub fn build(scn: &Scenario) -> PageModel {
         role,
         cfg: cfg.clone(),
     };
+    let (actors, roles) = if cfg.gateway.is_some() {
+        (
+            vec![
+                node(Role::Browser),
+                node(Role::NameServer),
+                node(Role::Gateway),
+                node(Role::Origin),
+            ],
+            vec!["browser", "resolver", "gateway", "origin"],
+        )
+    } else {
+        (
+            vec![node(Role::Browser), node(Role::NameServer), node(Role::Origin)],
+            vec!["browser", "resolver", "server"],
+        )
+    };
     let mut m = Wire::new(
-        vec![node(BROWSER), node(NAME_SERVER), node(super::node::ORIGIN)],
-        vec!["browser".into(), "resolver".into(), "server".into()],
+        actors,
+        roles.into_iter().map(String::from).collect(),
         crate::tcp::model::faults(scn),
     );
     m.fair_loss = scn.fairness.fair_loss;
@@ -278,13 +408,21 @@ impl crate::report::Lifeline for NodeState {
     fn phase(&self) -> String {
         match self {
             NodeState::Browser(b) => match &b.shown {
-                Some(Shown::Page(s)) => format!("rendered {s} / {}", b.tcb().state.name()),
+                Some(Shown::Page(s)) => format!(
+                    "rendered {s} ({}-byte body) / {}",
+                    b.page_len,
+                    b.tcb().state.name()
+                ),
                 Some(other) => format!("shows {other:?} / {}", b.tcb().state.name()),
                 None if b.resolver.answer.is_none() => "resolving".into(),
                 None if b.cur > 0 => format!("{} (conn {})", b.tcb().state.name(), b.cur),
                 None => b.tcb().state.name().into(),
             },
             NodeState::NameServer => "serving".into(),
+            NodeState::Gateway(g) => match g.said {
+                Some(st) => format!("said {st} / {} + {}", g.down.state.name(), g.up.state.name()),
+                None => format!("{} + {}", g.down.state.name(), g.up.state.name()),
+            },
             NodeState::Origin(o) => {
                 let v: Vec<&str> = o.conns.iter().map(|c| c.tcb.state.name()).collect();
                 v.join(" + ")

@@ -2,7 +2,8 @@
 //! name server, and the origin server (TCP server, HTTP server). HTTP runs over the
 //! same RFC 9293 [`Tcb`] as the TCP scenarios, on the same timed wire.
 
-use super::message::{class_of, parse_request, parse_response, Request, Response};
+use super::message::{class_of, parse_request, progress, Framing, ParsedResponse, Progress};
+use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
 use crate::tcp::tcb::TimerCmd;
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
@@ -46,6 +47,23 @@ pub enum NodeTimer {
     Idle(u8),
 }
 
+/// How the origin may fail to answer a request (one per request, chosen by the
+/// checker). With a response in two chunks, `Crash` and `Reset` strike between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OriginFault {
+    /// No fault: the origin answers.
+    Answers,
+    /// The origin's process dies; its kernel closes the socket with a FIN.
+    Crash,
+    /// The origin aborts the connection: a RST.
+    Reset,
+    /// The origin writes bytes that are not an HTTP/1.1 response, and closes.
+    Invalid,
+    /// The handler hangs: no answer at all.
+    Silent,
+}
+
 /// How a page load ends, as the user sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Shown {
@@ -60,6 +78,8 @@ pub enum Shown {
     RedirectLoop,
     TooManyRedirects,
     BadResponse,
+    /// The connection ended before the whole response arrived (RFC 9112 §8).
+    Incomplete,
 }
 
 /// One origin route: method (None: any), path, status, extra headers.
@@ -109,22 +129,101 @@ pub struct PageConfig {
     pub user_agent: String,
     pub dns_tries: u8,
     pub dns_rto: u8,
-    pub deadline: u8,
+    /// `None`: the browser waits for a response for ever.
+    pub deadline: Option<u8>,
     pub max_redirects: u8,
     pub zone: Vec<(String, [u8; 4])>,
     pub routes: Vec<Route>,
     pub keepalive: Option<KeepAlive>,
+    /// The framings the origin may use, one per request.
+    pub framings: Vec<Framing>,
+    /// Segments per response (1 or 2).
+    pub chunks: u8,
+    /// What the origin may do with a request; `Answers` first.
+    pub faults: Vec<OriginFault>,
+    /// A gateway sits between the browser and the origin, with this upstream timeout.
+    pub gateway: Option<u8>,
 }
 
-/// Random choices share one type: ISNs are below [`METHOD`], the second request's
-/// method is `METHOD + i`, the clicked link is `TARGET + i`.
-pub const METHOD: u8 = 100;
-pub const TARGET: u8 = 200;
+impl PageConfig {
+    /// The origin's choices per request: a fault and a framing.
+    pub fn modes(&self) -> u8 {
+        (self.faults.len() * self.framings.len()) as u8
+    }
 
-/// Actor ids.
+    /// The actor id of the origin.
+    pub fn origin_id(&self) -> usize {
+        if self.gateway.is_some() {
+            UPSTREAM
+        } else {
+            ORIGIN
+        }
+    }
+
+    /// The actor id of the origin's client.
+    fn origin_peer(&self) -> usize {
+        if self.gateway.is_some() {
+            ORIGIN
+        } else {
+            BROWSER
+        }
+    }
+}
+/// What the checker chooses for an actor, printed as traces show it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pick {
+    /// An initial sequence number.
+    Isn(u8),
+    /// The link the user clicks.
+    Target(Arc<str>),
+    /// The method of the next request on the persistent connection.
+    Method(Arc<str>),
+    /// How the origin handles a request.
+    Handling(OriginFault, Framing),
+}
+
+impl fmt::Debug for Pick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pick::Isn(n) => write!(f, "{n}"),
+            Pick::Target(t) | Pick::Method(t) => write!(f, "{t}"),
+            Pick::Handling(fault, framing) => {
+                let framing = match framing {
+                    Framing::ContentLength => "Content-Length",
+                    Framing::Close => "close-delimited",
+                };
+                let fault = match fault {
+                    OriginFault::Answers => "answer",
+                    OriginFault::Crash => "crash (FIN)",
+                    OriginFault::Reset => "reset (RST)",
+                    OriginFault::Invalid => "invalid response",
+                    OriginFault::Silent => "no answer",
+                };
+                write!(f, "{fault}, {framing}")
+            }
+        }
+    }
+}
+
+fn isns(cfg: &PageConfig) -> Vec<Pick> {
+    cfg.isns.iter().map(|&n| Pick::Isn(n)).collect()
+}
+
+/// Actor ids. The browser connects to `ORIGIN`, which is the gateway when there is
+/// one; the origin behind the gateway is `UPSTREAM`.
 pub const BROWSER: usize = 0;
 pub const NAME_SERVER: usize = 1;
 pub const ORIGIN: usize = 2;
+pub const UPSTREAM: usize = 3;
+
+/// What an actor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Browser,
+    NameServer,
+    Origin,
+    Gateway,
+}
 
 /// The browser's progress.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -152,6 +251,10 @@ pub struct Browser {
     pub last_status: Option<(u16, u8)>,
     /// Ghost: a GET ended without a response.
     pub get_failed: bool,
+    /// The response bytes received so far.
+    pub rx: Vec<u8>,
+    /// Ghost: the length of the body of the page shown.
+    pub page_len: u8,
 }
 
 impl Browser {
@@ -166,6 +269,11 @@ pub struct Origin {
     pub conns: Vec<OriginConn>,
     /// Ghost: POST requests applied.
     pub posts_applied: u8,
+    /// Ghost: what the origin did with the last request, its framing, and the length
+    /// of the body it meant to send.
+    pub served: Option<(OriginFault, Framing, u8)>,
+    /// Ghost: the status of the last response the origin sent whole.
+    pub answered: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -173,6 +281,27 @@ pub struct OriginConn {
     pub tcb: Tcb,
     /// The origin closed it as idle.
     pub idle_closed: bool,
+    /// A request whose handling the checker is about to choose.
+    pub pending: Option<Payload>,
+}
+
+/// A reverse proxy: a TCP server for the browser, a TCP client of the origin
+/// (RFC 9110 §3.7). It answers 502 when the origin resets, closes or answers with an
+/// invalid response, and 504 when the origin does not answer in time (§15.6.3, §15.6.5).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Gateway {
+    /// The connection from the browser.
+    pub down: Tcb,
+    /// The connection to the origin.
+    pub up: Tcb,
+    /// The request to forward.
+    pub request: Option<Payload>,
+    /// The origin's response bytes so far.
+    pub rx: Vec<u8>,
+    /// Ghost: the status the gateway sent the browser.
+    pub said: Option<u16>,
+    /// Ghost: the status of the origin's response, as the gateway read it.
+    pub heard: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -180,12 +309,13 @@ pub enum NodeState {
     Browser(Browser),
     NameServer,
     Origin(Origin),
+    Gateway(Gateway),
 }
 
 /// An actor of the page load.
 #[derive(Clone, Debug)]
 pub struct Node {
-    pub role: usize,
+    pub role: Role,
     pub cfg: Arc<PageConfig>,
 }
 
@@ -200,13 +330,25 @@ fn set(o: &mut Out<Node>, t: NodeTimer, lo: u8, hi: u8) {
 impl Node {
     /// Sends connection `conn`'s effects to `peer` and returns its signals.
     fn flush(&self, peer: usize, conn: u8, fx: &mut Effects, o: &mut Out<Node>) -> Vec<Signal> {
+        self.flush_timers(peer, conn, conn, fx, o)
+    }
+
+    /// [`Node::flush`], with the connection's timers named `timers`.
+    fn flush_timers(
+        &self,
+        peer: usize,
+        conn: u8,
+        timers: u8,
+        fx: &mut Effects,
+        o: &mut Out<Node>,
+    ) -> Vec<Signal> {
         for s in fx.send.drain(..) {
             o.send(Id::from(peer), Packet::Tcp(conn, s));
         }
         for t in fx.timers.drain(..) {
             match t {
-                TimerCmd::Set(t, lo, hi) => set(o, NodeTimer::Tcp(conn, t), lo, hi),
-                TimerCmd::Cancel(t) => o.cancel_timer(NodeTimer::Tcp(conn, t)),
+                TimerCmd::Set(t, lo, hi) => set(o, NodeTimer::Tcp(timers, t), lo, hi),
+                TimerCmd::Cancel(t) => o.cancel_timer(NodeTimer::Tcp(timers, t)),
             }
         }
         std::mem::take(&mut fx.signals)
@@ -245,8 +387,9 @@ impl Node {
             b.awaiting = true;
             b.reused = reused;
         }
-        let d = self.cfg.deadline;
-        set(o, NodeTimer::Deadline, d, d);
+        if let Some(d) = self.cfg.deadline {
+            set(o, NodeTimer::Deadline, d, d);
+        }
     }
 
     /// The browser opens a new connection (a new source port) and will send its
@@ -332,9 +475,14 @@ impl Node {
                     continue;
                 }
                 match s {
-                    Signal::NeedIsn => o.choose_random("isn", self.cfg.isns.clone()),
+                    Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
                     Signal::Established => self.send_request(b, false, &mut fx, o),
-                    Signal::Data(bytes, _) => self.browser_response(b, &bytes, &mut fx, o),
+                    Signal::Data(bytes, _) => self.browser_data(b, &bytes, false, &mut fx, o),
+                    // A close-delimited body ends here (RFC 9112 §6.3 rule 8); any other
+                    // response that has begun is incomplete.
+                    Signal::PeerClosed(_) if b.awaiting && !b.rx.is_empty() => {
+                        self.browser_data(b, &[], true, &mut fx, o)
+                    }
                     Signal::PeerClosed(_) => {
                         if b.awaiting {
                             self.request_failed(b, &mut fx, o);
@@ -344,6 +492,11 @@ impl Node {
                                 b.shown = Some(Shown::ConnectionFailed);
                             }
                         }
+                    }
+                    // A reset after part of the response: what arrived may not be all
+                    // the server sent, so it is not a response (RFC 9112 §8).
+                    Signal::Closed(_) if b.awaiting && !b.rx.is_empty() => {
+                        self.show(b, Shown::Incomplete, &mut fx, o)
                     }
                     Signal::Closed(_) => {
                         if b.awaiting {
@@ -358,19 +511,39 @@ impl Node {
         }
     }
 
-    /// One response arrived (a whole message in one chunk).
-    fn browser_response(&self, b: &mut Browser, bytes: &[u8], fx: &mut Effects, o: &mut Out<Node>) {
+    /// Response bytes arrived, or (`eof`) the server closed the connection.
+    fn browser_data(
+        &self,
+        b: &mut Browser,
+        bytes: &[u8],
+        eof: bool,
+        fx: &mut Effects,
+        o: &mut Out<Node>,
+    ) {
         if b.shown.is_some() || !b.awaiting {
             return;
         }
-        let Some(r) = parse_response(bytes) else {
-            self.show(b, Shown::BadResponse, fx, o);
-            return;
-        };
-        // 1xx: informational; the final response is still to come (RFC 9110 §15.2).
-        if class_of(r.status) == 100 {
-            return;
+        b.rx.extend_from_slice(bytes);
+        match progress(&b.rx, eof) {
+            Progress::Wait => {}
+            Progress::Invalid => self.show(b, Shown::BadResponse, fx, o),
+            Progress::Incomplete => self.show(b, Shown::Incomplete, fx, o),
+            Progress::Done(r, len) => {
+                b.rx.clear();
+                b.page_len = len.min(255) as u8;
+                self.browser_response(b, r, fx, o)
+            }
         }
+    }
+
+    /// A whole final response arrived.
+    fn browser_response(
+        &self,
+        b: &mut Browser,
+        r: ParsedResponse,
+        fx: &mut Effects,
+        o: &mut Out<Node>,
+    ) {
         b.awaiting = false;
         b.answered += 1;
         b.last_status = Some((r.status, b.sent));
@@ -382,7 +555,10 @@ impl Node {
                     b.target = Some(Arc::from(k.target.as_str()));
                     o.choose_random(
                         "method",
-                        (0..k.methods.len() as u8).map(|i| METHOD + i).collect(),
+                        k.methods
+                            .iter()
+                            .map(|m| Pick::Method(Arc::from(m.as_str())))
+                            .collect(),
                     );
                     set(o, NodeTimer::Next, 0, k.think);
                 }
@@ -413,62 +589,98 @@ impl Node {
     fn route(&self, bytes: &[u8]) -> (Response, bool) {
         let c = &self.cfg;
         let Some(req) = parse_request(bytes) else {
-            return (
-                Response {
-                    status: 400,
-                    headers: Vec::new(),
-                    body: "bad request".into(),
-                },
-                false,
-            );
+            return (Response::new(400, Vec::new(), "bad request"), false);
         };
         // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
         // any HTTP/1.1 request message that lacks a Host header field".
         if req.host.is_none() {
-            return (
-                Response {
-                    status: 400,
-                    headers: Vec::new(),
-                    body: "no Host".into(),
-                },
-                false,
-            );
+            return (Response::new(400, Vec::new(), "no Host"), false);
         }
         let on_path: Vec<&Route> = c.routes.iter().filter(|r| r.path == req.path).collect();
         if on_path.is_empty() {
-            return (
-                Response {
-                    status: 404,
-                    headers: Vec::new(),
-                    body: "not found".into(),
-                },
-                false,
-            );
+            return (Response::new(404, Vec::new(), "not found"), false);
         }
         match on_path
             .iter()
             .find(|r| r.method.as_deref().is_none_or(|m| m == req.method))
         {
             Some(r) => (
-                Response {
-                    status: r.status,
-                    headers: r.headers.clone(),
-                    body: format!("{} body", r.path),
-                },
+                Response::new(r.status, r.headers.clone(), &format!("{} body", r.path)),
                 req.method == "POST" && class_of(r.status) == 200,
             ),
             // 405 with Allow (RFC 9110 §15.5.6).
             None => {
                 let allow: Vec<String> = on_path.iter().filter_map(|r| r.method.clone()).collect();
                 (
-                    Response {
-                        status: 405,
-                        headers: vec![("Allow".into(), allow.join(", "))],
-                        body: String::new(),
-                    },
+                    Response::new(405, vec![("Allow".into(), allow.join(", "))], ""),
                     false,
                 )
             }
+        }
+    }
+
+    /// The origin handles one request on connection `conn`, as `fault` and `framing`
+    /// say.
+    #[allow(clippy::too_many_arguments)]
+    fn serve(
+        &self,
+        s: &mut Origin,
+        conn: u8,
+        req: &[u8],
+        fault: OriginFault,
+        framing: Framing,
+        fx: &mut Effects,
+        o: &mut Out<Node>,
+    ) {
+        let cfg = &self.cfg.tcp;
+        let (mut resp, post) = self.route(req);
+        resp.framing = framing;
+        s.served = Some((fault, framing, resp.body.len().min(255) as u8));
+        // The handler runs even when the connection is closing as idle; after that
+        // CLOSE its answer can no longer be sent.
+        if post && fault == OriginFault::Answers {
+            s.posts_applied = s.posts_applied.saturating_add(1).min(3);
+        }
+        let bytes = resp.to_bytes();
+        // Two chunks: the head with the first half of the body, then the rest.
+        let cut = if self.cfg.chunks == 2 {
+            bytes.len() - (resp.body.len() - resp.body.len() / 2)
+        } else {
+            bytes.len()
+        };
+        let chunk = |b: &[u8]| -> Payload { Arc::from(b.to_vec().into_boxed_slice()) };
+        let tcb = &mut s.conns[conn as usize].tcb;
+        match fault {
+            OriginFault::Answers => {
+                let mut sent = tcb.send(cfg, chunk(&bytes[..cut]), fx);
+                if cut < bytes.len() {
+                    sent &= tcb.send(cfg, chunk(&bytes[cut..]), fx);
+                }
+                if sent {
+                    s.answered = Some(resp.status);
+                }
+                if framing == Framing::Close {
+                    tcb.close(cfg, fx);
+                }
+                if let (true, Some(k)) = (sent, &self.cfg.keepalive) {
+                    set(o, NodeTimer::Idle(conn), k.idle, k.idle);
+                }
+            }
+            OriginFault::Crash | OriginFault::Reset => {
+                if cut < bytes.len() {
+                    tcb.send(cfg, chunk(&bytes[..cut]), fx);
+                }
+                if fault == OriginFault::Crash {
+                    tcb.close(cfg, fx);
+                } else {
+                    tcb.abort(fx);
+                }
+            }
+            OriginFault::Invalid => {
+                tcb.send(cfg, chunk(b"HTTP/1.1 2x0 Oops\r\n\r\n"), fx);
+                tcb.close(cfg, fx);
+            }
+            OriginFault::Silent => {}
         }
     }
 
@@ -476,33 +688,35 @@ impl Node {
         let c = conn as usize;
         let idle = self.cfg.keepalive.as_ref().map(|k| k.idle);
         loop {
-            let signals = self.flush(BROWSER, conn, &mut fx, o);
+            let signals = self.flush(self.cfg.origin_peer(), conn, &mut fx, o);
             if signals.is_empty() {
                 return;
             }
             for sig in signals {
                 match sig {
-                    Signal::NeedIsn => o.choose_random(format!("isn{conn}"), self.cfg.isns.clone()),
+                    Signal::NeedIsn => o.choose_random(format!("isn{conn}"), isns(&self.cfg)),
                     Signal::Established => {
                         if let Some(i) = idle {
                             set(o, NodeTimer::Idle(conn), i, i);
                         }
                     }
-                    Signal::Data(bytes, _) => {
-                        let (resp, post) = self.route(&bytes);
-                        // The handler runs even when the connection is closing as idle;
-                        // after that CLOSE its answer can no longer be sent.
-                        if post {
-                            s.posts_applied = s.posts_applied.saturating_add(1).min(3);
-                        }
-                        let sent = s.conns[c].tcb.send(
-                            &self.cfg.tcp,
-                            Arc::from(resp.to_bytes().into_boxed_slice()),
-                            &mut fx,
+                    // The checker chooses how the origin handles it, if there is a choice.
+                    Signal::Data(bytes, _) if self.cfg.modes() > 1 => {
+                        s.conns[c].pending = Some(bytes);
+                        o.choose_random(
+                            "handling",
+                            self.cfg
+                                .faults
+                                .iter()
+                                .flat_map(|&f| {
+                                    self.cfg.framings.iter().map(move |&g| Pick::Handling(f, g))
+                                })
+                                .collect(),
                         );
-                        if let (true, Some(i)) = (sent, idle) {
-                            set(o, NodeTimer::Idle(conn), i, i);
-                        }
+                    }
+                    Signal::Data(bytes, _) => {
+                        let framing = self.cfg.framings[0];
+                        self.serve(s, conn, &bytes, OriginFault::Answers, framing, &mut fx, o);
                     }
                     // The browser closed: close our side too (persistent connection).
                     Signal::PeerClosed(_) => {
@@ -521,16 +735,123 @@ impl Node {
     }
 }
 
+/// The gateway's answers of its own.
+fn gateway_error(status: u16) -> Payload {
+    let body = match status {
+        502 => "the origin failed",
+        _ => "the origin did not answer in time",
+    };
+    Arc::from(Response::new(status, Vec::new(), body).to_bytes().into_boxed_slice())
+}
+
+impl Node {
+    /// The gateway reacts to the signals of the browser's connection.
+    fn gateway_down(&self, g: &mut Gateway, mut fx: Effects, o: &mut Out<Node>) {
+        loop {
+            let signals = self.flush(BROWSER, 0, &mut fx, o);
+            if signals.is_empty() {
+                return;
+            }
+            for sig in signals {
+                match sig {
+                    Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
+                    // The request: forward it on a new connection to the origin.
+                    Signal::Data(bytes, _) if g.request.is_none() => {
+                        g.request = Some(bytes);
+                        let mut up = Effects::default();
+                        g.up.open_active(1, &mut up);
+                        self.gateway_up(g, up, o);
+                        let t = self.cfg.gateway.unwrap_or(1);
+                        set(o, NodeTimer::Deadline, t, t);
+                    }
+                    Signal::PeerClosed(_) => g.down.close(&self.cfg.tcp, &mut fx),
+                    Signal::Established | Signal::Data(..) | Signal::Closed(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The gateway reacts to the signals of its connection to the origin (whose
+    /// timers are named connection 1).
+    fn gateway_up(&self, g: &mut Gateway, mut fx: Effects, o: &mut Out<Node>) {
+        loop {
+            let signals = self.flush_timers(UPSTREAM, 0, 1, &mut fx, o);
+            if signals.is_empty() {
+                return;
+            }
+            for sig in signals {
+                match sig {
+                    Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
+                    Signal::Established => {
+                        if let Some(r) = g.request.clone() {
+                            g.up.send(&self.cfg.tcp, r, &mut fx);
+                        }
+                    }
+                    Signal::Data(bytes, _) => {
+                        g.rx.extend_from_slice(&bytes);
+                        self.gateway_progress(g, false, &mut fx, o);
+                    }
+                    Signal::PeerClosed(_) => {
+                        self.gateway_progress(g, true, &mut fx, o);
+                        g.up.close(&self.cfg.tcp, &mut fx);
+                    }
+                    // A reset, or the origin's segments went unacknowledged.
+                    Signal::Closed(_) => self.gateway_answer(g, 502, gateway_error(502), o),
+                }
+            }
+        }
+    }
+
+    /// The gateway reads the origin's response so far.
+    fn gateway_progress(&self, g: &mut Gateway, eof: bool, up: &mut Effects, o: &mut Out<Node>) {
+        if g.said.is_some() {
+            return;
+        }
+        match progress(&g.rx, eof) {
+            Progress::Wait => {}
+            Progress::Invalid | Progress::Incomplete => {
+                self.gateway_answer(g, 502, gateway_error(502), o);
+                g.up.abort(up);
+            }
+            Progress::Done(r, len) => {
+                g.heard = Some(r.status);
+                // Forward the response, framed by Content-Length: the gateway closes
+                // the browser's connection after it.
+                let resp = Response::new(r.status, Vec::new(), &"x".repeat(len));
+                let body = &g.rx[g.rx.len() - len..];
+                let mut bytes = resp.to_bytes();
+                bytes.truncate(bytes.len() - len);
+                bytes.extend_from_slice(body);
+                self.gateway_answer(g, r.status, Arc::from(bytes.into_boxed_slice()), o);
+                g.up.close(&self.cfg.tcp, up);
+            }
+        }
+    }
+
+    /// The gateway answers the browser (once) and closes its connection.
+    fn gateway_answer(&self, g: &mut Gateway, status: u16, bytes: Payload, o: &mut Out<Node>) {
+        if g.said.is_some() {
+            return;
+        }
+        g.said = Some(status);
+        o.cancel_timer(NodeTimer::Deadline);
+        let mut fx = Effects::default();
+        g.down.send(&self.cfg.tcp, bytes, &mut fx);
+        g.down.close(&self.cfg.tcp, &mut fx);
+        self.gateway_down(g, fx, o);
+    }
+}
+
 impl Actor for Node {
     type Msg = Packet;
     type Timer = NodeTimer;
     type State = NodeState;
-    type Random = u8;
+    type Random = Pick;
     type Storage = ();
 
     fn on_start(&self, _id: Id, _s: &Option<()>, o: &mut Out<Self>) -> NodeState {
         match self.role {
-            BROWSER => {
+            Role::Browser => {
                 let mut b = Browser {
                     resolver: Resolver::new(),
                     conns: vec![Tcb::closed()],
@@ -546,13 +867,17 @@ impl Actor for Node {
                     shown: None,
                     last_status: None,
                     get_failed: false,
+                    rx: Vec::new(),
+                    page_len: 0,
                 };
                 if self.cfg.targets.len() > 1 {
                     // The user may click any of the links.
                     o.choose_random(
                         "target",
-                        (0..self.cfg.targets.len() as u8)
-                            .map(|i| TARGET + i)
+                        self.cfg
+                            .targets
+                            .iter()
+                            .map(|t| Pick::Target(Arc::from(t.as_str())))
                             .collect(),
                     );
                 } else {
@@ -565,8 +890,20 @@ impl Actor for Node {
                 }
                 NodeState::Browser(b)
             }
-            NAME_SERVER => NodeState::NameServer,
-            _ => {
+            Role::NameServer => NodeState::NameServer,
+            Role::Gateway => {
+                let mut down = Tcb::closed();
+                down.open_passive();
+                NodeState::Gateway(Gateway {
+                    down,
+                    up: Tcb::closed(),
+                    request: None,
+                    rx: Vec::new(),
+                    said: None,
+                    heard: None,
+                })
+            }
+            Role::Origin => {
                 let n = if self.cfg.keepalive.is_some() { 2 } else { 1 };
                 let conns = (0..n)
                     .map(|_| {
@@ -575,12 +912,15 @@ impl Actor for Node {
                         OriginConn {
                             tcb,
                             idle_closed: false,
+                            pending: None,
                         }
                     })
                     .collect();
                 NodeState::Origin(Origin {
                     conns,
                     posts_applied: 0,
+                    served: None,
+                    answered: None,
                 })
             }
         }
@@ -647,6 +987,30 @@ impl Actor for Node {
                     c.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
                 }
                 self.origin_signals(s, conn, fx, o);
+            }
+            (NodeState::Gateway(_), Packet::Tcp(_, seg)) => {
+                let NodeState::Gateway(g) = state.to_mut() else {
+                    return;
+                };
+                let from_browser = src == Id::from(BROWSER);
+                let t = if from_browser { &mut g.down } else { &mut g.up };
+                if t.pending_syn.is_some() {
+                    return;
+                }
+                let mut fx = Effects::default();
+                if t.state == State::Closed {
+                    if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space)
+                    {
+                        fx.send.push(r);
+                    }
+                } else {
+                    t.arrive(&self.cfg.tcp, &seg, &mut fx);
+                }
+                if from_browser {
+                    self.gateway_down(g, fx, o);
+                } else {
+                    self.gateway_up(g, fx, o);
+                }
             }
             _ => {}
         }
@@ -729,41 +1093,74 @@ impl Actor for Node {
                 };
                 self.origin_signals(s, conn, fx, o);
             }
+            NodeState::Gateway(g) => match timer {
+                NodeTimer::Tcp(0, t) => {
+                    g.down.timeout(&self.cfg.tcp, *t, &mut fx);
+                    self.gateway_down(g, fx, o);
+                }
+                NodeTimer::Tcp(_, t) => {
+                    g.up.timeout(&self.cfg.tcp, *t, &mut fx);
+                    self.gateway_up(g, fx, o);
+                }
+                // The origin did not answer in time: 504, and give up on it.
+                NodeTimer::Deadline => {
+                    if g.said.is_none() {
+                        self.gateway_answer(g, 504, gateway_error(504), o);
+                        g.up.abort(&mut fx);
+                        self.gateway_up(g, fx, o);
+                    }
+                }
+                _ => {}
+            },
             NodeState::NameServer => {}
         }
     }
 
-    fn on_random(&self, _id: Id, state: &mut Cow<NodeState>, v: &u8, o: &mut Out<Self>) {
+    fn on_random(&self, _id: Id, state: &mut Cow<NodeState>, v: &Pick, o: &mut Out<Self>) {
         let mut fx = Effects::default();
-        match state.to_mut() {
-            NodeState::Browser(b) if *v >= TARGET => {
-                let t: Arc<str> = Arc::from(self.cfg.targets[(*v - TARGET) as usize].as_str());
+        match (state.to_mut(), v) {
+            (NodeState::Browser(b), Pick::Target(t)) => {
                 b.visited.push(t.clone());
-                b.target = Some(t);
+                b.target = Some(t.clone());
                 let q = b.resolver.query(&self.cfg.host);
                 o.send(Id::from(NAME_SERVER), Packet::Udp(q));
                 set(o, NodeTimer::DnsRetry, self.cfg.dns_rto, self.cfg.dns_rto);
             }
             // The method of the next request on the persistent connection.
-            NodeState::Browser(b) if (METHOD..TARGET).contains(v) => {
-                if let Some(k) = &self.cfg.keepalive {
-                    b.method = Some(Arc::from(k.methods[(*v - METHOD) as usize].as_str()));
-                }
-            }
-            NodeState::Browser(b) => {
+            (NodeState::Browser(b), Pick::Method(m)) => b.method = Some(m.clone()),
+            (NodeState::Browser(b), Pick::Isn(n)) => {
                 let cur = b.cur;
-                b.conns[cur as usize].isn_chosen(&self.cfg.tcp, *v, &mut fx);
+                b.conns[cur as usize].isn_chosen(&self.cfg.tcp, *n, &mut fx);
                 self.browser_signals(b, cur, fx, o);
             }
-            NodeState::Origin(s) => {
+            // How the origin handles the request it holds.
+            (NodeState::Origin(s), Pick::Handling(fault, framing)) => {
+                let Some(c) = s.conns.iter().position(|c| c.pending.is_some()) else {
+                    return;
+                };
+                let req = s.conns[c].pending.take().unwrap_or_else(|| Arc::from([]));
+                self.serve(s, c as u8, &req, *fault, *framing, &mut fx, o);
+                self.origin_signals(s, c as u8, fx, o);
+            }
+            (NodeState::Origin(s), Pick::Isn(n)) => {
                 // The connection that waits for its ISS.
                 let Some(c) = s.conns.iter().position(|c| c.tcb.pending_syn.is_some()) else {
                     return;
                 };
-                s.conns[c].tcb.isn_chosen(&self.cfg.tcp, *v, &mut fx);
+                s.conns[c].tcb.isn_chosen(&self.cfg.tcp, *n, &mut fx);
                 self.origin_signals(s, c as u8, fx, o);
             }
-            NodeState::NameServer => {}
+            // The browser's connection waits for an ISS on a SYN, or the one to the
+            // origin for its active OPEN.
+            (NodeState::Gateway(g), Pick::Isn(n)) if g.down.pending_syn.is_some() => {
+                g.down.isn_chosen(&self.cfg.tcp, *n, &mut fx);
+                self.gateway_down(g, fx, o);
+            }
+            (NodeState::Gateway(g), Pick::Isn(n)) => {
+                g.up.isn_chosen(&self.cfg.tcp, *n, &mut fx);
+                self.gateway_up(g, fx, o);
+            }
+            _ => {}
         }
     }
 }

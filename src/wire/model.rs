@@ -443,6 +443,9 @@ where
     /// The fairness class of `action` in `s`:
     /// - `Tick` is weakly fair: time cannot stand still while it may pass;
     /// - firing a due timer is weakly fair: a due timer fires;
+    /// - delivering a segment that holds up time is weakly fair: when the loss budget
+    ///   is spent, the next tick would expire it, so time waits for its delivery;
+    ///   without this a run could deliver other segments for ever at one instant;
     /// - with `fair_loss`, delivering a given segment between two actors is strongly
     ///   fair: a segment sent again and again is eventually delivered;
     /// - everything else (drops, duplicates, early timers, choices) is unfair.
@@ -457,6 +460,14 @@ where
                     (0, Fairness::Unfair)
                 }
             }
+            // Time stands still while the loss budget forbids the next tick: then a
+            // segment that the tick would expire is delivered, so that time goes on.
+            WireAction::Deliver {
+                index, src, dst, msg, ..
+            } if self.holds_up_time(s, *index) => {
+                let age = s.flight[*index].age;
+                (key_of(&("overdue", src, dst, msg, age)), Fairness::Weak)
+            }
             WireAction::Deliver { src, dst, msg, .. } if self.fair_loss => {
                 (key_of(&("deliver", src, dst, msg)), Fairness::Strong)
             }
@@ -464,10 +475,28 @@ where
         }
     }
 
+    /// Whether the segment at `index` would expire at the next tick, which the loss
+    /// budget forbids: time waits for its delivery.
+    fn holds_up_time(&self, s: &StateOf<A>, index: usize) -> bool {
+        let Some(f) = s.flight.get(index) else {
+            return false;
+        };
+        f.age >= self.faults.msl
+            && !f.delivered
+            && self
+                .faults
+                .loss_budget
+                .is_some_and(|b| s.lost.saturating_add(self.expiring(s)) > b)
+    }
+
     /// The human name of the fairness assumption behind an action's class.
-    pub fn fairness_category_of(action: &ActionOf<A>) -> &'static str {
+    pub fn fairness_category_of(&self, s: &StateOf<A>, action: &ActionOf<A>) -> &'static str {
         match action {
             WireAction::Tick => "weak fairness of time",
+            // Part of time's progress: the tick waits for this delivery.
+            WireAction::Deliver { index, .. } if self.holds_up_time(s, *index) => {
+                "weak fairness of time"
+            }
             WireAction::Fire { .. } => "due timers fire",
             WireAction::Deliver { .. } => "strong fairness of delivery (fair loss)",
             _ => "",
