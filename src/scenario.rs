@@ -605,7 +605,10 @@ impl Scenario {
                 text,
                 Some("http.origin"),
                 "chunks",
-                format!("{} chunks: a response takes 1 or 2 segments", h.origin.chunks),
+                format!(
+                    "{} chunks: a response takes 1 or 2 segments",
+                    h.origin.chunks
+                ),
             ));
         }
         if h.origin.framing.is_empty() {

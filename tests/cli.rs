@@ -222,3 +222,67 @@ fn explore_on_a_busy_port_exits_2() {
     assert!(err.starts_with("error: cannot listen on"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+/// Bad `[http]` values: each gives exit 2 and an `error:` line with the file, the
+/// line and the key, never a panic.
+#[test]
+fn bad_http_values_name_file_line_and_key() {
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/page-load.toml"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("synack-bad-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, &str, &str, &str); 8] = [
+        (
+            "bad-url",
+            "url = \"http://www.rbooks.top/mypage?userid=0\"",
+            "url = \"http//no host\"",
+            "http.url",
+        ),
+        (
+            "status-600",
+            "status = 200",
+            "status = 600",
+            "http.route.status",
+        ),
+        ("status-text", "status = 200", "status = \"2xx\"", "status"),
+        (
+            "negative-deadline",
+            "deadline = 12 ",
+            "deadline = -1 ",
+            "deadline",
+        ),
+        ("missing-dns-tries", "dns_tries = 2 ", "", "dns_tries"),
+        (
+            "three-chunks",
+            "[[http.route]]",
+            "[http.origin]\nchunks = 3\n\n[[http.route]]",
+            "http.origin.chunks",
+        ),
+        (
+            "unknown-fault",
+            "[[http.route]]",
+            "[http.origin]\nfaults = [\"explode\"]\n\n[[http.route]]",
+            "explode",
+        ),
+        (
+            "gateway-timeout-zero",
+            "[[http.route]]",
+            "[http.gateway]\ntimeout = 0\n\n[[http.route]]",
+            "http.gateway.timeout",
+        ),
+    ];
+    for (name, from, to, key) in cases {
+        assert!(base.contains(from), "{name}: the base has {from:?}");
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, base.replacen(from, to, 1)).unwrap();
+        let (code, _, err) = synack(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.starts_with("error:"), "{name}: {err}");
+        assert!(err.contains(&format!("{name}.toml:")), "{name}: {err}");
+        assert!(err.contains(key), "{name}: no {key:?} in {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -66,6 +66,11 @@ pub struct Resolver {
     pub tries: u8,
     /// The accepted answer: `Some(None)` is NXDOMAIN.
     pub answer: Option<Option<[u8; 4]>>,
+    /// Ghost: a reply to an earlier query arrived after its retransmission and was
+    /// ignored.
+    pub late_ignored: bool,
+    /// Ghost: the ID of the reply accepted.
+    pub accepted: Option<u8>,
 }
 
 impl Resolver {
@@ -74,6 +79,8 @@ impl Resolver {
             id: 0,
             tries: 0,
             answer: None,
+            late_ignored: false,
+            accepted: None,
         }
     }
 
@@ -89,14 +96,20 @@ impl Resolver {
         }
     }
 
+    // ANCHOR: reply
     /// Takes a reply if it answers the outstanding query; ignores it otherwise.
     pub fn reply(&mut self, name: &str, r: &Dns) -> bool {
         if self.answer.is_some() || !r.response || r.id != self.id || &*r.name != name {
+            if self.answer.is_none() && r.response && r.id != self.id {
+                self.late_ignored = true;
+            }
             return false;
         }
         self.answer = Some(r.addr);
+        self.accepted = Some(r.id);
         true
     }
+    // ANCHOR_END: reply
 }
 
 impl Default for Resolver {

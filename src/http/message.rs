@@ -15,6 +15,7 @@ pub struct Request {
 }
 
 impl Request {
+    // ANCHOR: request_to_bytes
     /// `GET /mypage?userid=0 HTTP/1.1`, then Host (RFC 9110 §7.2) and the headers.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut s = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
@@ -32,6 +33,7 @@ impl Request {
         b.extend_from_slice(&self.body);
         b
     }
+    // ANCHOR_END: request_to_bytes
 }
 
 /// A request as the origin reads it.
@@ -204,6 +206,7 @@ pub enum Progress {
     Done(ParsedResponse, usize),
 }
 
+// ANCHOR: progress
 /// Reads a final response from the bytes received so far; `eof` says that the peer
 /// has closed its side. Interim (1xx) responses have no body and are skipped (RFC 9110
 /// §15.2). The body ends after Content-Length bytes, or else at the close (RFC 9112
@@ -229,13 +232,16 @@ pub fn progress(bytes: &[u8], eof: bool) -> Progress {
         }
     }
 }
+// ANCHOR_END: progress
 
+// ANCHOR: class_of
 /// RFC 9110 §15: "a client MUST understand the class of any status code ... and
 /// treat an unrecognized status code as being equivalent to the x00 status code of
 /// that class".
 pub fn class_of(status: u16) -> u16 {
     (status / 100) * 100
 }
+// ANCHOR_END: class_of
 
 #[cfg(test)]
 mod tests {
@@ -307,6 +313,9 @@ mod tests {
         with_continue.extend_from_slice(b"\r\n");
         with_continue.extend_from_slice(&Response::new(200, Vec::new(), "ok").to_bytes());
         assert!(matches!(progress(&with_continue, false), Progress::Done(r, 2) if r.status == 200));
-        assert_eq!(progress(b"HTTP/1.1 2x0 Oops\r\n\r\n", false), Progress::Invalid);
+        assert_eq!(
+            progress(b"HTTP/1.1 2x0 Oops\r\n\r\n", false),
+            Progress::Invalid
+        );
     }
 }

@@ -31,14 +31,25 @@ pub fn rendered_only_from_2xx(_: &PageModel, s: &PageState) -> bool {
     }
 }
 
-/// The address the resolver accepted is the zone's answer for the name it asked.
+// ANCHOR: dns_answer_matches
+/// The address the resolver accepted is the zone's answer for the name it asked, in
+/// the reply to its latest query.
 pub fn dns_answer_matches(m: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
     let cfg = &m.actors[BROWSER].cfg;
     match b.resolver.answer {
-        Some(a) => a == crate::dns::lookup(&cfg.zone, &cfg.host),
+        Some(a) => {
+            a == crate::dns::lookup(&cfg.zone, &cfg.host)
+                && b.resolver.accepted == Some(b.resolver.id)
+        }
         None => true,
     }
+}
+// ANCHOR_END: dns_answer_matches
+
+pub fn late_dns_reply_ignored(_: &PageModel, s: &PageState) -> bool {
+    let r = &browser(s).resolver;
+    r.late_ignored && r.answer.is_some()
 }
 
 pub fn shown_something(_: &PageModel, s: &PageState) -> bool {
@@ -59,10 +70,12 @@ fn gateway(s: &PageState) -> Option<&Gateway> {
     }
 }
 
+// ANCHOR: post_at_most_once
 /// The origin applied the POST at most once.
 pub fn post_at_most_once(m: &PageModel, s: &PageState) -> bool {
     origin(m, s).posts_applied <= 1
 }
+// ANCHOR_END: post_at_most_once
 
 // ANCHOR: no_truncated_body
 /// A page is shown only with the whole body the origin meant to send, for responses
@@ -117,11 +130,13 @@ pub fn gateway_said_504(_: &PageModel, s: &PageState) -> bool {
     gateway(s).is_some_and(|g| g.said == Some(504))
 }
 
+// ANCHOR: every_get_answered
 /// Every GET the user made got its response.
 pub fn every_get_answered(_: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
     b.shown.is_some() && !b.get_failed
 }
+// ANCHOR_END: every_get_answered
 
 pub fn page_rendered(_: &PageModel, s: &PageState) -> bool {
     matches!(browser(s).shown, Some(Shown::Page(_)))
@@ -188,6 +203,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("every GET eventually gets a response", "eventually"),
         ("page rendered", "sometimes"),
         ("DNS query retransmitted", "sometimes"),
+        ("a late DNS reply is ignored", "sometimes"),
         ("redirect followed", "sometimes"),
         ("redirect loop detected", "sometimes"),
         ("503 shown with Retry-After", "sometimes"),
@@ -200,8 +216,14 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("shows 503 Service Unavailable", "sometimes"),
         ("shows 418, an unknown 4xx, as an error", "sometimes"),
         ("an unknown 2xx is rendered as a page", "sometimes"),
-        ("no truncated body rendered as complete (close-delimited)", "always"),
-        ("no truncated body rendered as complete (Content-Length)", "always"),
+        (
+            "no truncated body rendered as complete (close-delimited)",
+            "always",
+        ),
+        (
+            "no truncated body rendered as complete (Content-Length)",
+            "always",
+        ),
         ("a truncated response is detected", "sometimes"),
         ("the gateway says 200 only if the origin did", "always"),
         ("502/504 only when the origin failed", "always"),
@@ -225,6 +247,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "a POST takes effect at most once" => Prop::always(name, post_at_most_once),
         "every GET eventually gets a response" => Prop::eventually(name, every_get_answered),
         "DNS query retransmitted" => Prop::sometimes(name, dns_retransmitted),
+        "a late DNS reply is ignored" => Prop::sometimes(name, late_dns_reply_ignored),
         "redirect followed" => Prop::sometimes(name, redirect_followed),
         "redirect loop detected" => Prop::sometimes(name, redirect_loop_detected),
         "503 shown with Retry-After" => Prop::sometimes(name, retry_after_shown),
@@ -341,7 +364,11 @@ pub fn build(scn: &Scenario) -> PageModel {
         )
     } else {
         (
-            vec![node(Role::Browser), node(Role::NameServer), node(Role::Origin)],
+            vec![
+                node(Role::Browser),
+                node(Role::NameServer),
+                node(Role::Origin),
+            ],
             vec!["browser", "resolver", "server"],
         )
     };
@@ -420,7 +447,11 @@ impl crate::report::Lifeline for NodeState {
             },
             NodeState::NameServer => "serving".into(),
             NodeState::Gateway(g) => match g.said {
-                Some(st) => format!("said {st} / {} + {}", g.down.state.name(), g.up.state.name()),
+                Some(st) => format!(
+                    "said {st} / {} + {}",
+                    g.down.state.name(),
+                    g.up.state.name()
+                ),
                 None => format!("{} + {}", g.down.state.name(), g.up.state.name()),
             },
             NodeState::Origin(o) => {

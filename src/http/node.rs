@@ -422,6 +422,7 @@ impl Node {
         }
     }
 
+    // ANCHOR: request_failed
     /// The browser's request failed before any response byte: retry or give up.
     fn request_failed(&self, b: &mut Browser, fx: &mut Effects, o: &mut Out<Node>) {
         let idempotent = b
@@ -457,6 +458,7 @@ impl Node {
             self.show(b, Shown::ConnectionFailed, fx, o);
         }
     }
+    // ANCHOR_END: request_failed
 
     /// The browser reacts to the signals of connection `conn`.
     fn browser_signals(&self, b: &mut Browser, conn: u8, mut fx: Effects, o: &mut Out<Node>) {
@@ -536,6 +538,7 @@ impl Node {
         }
     }
 
+    // ANCHOR: browser_response
     /// A whole final response arrived.
     fn browser_response(
         &self,
@@ -584,7 +587,9 @@ impl Node {
             _ => self.show(b, Shown::BadResponse, fx, o),
         }
     }
+    // ANCHOR_END: browser_response
 
+    // ANCHOR: route
     /// The origin's answer to one request, and whether it applied a POST.
     fn route(&self, bytes: &[u8]) -> (Response, bool) {
         let c = &self.cfg;
@@ -618,7 +623,9 @@ impl Node {
             }
         }
     }
+    // ANCHOR_END: route
 
+    // ANCHOR: serve
     /// The origin handles one request on connection `conn`, as `fault` and `framing`
     /// say.
     #[allow(clippy::too_many_arguments)]
@@ -683,6 +690,7 @@ impl Node {
             OriginFault::Silent => {}
         }
     }
+    // ANCHOR_END: serve
 
     fn origin_signals(&self, s: &mut Origin, conn: u8, mut fx: Effects, o: &mut Out<Node>) {
         let c = conn as usize;
@@ -741,7 +749,11 @@ fn gateway_error(status: u16) -> Payload {
         502 => "the origin failed",
         _ => "the origin did not answer in time",
     };
-    Arc::from(Response::new(status, Vec::new(), body).to_bytes().into_boxed_slice())
+    Arc::from(
+        Response::new(status, Vec::new(), body)
+            .to_bytes()
+            .into_boxed_slice(),
+    )
 }
 
 impl Node {

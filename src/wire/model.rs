@@ -463,7 +463,11 @@ where
             // Time stands still while the loss budget forbids the next tick: then a
             // segment that the tick would expire is delivered, so that time goes on.
             WireAction::Deliver {
-                index, src, dst, msg, ..
+                index,
+                src,
+                dst,
+                msg,
+                ..
             } if self.holds_up_time(s, *index) => {
                 let age = s.flight[*index].age;
                 (key_of(&("overdue", src, dst, msg, age)), Fairness::Weak)
