@@ -4,3 +4,6 @@
 pub mod message;
 pub mod model;
 pub mod node;
+
+#[cfg(test)]
+mod tests;

@@ -522,3 +522,75 @@ impl<S: Debug, M: Debug, T: Debug, R: Debug> WireState<S, M, T, R> {
         self.flight.is_empty() && self.timers.iter().all(|t| t.0.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stateright::actor::{Actor, Id, Out};
+
+    /// Actor 0 sends one message to actor 1, which ignores it.
+    #[derive(Clone, Debug)]
+    struct Ping;
+
+    impl Actor for Ping {
+        type Msg = u8;
+        type State = u8;
+        type Timer = u8;
+        type Random = u8;
+        type Storage = ();
+        fn on_start(&self, id: Id, _: &Option<()>, o: &mut Out<Self>) -> u8 {
+            if usize::from(id) == 0 {
+                o.send(Id::from(1), 7);
+            }
+            0
+        }
+    }
+
+    fn deliveries(m: &Wire<Ping>, s: &StateOf<Ping>) -> Vec<(Fairness, &'static str)> {
+        let mut acts = Vec::new();
+        m.actions(s, &mut acts);
+        acts.iter()
+            .filter(|a| matches!(a, WireAction::Deliver { .. }))
+            .map(|a| (m.fairness_of(s, a).1, m.fairness_category_of(s, a)))
+            .collect()
+    }
+
+    #[test]
+    fn a_segment_that_holds_up_time_is_delivered_under_weak_fairness_of_time() {
+        let faults = Faults {
+            msl: 1,
+            ..Faults::default()
+        };
+        let m = Wire::new(vec![Ping, Ping], vec!["a".into(), "b".into()], faults);
+        let s0 = m.init_states().remove(0);
+        // Young: the network may keep it, and time may pass.
+        assert!(m.tick_enabled(&s0));
+        assert_eq!(deliveries(&m, &s0)[0].0, Fairness::Unfair);
+        let s1 = m.next_state(&s0, WireAction::Tick).expect("a tick");
+        // At MSL, with no loss allowed, the next tick would expire it: time waits for
+        // its delivery, and the delivery is as fair as time.
+        assert!(!m.tick_enabled(&s1));
+        assert_eq!(
+            deliveries(&m, &s1),
+            [(Fairness::Weak, "weak fairness of time")]
+        );
+        // With loss to spare, the tick may expire it instead: no obligation.
+        let lossy = Wire::new(
+            vec![Ping, Ping],
+            vec!["a".into(), "b".into()],
+            Faults {
+                msl: 1,
+                loss: true,
+                loss_budget: Some(1),
+                ..Faults::default()
+            },
+        );
+        let s1 = lossy
+            .next_state(&lossy.init_states().remove(0), WireAction::Tick)
+            .expect("a tick");
+        assert!(lossy.tick_enabled(&s1));
+        assert!(deliveries(&lossy, &s1)
+            .iter()
+            .all(|(f, _)| *f == Fairness::Unfair));
+    }
+}

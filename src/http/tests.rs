@@ -1,0 +1,323 @@
+//! The browser, the origin and the gateway as message timelines: each test feeds one
+//! actor the packets a run would bring it and checks what it sends, sets and chooses.
+
+use super::message::Framing;
+use super::node::{
+    Node, NodeState, NodeTimer, OriginFault, Packet, Pick, Role, Shown, BROWSER, ORIGIN, UPSTREAM,
+};
+use crate::scenario::Scenario;
+use crate::tcp::{Ctl, Payload, Segment};
+use stateright::actor::{Actor, Command, Id, Out};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// One actor of a scenario, and what it did last.
+struct Timeline {
+    node: Node,
+    state: NodeState,
+}
+
+fn scenario(name: &str) -> Arc<super::node::PageConfig> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(format!("{name}.toml"));
+    let scn = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    super::model::build(&scn).actors[BROWSER].cfg.clone()
+}
+
+/// What an actor's step did, one line per command.
+fn lines(o: Out<Node>) -> Vec<String> {
+    o.into_iter()
+        .map(|c| match c {
+            Command::Send(dst, Packet::Tcp(_, s)) => format!("to {}: {s}", usize::from(dst)),
+            Command::Send(dst, Packet::Udp(d)) => format!("to {}: {d}", usize::from(dst)),
+            Command::SetTimer(t, _) => format!("set {t:?}"),
+            Command::CancelTimer(t) => format!("cancel {t:?}"),
+            Command::ChooseRandom(k, v) => format!("choose {k} from {v:?}"),
+            _ => "other".into(),
+        })
+        .filter(|l| !l.starts_with("cancel"))
+        .collect()
+}
+
+fn data(seq: u8, ack: u8, bytes: &[u8]) -> Segment {
+    let p: Payload = Arc::from(bytes.to_vec().into_boxed_slice());
+    Segment::new(Ctl::PSH | Ctl::ACK, seq, ack, 1).with_data(p)
+}
+
+fn seg(ctl: Ctl, seq: u8, ack: u8) -> Segment {
+    Segment::new(ctl, seq, ack, 1)
+}
+
+const GET: &[u8] = b"GET /mypage?userid=0 HTTP/1.1\r\nHost: www.rbooks.top\r\n\r\n";
+
+impl Timeline {
+    fn start(cfg: &Arc<super::node::PageConfig>, role: Role) -> (Timeline, Vec<String>) {
+        let node = Node {
+            role,
+            cfg: cfg.clone(),
+        };
+        let mut o = Out::new();
+        let state = node.on_start(Id::from(0), &None, &mut o);
+        (Timeline { node, state }, lines(o))
+    }
+
+    fn recv(&mut self, src: usize, s: Segment) -> Vec<String> {
+        let mut o = Out::new();
+        let mut st = Cow::Borrowed(&self.state);
+        self.node.on_msg(
+            Id::from(0),
+            &mut st,
+            Id::from(src),
+            Packet::Tcp(0, s),
+            &mut o,
+        );
+        self.state = st.into_owned();
+        lines(o)
+    }
+
+    fn pick(&mut self, v: Pick) -> Vec<String> {
+        let mut o = Out::new();
+        let mut st = Cow::Borrowed(&self.state);
+        self.node.on_random(Id::from(0), &mut st, &v, &mut o);
+        self.state = st.into_owned();
+        lines(o)
+    }
+
+    fn fire(&mut self, t: NodeTimer) -> Vec<String> {
+        let mut o = Out::new();
+        let mut st = Cow::Borrowed(&self.state);
+        self.node.on_timeout(Id::from(0), &mut st, &t, &mut o);
+        self.state = st.into_owned();
+        lines(o)
+    }
+}
+
+/// The origin of `http-framing` after the handshake and the GET: it holds the request
+/// and asks the checker how to handle it.
+fn framing_origin_with_request() -> Timeline {
+    let cfg = scenario("http-framing");
+    let (mut o, _) = Timeline::start(&cfg, Role::Origin);
+    assert_eq!(
+        o.recv(BROWSER, seg(Ctl::SYN, 0, 0)),
+        ["choose isn0 from [0]"]
+    );
+    assert_eq!(
+        o.pick(Pick::Isn(0)),
+        ["to 0: SYN,ACK seq=0 ack=1", "set Tcp(0, Retransmit)"]
+    );
+    o.recv(BROWSER, seg(Ctl::ACK, 1, 1));
+    let l = o.recv(BROWSER, data(1, 1, GET));
+    assert_eq!(l[0], "to 0: ACK seq=1 ack=2");
+    assert!(
+        l[1].starts_with(
+            "choose handling from [answer, Content-Length, answer, close-delimited, crash (FIN)"
+        ),
+        "{l:?}"
+    );
+    o
+}
+
+#[test]
+fn the_origin_answers_in_two_chunks_and_a_crash_sends_a_fin_between_them() {
+    let mut o = framing_origin_with_request();
+    let l = o.pick(Pick::Handling(OriginFault::Answers, Framing::Close));
+    assert_eq!(
+        l,
+        [
+            "to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 200 OK\"",
+            "to 0: PSH,ACK seq=2 ack=2 \"erid=0 body\"",
+            "to 0: FIN,ACK seq=3 ack=2",
+            "set Tcp(0, Retransmit)",
+        ]
+    );
+    let mut o = framing_origin_with_request();
+    let l = o.pick(Pick::Handling(OriginFault::Crash, Framing::Close));
+    assert!(l.contains(&"to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 200 OK\"".to_string()));
+    assert!(
+        l.contains(&"to 0: FIN,ACK seq=2 ack=2".to_string()),
+        "{l:?}"
+    );
+    let mut o = framing_origin_with_request();
+    let l = o.pick(Pick::Handling(OriginFault::Reset, Framing::ContentLength));
+    assert!(l.contains(&"to 0: RST seq=2".to_string()), "{l:?}");
+    let NodeState::Origin(s) = &o.state else {
+        panic!("an origin")
+    };
+    assert_eq!(
+        s.served,
+        Some((OriginFault::Reset, Framing::ContentLength, 21))
+    );
+    assert_eq!(s.answered, None, "a reset is no answer");
+}
+
+/// The gateway of `http-gateway` with the browser's request forwarded to the origin.
+fn gateway_forwarding() -> Timeline {
+    let cfg = scenario("http-gateway");
+    let (mut g, _) = Timeline::start(&cfg, Role::Gateway);
+    assert_eq!(
+        g.recv(BROWSER, seg(Ctl::SYN, 0, 0)),
+        ["choose isn from [0]"]
+    );
+    g.pick(Pick::Isn(0));
+    g.recv(BROWSER, seg(Ctl::ACK, 1, 1));
+    // The request: acknowledged, and a connection to the origin is opened for it.
+    assert_eq!(
+        g.recv(BROWSER, data(1, 1, GET)),
+        [
+            "to 0: ACK seq=1 ack=2",
+            "choose isn from [0]",
+            "set Deadline"
+        ]
+    );
+    assert_eq!(
+        g.pick(Pick::Isn(0)),
+        [
+            format!("to {UPSTREAM}: SYN seq=0"),
+            "set Tcp(1, Retransmit)".into()
+        ]
+    );
+    let l = g.recv(UPSTREAM, seg(Ctl::SYN | Ctl::ACK, 0, 1));
+    assert_eq!(l[0], format!("to {UPSTREAM}: ACK seq=1 ack=1"));
+    assert_eq!(
+        l[1],
+        format!("to {UPSTREAM}: PSH,ACK seq=1 ack=1 \"GET /mypage?userid=0 HTTP/1.1\"")
+    );
+    g
+}
+
+fn said(g: &Timeline) -> (Option<u16>, Option<u16>) {
+    match &g.state {
+        NodeState::Gateway(g) => (g.said, g.heard),
+        _ => panic!("a gateway"),
+    }
+}
+
+#[test]
+fn the_gateway_forwards_the_origins_answer() {
+    let mut g = gateway_forwarding();
+    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let l = g.recv(UPSTREAM, data(1, 2, ok));
+    assert!(
+        l.contains(&"to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 200 OK\"".to_string()),
+        "{l:?}"
+    );
+    assert!(
+        l.contains(&"to 0: FIN,ACK seq=2 ack=2".to_string()),
+        "{l:?}"
+    );
+    assert!(
+        l.contains(&format!("to {UPSTREAM}: FIN,ACK seq=2 ack=2")),
+        "{l:?}"
+    );
+    assert_eq!(said(&g), (Some(200), Some(200)));
+}
+
+#[test]
+fn a_reset_or_garbage_from_the_origin_is_a_502() {
+    let mut g = gateway_forwarding();
+    let l = g.recv(UPSTREAM, seg(Ctl::RST, 1, 0));
+    assert!(
+        l.contains(&"to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 502 Bad Gateway\"".to_string()),
+        "{l:?}"
+    );
+    assert_eq!(said(&g), (Some(502), None));
+
+    let mut g = gateway_forwarding();
+    let l = g.recv(UPSTREAM, data(1, 2, b"HTTP/1.1 2x0 Oops\r\n\r\n"));
+    assert!(
+        l.contains(&"to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 502 Bad Gateway\"".to_string()),
+        "{l:?}"
+    );
+    assert!(l.contains(&format!("to {UPSTREAM}: RST seq=2")), "{l:?}");
+    assert_eq!(said(&g), (Some(502), None));
+}
+
+#[test]
+fn no_answer_in_time_is_a_504_and_a_late_answer_is_dropped() {
+    let mut g = gateway_forwarding();
+    let l = g.fire(NodeTimer::Deadline);
+    assert!(
+        l.contains(&"to 0: PSH,ACK seq=1 ack=2 \"HTTP/1.1 504 Gateway Timeout\"".to_string()),
+        "{l:?}"
+    );
+    assert!(l.contains(&format!("to {UPSTREAM}: RST seq=2")), "{l:?}");
+    assert_eq!(said(&g), (Some(504), None));
+    // The origin's answer, too late: the connection to it is gone, so it gets a RST.
+    let l = g.recv(
+        UPSTREAM,
+        data(1, 2, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    );
+    assert_eq!(l, [format!("to {UPSTREAM}: RST seq=2")]);
+    assert_eq!(said(&g), (Some(504), None));
+}
+
+/// The browser of `http-framing` with its GET sent and acknowledged.
+fn browser_awaiting() -> Timeline {
+    let cfg = scenario("http-framing");
+    let (mut b, l) = Timeline::start(&cfg, Role::Browser);
+    assert_eq!(l[0], "to 1: DNS query id=1 A www.rbooks.top?");
+    let reply = crate::dns::answer(&cfg.zone, &{
+        let mut r = crate::dns::Resolver::new();
+        r.query(&cfg.host)
+    })
+    .unwrap();
+    let mut o = Out::new();
+    let mut st = Cow::Borrowed(&b.state);
+    b.node.on_msg(
+        Id::from(0),
+        &mut st,
+        Id::from(1),
+        Packet::Udp(reply),
+        &mut o,
+    );
+    b.state = st.into_owned();
+    assert_eq!(lines(o), ["choose isn from [0]"]);
+    assert_eq!(b.pick(Pick::Isn(0))[0], format!("to {ORIGIN}: SYN seq=0"));
+    let l = b.recv(ORIGIN, seg(Ctl::SYN | Ctl::ACK, 0, 1));
+    assert_eq!(
+        l,
+        [
+            format!("to {ORIGIN}: ACK seq=1 ack=1"),
+            "set Deadline".into(),
+            format!("to {ORIGIN}: PSH,ACK seq=1 ack=1 \"GET /mypage?userid=0 HTTP/1.1\""),
+            "set Tcp(0, Retransmit)".into(),
+        ]
+    );
+    b
+}
+
+fn shown(b: &Timeline) -> (Option<Shown>, u8) {
+    match &b.state {
+        NodeState::Browser(b) => (b.shown.clone(), b.page_len),
+        _ => panic!("a browser"),
+    }
+}
+
+#[test]
+fn a_close_ends_a_close_delimited_body_but_not_a_content_length_one() {
+    let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello";
+    let mut b = browser_awaiting();
+    b.recv(ORIGIN, data(1, 2, close));
+    assert_eq!(shown(&b), (None, 0), "the body may go on");
+    b.recv(ORIGIN, seg(Ctl::FIN | Ctl::ACK, 2, 2));
+    assert_eq!(shown(&b), (Some(Shown::Page(200)), 5));
+
+    let length = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello";
+    let mut b = browser_awaiting();
+    b.recv(ORIGIN, data(1, 2, length));
+    assert_eq!(shown(&b), (None, 0));
+    b.recv(ORIGIN, seg(Ctl::FIN | Ctl::ACK, 2, 2));
+    assert_eq!(shown(&b), (Some(Shown::Incomplete), 0));
+
+    let mut b = browser_awaiting();
+    b.recv(ORIGIN, data(1, 2, length));
+    b.recv(ORIGIN, data(2, 2, b"world"));
+    assert_eq!(shown(&b), (Some(Shown::Page(200)), 10));
+
+    // A RST after part of a close-delimited body is not its end.
+    let mut b = browser_awaiting();
+    b.recv(ORIGIN, data(1, 2, close));
+    b.recv(ORIGIN, seg(Ctl::RST, 2, 0));
+    assert_eq!(shown(&b), (Some(Shown::Incomplete), 0));
+}
