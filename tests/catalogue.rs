@@ -99,6 +99,7 @@ scenarios! {
     tcp_fair_loss => "tcp-fair-loss",
     tcp_fin_wait_2_stall => "tcp-fin-wait-2-stall",
     tcp_fin_wait_2_timeout => "tcp-fin-wait-2-timeout",
+    tcp_half_close => "tcp-half-close",
     tcp_half_open => "tcp-half-open",
     tcp_handshake => "tcp-handshake",
     tcp_isn_reuse => "tcp-isn-reuse",

@@ -181,6 +181,18 @@ pub fn fin_acks_fin(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> 
     moved(p, n, State::FinWait1, State::TimeWait).is_some()
 }
 
+// ANCHOR: half_close
+/// §3.6.1, half-close: after its own FIN, a side still receives the peer's data.
+pub fn data_after_our_fin(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    seg.data.is_some()
+        && matches!(p.actors[dst].tcb.state, State::FinWait1 | State::FinWait2)
+        && n.actors[dst].accepted != p.actors[dst].accepted
+}
+// ANCHOR_END: half_close
+
 /// Note 1: a RST returns a passively opened SYN-RECEIVED to LISTEN.
 pub fn syn_received_to_listen(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
     delivered_to(a).is_some_and(|(_, s)| s.rst())
@@ -352,6 +364,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("simultaneous close (Fig 13)", "sometimes"),
         ("half-open connection discovered (Fig 9)", "sometimes"),
         ("FIN acknowledges our FIN (Note 2)", "sometimes"),
+        ("data received after our FIN (half-close)", "sometimes"),
         ("SYN-RECEIVED returns to LISTEN (Note 1)", "sometimes"),
         ("TIME-WAIT re-ACKs a retransmitted FIN", "sometimes"),
         ("retransmitted FIN meets RST", "sometimes"),
@@ -432,6 +445,9 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
             Prop::sometimes_step(name, half_open_discovered)
         }
         "FIN acknowledges our FIN (Note 2)" => Prop::sometimes_step(name, fin_acks_fin),
+        "data received after our FIN (half-close)" => {
+            Prop::sometimes_step(name, data_after_our_fin)
+        }
         "SYN-RECEIVED returns to LISTEN (Note 1)" => {
             Prop::sometimes_step(name, syn_received_to_listen)
         }
