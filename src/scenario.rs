@@ -173,6 +173,9 @@ pub struct Http {
     pub origin: HttpOrigin,
     /// A gateway between the browser and the origin.
     pub gateway: Option<HttpGateway>,
+    /// A POST sends `Expect: 100-continue` and waits this many ticks for 100 Continue
+    /// before it sends its body anyway (RFC 9110 §10.1.1).
+    pub expect_continue: Option<u8>,
 }
 
 /// `[http.origin]`.

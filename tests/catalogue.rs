@@ -83,6 +83,7 @@ macro_rules! scenarios {
 
 scenarios! {
     dns_late_reply => "dns-late-reply",
+    http_continue => "http-continue",
     http_deadline => "http-deadline",
     http_framing => "http-framing",
     http_gateway => "http-gateway",

@@ -74,6 +74,44 @@ pub enum Framing {
     Close,
 }
 
+/// Whether `bytes` hold a whole request: its head, and as many body bytes as its
+/// Content-Length says. Bytes that are not a request count as whole (the origin
+/// answers them with 400).
+pub fn request_complete(bytes: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut req = httparse::Request::new(&mut headers);
+    let head = match req.parse(bytes) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return false,
+        Err(_) => return true,
+    };
+    let len = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| {
+            std::str::from_utf8(h.value)
+                .ok()?
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or(0);
+    bytes.len() - head >= len
+}
+
+/// Whether the request head in `bytes` asks for 100 Continue (RFC 9110 §10.1.1).
+pub fn expects_continue(bytes: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut req = httparse::Request::new(&mut headers);
+    if req.parse(bytes).is_err() {
+        return false;
+    }
+    req.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("expect") && h.value.eq_ignore_ascii_case(b"100-continue")
+    })
+}
+
 /// A response the origin sends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Response {
@@ -119,6 +157,12 @@ impl Response {
         s.push_str("\r\n");
         s.push_str(&self.body);
         s.into_bytes()
+    }
+
+    /// An interim response: a status line and an empty line, no body (RFC 9110 §15.2).
+    pub fn interim(status: u16) -> std::sync::Arc<[u8]> {
+        let s = format!("HTTP/1.1 {status} {}\r\n\r\n", reason(status));
+        std::sync::Arc::from(s.into_bytes().into_boxed_slice())
     }
 
     pub fn new(status: u16, headers: Vec<(String, String)>, body: &str) -> Response {

@@ -184,6 +184,12 @@ shows! {
     shows_504 => 504, shows_418 => 418,
 }
 
+/// A page rendered after a 100 Continue.
+pub fn continued(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.got_continue && matches!(b.shown, Some(Shown::Page(_)))
+}
+
 /// A 2xx code the browser does not know is rendered as a 200 (RFC 9110 §15).
 pub fn unknown_2xx_rendered(_: &PageModel, s: &PageState) -> bool {
     matches!(browser(s).shown, Some(Shown::Page(st)) if st != 200)
@@ -225,6 +231,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
             "always",
         ),
         ("a truncated response is detected", "sometimes"),
+        ("100 Continue before the final response", "sometimes"),
         ("the gateway says 200 only if the origin did", "always"),
         ("502/504 only when the origin failed", "always"),
         ("the gateway answers 502", "sometimes"),
@@ -267,6 +274,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
             Prop::always(name, whole_body_content_length)
         }
         "a truncated response is detected" => Prop::sometimes(name, incomplete_detected),
+        "100 Continue before the final response" => Prop::sometimes(name, continued),
         "the gateway says 200 only if the origin did" => {
             Prop::always(name, gateway_200_only_if_origin)
         }
@@ -333,6 +341,7 @@ pub fn build(scn: &Scenario) -> PageModel {
             )
             .collect(),
         gateway: h.gateway.as_ref().map(|g| g.timeout),
+        expect_continue: h.expect_continue,
         routes: h
             .route
             .iter()
@@ -470,6 +479,7 @@ impl crate::report::TimerName for NodeTimer {
             NodeTimer::Idle(c) => format!("the idle timer of conn {c} fires: the server closes it"),
             NodeTimer::DnsRetry => "the DNS retransmission timer fires".into(),
             NodeTimer::Deadline => "the response deadline passes".into(),
+            NodeTimer::Continue => "the wait for 100 Continue ends".into(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! name server, and the origin server (TCP server, HTTP server). HTTP runs over the
 //! same RFC 9293 [`Tcb`] as the TCP scenarios, on the same timed wire.
 
-use super::message::{class_of, parse_request, progress, Framing, ParsedResponse, Progress};
+use super::message::{class_of, parse_head, parse_request, progress, Framing, Head};
+use super::message::{ParsedResponse, Progress};
 use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
 use crate::tcp::tcb::TimerCmd;
@@ -45,6 +46,9 @@ pub enum NodeTimer {
     Next,
     /// The origin closes idle connection `.0`.
     Idle(u8),
+    /// The browser stops waiting for 100 Continue and sends the body anyway (RFC 9110
+    /// §10.1.1).
+    Continue,
 }
 
 /// How the origin may fail to answer a request (one per request, chosen by the
@@ -143,6 +147,8 @@ pub struct PageConfig {
     pub faults: Vec<OriginFault>,
     /// A gateway sits between the browser and the origin, with this upstream timeout.
     pub gateway: Option<u8>,
+    /// A POST asks for 100 Continue before its body, waiting at most this many ticks.
+    pub expect_continue: Option<u8>,
 }
 
 impl PageConfig {
@@ -255,6 +261,10 @@ pub struct Browser {
     pub rx: Vec<u8>,
     /// Ghost: the length of the body of the page shown.
     pub page_len: u8,
+    /// The body of the request, held back until 100 Continue or the wait ends.
+    pub held_body: Option<Payload>,
+    /// Ghost: a 100 Continue arrived.
+    pub got_continue: bool,
 }
 
 impl Browser {
@@ -283,6 +293,8 @@ pub struct OriginConn {
     pub idle_closed: bool,
     /// A request whose handling the checker is about to choose.
     pub pending: Option<Payload>,
+    /// The bytes of a request not yet whole (a head waiting for its body).
+    pub rx: Vec<u8>,
 }
 
 /// A reverse proxy: a TCP server for the browser, a TCP client of the origin
@@ -355,6 +367,10 @@ impl Node {
     }
 
     fn request(&self, method: &str, target: &str) -> Payload {
+        Arc::from(self.request_bytes(method, target).into_boxed_slice())
+    }
+
+    fn request_bytes(&self, method: &str, target: &str) -> Vec<u8> {
         let c = &self.cfg;
         let host = if c.port == 80 {
             c.host.to_string()
@@ -365,14 +381,21 @@ impl Node {
             method: method.to_string(),
             target: target.to_string(),
             host: c.send_host.then_some(host),
-            headers: vec![("User-Agent".into(), c.user_agent.clone())],
+            headers: if method == "POST" && c.expect_continue.is_some() {
+                vec![
+                    ("User-Agent".into(), c.user_agent.clone()),
+                    ("Expect".into(), "100-continue".into()),
+                ]
+            } else {
+                vec![("User-Agent".into(), c.user_agent.clone())]
+            },
             body: if method == "POST" {
                 b"order=1".to_vec()
             } else {
                 Vec::new()
             },
         };
-        Arc::from(r.to_bytes().into_boxed_slice())
+        r.to_bytes()
     }
 
     /// The browser sends its current request on its current connection.
@@ -380,7 +403,18 @@ impl Node {
         let (Some(t), Some(m)) = (b.target.clone(), b.method.clone()) else {
             return;
         };
-        let req = self.request(&m, &t);
+        let mut req = self.request(&m, &t);
+        // Expect: 100-continue (RFC 9110 §10.1.1): the head now, the body later.
+        if let (Some(wait), "POST") = (self.cfg.expect_continue, &*m) {
+            let bytes = self.request_bytes(&m, &t);
+            let cut = bytes
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(bytes.len(), |i| i + 4);
+            req = Arc::from(bytes[..cut].to_vec().into_boxed_slice());
+            b.held_body = Some(Arc::from(bytes[cut..].to_vec().into_boxed_slice()));
+            set(o, NodeTimer::Continue, wait, wait);
+        }
         let cur = b.cur as usize;
         if b.conns[cur].send(&self.cfg.tcp, req, fx) {
             b.sent += 1;
@@ -526,6 +560,14 @@ impl Node {
             return;
         }
         b.rx.extend_from_slice(bytes);
+        // 100 Continue: the server wants the body (RFC 9110 §15.2.1).
+        if let Head::Complete(r) = parse_head(&b.rx) {
+            if r.status == 100 {
+                b.rx.drain(..r.head_len);
+                b.got_continue = true;
+                self.send_held_body(b, fx, o);
+            }
+        }
         match progress(&b.rx, eof) {
             Progress::Wait => {}
             Progress::Invalid => self.show(b, Shown::BadResponse, fx, o),
@@ -539,6 +581,15 @@ impl Node {
     }
 
     // ANCHOR: browser_response
+    /// The browser sends the body it held back for 100 Continue.
+    fn send_held_body(&self, b: &mut Browser, fx: &mut Effects, o: &mut Out<Node>) {
+        if let Some(body) = b.held_body.take() {
+            o.cancel_timer(NodeTimer::Continue);
+            let cur = b.cur as usize;
+            b.conns[cur].send(&self.cfg.tcp, body, fx);
+        }
+    }
+
     /// A whole final response arrived.
     fn browser_response(
         &self,
@@ -548,6 +599,10 @@ impl Node {
         o: &mut Out<Node>,
     ) {
         b.awaiting = false;
+        // A final response before 100 Continue: the body is not sent (§10.1.1).
+        if b.held_body.take().is_some() {
+            o.cancel_timer(NodeTimer::Continue);
+        }
         b.answered += 1;
         b.last_status = Some((r.status, b.sent));
         o.cancel_timer(NodeTimer::Deadline);
@@ -692,6 +747,18 @@ impl Node {
     }
     // ANCHOR_END: serve
 
+    /// Adds `bytes` to the request being read on `c`: the whole request, once it is.
+    fn take_request(&self, c: &mut OriginConn, bytes: Payload) -> Option<Payload> {
+        if c.rx.is_empty() && super::message::request_complete(&bytes) {
+            return Some(bytes);
+        }
+        c.rx.extend_from_slice(&bytes);
+        if !super::message::request_complete(&c.rx) {
+            return None;
+        }
+        Some(Arc::from(std::mem::take(&mut c.rx).into_boxed_slice()))
+    }
+
     fn origin_signals(&self, s: &mut Origin, conn: u8, mut fx: Effects, o: &mut Out<Node>) {
         let c = conn as usize;
         let idle = self.cfg.keepalive.as_ref().map(|k| k.idle);
@@ -708,23 +775,34 @@ impl Node {
                             set(o, NodeTimer::Idle(conn), i, i);
                         }
                     }
-                    // The checker chooses how the origin handles it, if there is a choice.
-                    Signal::Data(bytes, _) if self.cfg.modes() > 1 => {
-                        s.conns[c].pending = Some(bytes);
-                        o.choose_random(
-                            "handling",
-                            self.cfg
-                                .faults
-                                .iter()
-                                .flat_map(|&f| {
-                                    self.cfg.framings.iter().map(move |&g| Pick::Handling(f, g))
-                                })
-                                .collect(),
-                        );
-                    }
                     Signal::Data(bytes, _) => {
-                        let framing = self.cfg.framings[0];
-                        self.serve(s, conn, &bytes, OriginFault::Answers, framing, &mut fx, o);
+                        // A head that announces a body still to come: wait for it, and
+                        // ask for it with 100 Continue if the head expects that.
+                        let Some(req) = self.take_request(&mut s.conns[c], bytes) else {
+                            if super::message::expects_continue(&s.conns[c].rx) {
+                                let go = Response::interim(100);
+                                s.conns[c].tcb.send(&self.cfg.tcp, go, &mut fx);
+                            }
+                            continue;
+                        };
+                        if self.cfg.modes() > 1 {
+                            // The checker chooses how the origin handles it.
+                            s.conns[c].pending = Some(req);
+                            o.choose_random(
+                                "handling",
+                                self.cfg
+                                    .faults
+                                    .iter()
+                                    .flat_map(|&f| {
+                                        self.cfg.framings.iter().map(move |&g| Pick::Handling(f, g))
+                                    })
+                                    .collect(),
+                            );
+                        } else {
+                            let framing = self.cfg.framings[0];
+                            let a = OriginFault::Answers;
+                            self.serve(s, conn, &req, a, framing, &mut fx, o);
+                        }
                     }
                     // The browser closed: close our side too (persistent connection).
                     Signal::PeerClosed(_) => {
@@ -881,6 +959,8 @@ impl Actor for Node {
                     get_failed: false,
                     rx: Vec::new(),
                     page_len: 0,
+                    held_body: None,
+                    got_continue: false,
                 };
                 if self.cfg.targets.len() > 1 {
                     // The user may click any of the links.
@@ -925,6 +1005,7 @@ impl Actor for Node {
                             tcb,
                             idle_closed: false,
                             pending: None,
+                            rx: Vec::new(),
                         }
                     })
                     .collect();
@@ -1079,6 +1160,7 @@ impl Actor for Node {
                             }
                         }
                     }
+                    NodeTimer::Continue => self.send_held_body(b, &mut fx, o),
                     NodeTimer::Idle(_) => {}
                 }
                 self.browser_signals(b, conn, fx, o);
