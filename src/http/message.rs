@@ -42,26 +42,52 @@ pub struct ParsedRequest {
     pub method: String,
     pub path: String,
     pub host: Option<String>,
+    /// The length of the head, up to and including the empty line.
+    pub head_len: usize,
+    /// The body's length (0 without Content-Length).
+    pub content_length: usize,
+    /// `Expect: 100-continue` (RFC 9110 §10.1.1).
+    pub expect_continue: bool,
 }
 
-/// Parses a whole request; `None` if it is not valid HTTP/1.1.
-pub fn parse_request(bytes: &[u8]) -> Option<ParsedRequest> {
+/// What the request bytes received so far hold.
+enum RequestHead {
+    Complete(ParsedRequest),
+    Partial,
+    Invalid,
+}
+
+fn parse_request_head(bytes: &[u8]) -> RequestHead {
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut req = httparse::Request::new(&mut headers);
-    match req.parse(bytes) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return None,
-    }
-    let host = req
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("host"))
-        .map(|h| String::from_utf8_lossy(h.value).into_owned());
-    Some(ParsedRequest {
-        method: req.method?.to_string(),
-        path: req.path?.to_string(),
-        host,
+    let head_len = match req.parse(bytes) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return RequestHead::Partial,
+        Err(_) => return RequestHead::Invalid,
+    };
+    let get = |n: &str| req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(n));
+    let (Some(method), Some(path)) = (req.method, req.path) else {
+        return RequestHead::Invalid;
+    };
+    RequestHead::Complete(ParsedRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        host: get("host").map(|h| String::from_utf8_lossy(h.value).into_owned()),
+        head_len,
+        content_length: get("content-length")
+            .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
+            .unwrap_or(0),
+        expect_continue: get("expect")
+            .is_some_and(|h| h.value.eq_ignore_ascii_case(b"100-continue")),
     })
+}
+
+/// Parses a request head; `None` if it is not a whole, valid HTTP/1.1 head.
+pub fn parse_request(bytes: &[u8]) -> Option<ParsedRequest> {
+    match parse_request_head(bytes) {
+        RequestHead::Complete(r) => Some(r),
+        _ => None,
+    }
 }
 
 /// How a response's body ends (RFC 9112 §6.3).
@@ -78,38 +104,16 @@ pub enum Framing {
 /// Content-Length says. Bytes that are not a request count as whole (the origin
 /// answers them with 400).
 pub fn request_complete(bytes: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 16];
-    let mut req = httparse::Request::new(&mut headers);
-    let head = match req.parse(bytes) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return false,
-        Err(_) => return true,
-    };
-    let len = req
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| {
-            std::str::from_utf8(h.value)
-                .ok()?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        })
-        .unwrap_or(0);
-    bytes.len() - head >= len
+    match parse_request_head(bytes) {
+        RequestHead::Complete(r) => bytes.len() - r.head_len >= r.content_length,
+        RequestHead::Partial => false,
+        RequestHead::Invalid => true,
+    }
 }
 
 /// Whether the request head in `bytes` asks for 100 Continue (RFC 9110 §10.1.1).
 pub fn expects_continue(bytes: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 16];
-    let mut req = httparse::Request::new(&mut headers);
-    if req.parse(bytes).is_err() {
-        return false;
-    }
-    req.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("expect") && h.value.eq_ignore_ascii_case(b"100-continue")
-    })
+    parse_request(bytes).is_some_and(|r| r.expect_continue)
 }
 
 /// A response the origin sends.

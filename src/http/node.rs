@@ -907,11 +907,8 @@ impl Node {
                 g.heard = Some(r.status);
                 // Forward the response, framed by Content-Length: the gateway closes
                 // the browser's connection after it.
-                let resp = Response::new(r.status, Vec::new(), &"x".repeat(len));
-                let body = &g.rx[g.rx.len() - len..];
-                let mut bytes = resp.to_bytes();
-                bytes.truncate(bytes.len() - len);
-                bytes.extend_from_slice(body);
+                let body = String::from_utf8_lossy(&g.rx[g.rx.len() - len..]);
+                let bytes = Response::new(r.status, Vec::new(), &body).to_bytes();
                 self.gateway_answer(g, r.status, Arc::from(bytes.into_boxed_slice()), o);
                 g.up.close(&self.cfg.tcp, up);
             }

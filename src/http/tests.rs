@@ -62,34 +62,29 @@ impl Timeline {
         (Timeline { node, state }, lines(o))
     }
 
-    fn recv(&mut self, src: usize, s: Segment) -> Vec<String> {
+    /// One step of the actor: `f` calls one of its handlers.
+    fn step(&mut self, f: impl FnOnce(&Node, &mut Cow<NodeState>, &mut Out<Node>)) -> Vec<String> {
         let mut o = Out::new();
         let mut st = Cow::Borrowed(&self.state);
-        self.node.on_msg(
-            Id::from(0),
-            &mut st,
-            Id::from(src),
-            Packet::Tcp(0, s),
-            &mut o,
-        );
+        f(&self.node, &mut st, &mut o);
         self.state = st.into_owned();
         lines(o)
+    }
+
+    fn recv_packet(&mut self, src: usize, p: Packet) -> Vec<String> {
+        self.step(|n, st, o| n.on_msg(Id::from(0), st, Id::from(src), p, o))
+    }
+
+    fn recv(&mut self, src: usize, s: Segment) -> Vec<String> {
+        self.recv_packet(src, Packet::Tcp(0, s))
     }
 
     fn pick(&mut self, v: Pick) -> Vec<String> {
-        let mut o = Out::new();
-        let mut st = Cow::Borrowed(&self.state);
-        self.node.on_random(Id::from(0), &mut st, &v, &mut o);
-        self.state = st.into_owned();
-        lines(o)
+        self.step(|n, st, o| n.on_random(Id::from(0), st, &v, o))
     }
 
     fn fire(&mut self, t: NodeTimer) -> Vec<String> {
-        let mut o = Out::new();
-        let mut st = Cow::Borrowed(&self.state);
-        self.node.on_timeout(Id::from(0), &mut st, &t, &mut o);
-        self.state = st.into_owned();
-        lines(o)
+        self.step(|n, st, o| n.on_timeout(Id::from(0), st, &t, o))
     }
 }
 
@@ -262,17 +257,10 @@ fn browser_awaiting() -> Timeline {
         r.query(&cfg.host)
     })
     .unwrap();
-    let mut o = Out::new();
-    let mut st = Cow::Borrowed(&b.state);
-    b.node.on_msg(
-        Id::from(0),
-        &mut st,
-        Id::from(1),
-        Packet::Udp(reply),
-        &mut o,
+    assert_eq!(
+        b.recv_packet(1, Packet::Udp(reply)),
+        ["choose isn from [0]"]
     );
-    b.state = st.into_owned();
-    assert_eq!(lines(o), ["choose isn from [0]"]);
     assert_eq!(b.pick(Pick::Isn(0))[0], format!("to {ORIGIN}: SYN seq=0"));
     let l = b.recv(ORIGIN, seg(Ctl::SYN | Ctl::ACK, 0, 1));
     assert_eq!(
