@@ -67,10 +67,24 @@ pub struct Fairness {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Isn {
-    /// The idealised clock of §3.4.1.
-    Fresh,
-    /// Any value of the set.
+    /// RFC 6528: ISN = M + F(4-tuple), M a clock that advances `isn_clock` sequence
+    /// numbers a tick, F a fixed offset per host (`isn_offsets`).
+    Clock,
+    /// An idealisation no stack implements: an ISS whose range overlaps no live
+    /// segment of this host's earlier connections, whatever the time.
+    Oracle,
+    /// Any value of `isns`: a stack that ignores MUST-8 (a named hazard).
     Random,
+}
+
+/// When the server's application calls the passive OPEN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Listen {
+    /// It is listening when the run starts.
+    AtStart,
+    /// CLOSED → LISTEN is a step of the run (a SYN may arrive before it).
+    Step,
 }
 
 /// Which host may crash.
@@ -89,11 +103,22 @@ pub struct Tcp {
     #[serde(default = "three_way")]
     pub handshake: crate::tcp::Handshake,
     pub isn: Isn,
+    /// The values a `random` or `oracle` generator picks from.
+    #[serde(default)]
     pub isns: Vec<u8>,
+    /// The clock's rate, in sequence numbers per tick (`isn = "clock"`).
+    pub isn_clock: Option<u8>,
+    /// F(4-tuple) of the client and of the server (`isn = "clock"`).
+    pub isn_offsets: Option<[u8; 2]>,
     pub space: u8,
     #[serde(default = "two")]
     pub rcv_wnd: u8,
     pub rto: u8,
+    /// The cap of the exponential backoff, in ticks (default 60).
+    pub rto_max: Option<u8>,
+    /// R2 as a time: abort when a segment has waited this many ticks since it was
+    /// first sent.
+    pub user_timeout: Option<u8>,
     pub retries: Limit,
     /// The server's retries, when they differ from the client's.
     pub server_retries: Option<Limit>,
@@ -119,6 +144,38 @@ pub struct Tcp {
     pub server_close: crate::tcp::CloseWhen,
     #[serde(default = "no_crash")]
     pub crash: Crash,
+    /// How the client's application closes: `"first"`, or `"any-time"` (even in
+    /// SYN-SENT).
+    #[serde(default = "first")]
+    pub client_close: crate::tcp::CloseWhen,
+    /// `close()` or `shutdown(SHUT_WR)`, for both applications.
+    #[serde(default = "shutdown")]
+    pub close_call: crate::tcp::CloseCall,
+    /// Ticks between the applications' calls (0: a burst).
+    #[serde(default)]
+    pub pace: u8,
+    /// Delayed ACK (§3.8.6.3).
+    #[serde(default)]
+    pub delayed_ack: bool,
+    /// A SYN,ACK in SYN-RECEIVED: `"stack"` (Linux 6.11+, FreeBSD) or `"rfc-text"`.
+    #[serde(default = "stack")]
+    pub simultaneous_open: crate::tcp::SimultaneousOpen,
+    /// When the server listens.
+    #[serde(default = "at_start")]
+    pub server_listen: Listen,
+}
+
+fn first() -> crate::tcp::CloseWhen {
+    crate::tcp::CloseWhen::First
+}
+fn shutdown() -> crate::tcp::CloseCall {
+    crate::tcp::CloseCall::Shutdown
+}
+fn stack() -> crate::tcp::SimultaneousOpen {
+    crate::tcp::SimultaneousOpen::Stack
+}
+fn at_start() -> Listen {
+    Listen::AtStart
 }
 
 fn three_way() -> crate::tcp::Handshake {
@@ -505,15 +562,51 @@ impl Scenario {
                 "the tcp model needs a [tcp] table".into(),
             ));
         };
-        if !(2..=16).contains(&tcp.space) {
+        if !(2..=crate::tcp::endpoint::MAX_SPACE as u8).contains(&tcp.space) {
             return Err(self.err(
                 text,
                 t,
                 "space",
-                "the sequence space must be 2 to 16".into(),
+                format!(
+                    "the sequence space must be 2 to {}",
+                    crate::tcp::endpoint::MAX_SPACE
+                ),
             ));
         }
-        if tcp.isns.is_empty() {
+        if tcp.isn == Isn::Clock {
+            if tcp.isn_clock.is_none_or(|c| c == 0 || c >= tcp.space) {
+                return Err(self.err(
+                    text,
+                    t,
+                    "isn_clock",
+                    "an ISN clock needs `isn_clock`, 1 to space-1 sequence numbers a tick"
+                        .into(),
+                ));
+            }
+            if let Some(bad) = tcp.isn_offsets.iter().flatten().find(|&&o| o >= tcp.space) {
+                return Err(self.err(
+                    text,
+                    t,
+                    "isn_offsets",
+                    format!(
+                        "offset {bad} lies outside the sequence space 0..{}",
+                        tcp.space
+                    ),
+                ));
+            }
+        } else if tcp.isn_clock.is_some() || tcp.isn_offsets.is_some() {
+            let key = if tcp.isn_clock.is_some() {
+                "isn_clock"
+            } else {
+                "isn_offsets"
+            };
+            return Err(self.err(
+                text,
+                t,
+                key,
+                "only an ISN clock (`isn = \"clock\"`) takes this".into(),
+            ));
+        } else if tcp.isns.is_empty() {
             return Err(self.err(text, t, "isns", "give at least one ISN".into()));
         }
         if let Some(bad) = tcp.isns.iter().find(|&&i| i >= tcp.space) {
@@ -530,6 +623,22 @@ impl Scenario {
                 t,
                 "rcv_wnd",
                 "the window must be at least 1 and at most half the sequence space".into(),
+            ));
+        }
+        if tcp.rto_max.is_some_and(|m| m < tcp.rto) {
+            return Err(self.err(
+                text,
+                t,
+                "rto_max",
+                "the backoff cap must be at least `rto`".into(),
+            ));
+        }
+        if tcp.user_timeout == Some(0) {
+            return Err(self.err(
+                text,
+                t,
+                "user_timeout",
+                "must be at least 1 tick".into(),
             ));
         }
         if tcp.rto == 0 {
@@ -575,6 +684,14 @@ impl Scenario {
                 "the page-load model needs an [http] table".into(),
             ));
         };
+        if self.tcp.as_ref().is_some_and(|t| t.isn == Isn::Clock) {
+            return Err(self.err(
+                text,
+                Some("tcp"),
+                "isn",
+                "the page-load model picks ISNs from `isns` (\"random\" or \"oracle\"); the ISN clock is for tcp scenarios".into(),
+            ));
+        }
         let url = url::Url::parse(&h.url)
             .map_err(|e| self.err(text, t, "url", format!("{:?} is not a URL: {e}", h.url)))?;
         if url.scheme() != "http" || url.host_str().is_none() {

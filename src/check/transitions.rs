@@ -56,6 +56,8 @@ fn cause(m: &TcpModel, prev: &TcpState, a: &TcpAction, next: &TcpState, actor: u
             Timer::Tcp(TcpTimer::Retransmit) => "retransmission timeout".into(),
             Timer::Tcp(TcpTimer::TimeWait) => "2MSL timeout".into(),
             Timer::Tcp(TcpTimer::FinWait2) => "FIN-WAIT-2 timeout (not RFC 9293)".into(),
+            Timer::Tcp(TcpTimer::DelayedAck) => "delayed-ACK timeout".into(),
+            Timer::Listen => "passive OPEN".into(),
             Timer::App => "CLOSE".into(),
             Timer::Reopen => "active OPEN".into(),
             Timer::Crash => "crash: the host loses its TCB".into(),

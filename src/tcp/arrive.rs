@@ -3,7 +3,7 @@
 
 use super::segment::{Ctl, Segment};
 use super::state::State;
-use super::tcb::{Effects, Outcome, Signal, Tcb, TcpConfig, TcpTimer};
+use super::tcb::{Effects, Outcome, Signal, SimultaneousOpen, Tcb, TcpConfig, TcpTimer};
 
 /// The reply of a host without a TCB to a segment (§3.10.7.1, §3.5.2 group 1).
 pub fn reset_for(seg: &Segment, inc: u8, sp: super::segment::SeqSpace) -> Option<Segment> {
@@ -71,7 +71,10 @@ impl Tcb {
             if sp.le(seg.ack, self.iss) || sp.lt(self.snd_nxt, seg.ack) {
                 if !seg.rst() {
                     fx.rst = true;
-                    fx.send.push(Segment::new(Ctl::RST, seg.ack, 0, self.inc));
+                    fx.send.push(
+                        Segment::new(Ctl::RST, seg.ack, 0, self.inc)
+                            .noted(Segment::RST_OF_SYN_SENT),
+                    );
                 }
                 return;
             }
@@ -114,8 +117,9 @@ impl Tcb {
                     self.rcv_nxt,
                     self.inc,
                 ));
-                fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
                 self.retries = 0;
+                let t = Tcb::backoff(cfg, 0);
+                fx.set(TcpTimer::Retransmit, t, t);
             }
         }
         // Fifth: "If neither of the SYN or RST bits is set, then drop the segment and
@@ -137,6 +141,39 @@ impl Tcb {
             let t = cfg.time_wait.saturating_mul(cfg.msl);
             fx.set(TcpTimer::TimeWait, t, t);
             return;
+        }
+        if self.state == State::SynReceived && sp.add(seg.seq, 1) == self.rcv_nxt && seg.syn() {
+            // A retransmitted SYN (SEG.SEQ = IRS, no ACK): §3.10.7.4 finds it below
+            // RCV.NXT and answers with a bare ACK, which SYN-SENT ignores. Linux
+            // (`tcp_check_req`: "Retransmitted SYN ... inet_rtx_syn_ack") and FreeBSD's
+            // SYN cache answer with the SYN,ACK again; the model does the same.
+            if !seg.is_ack() && !seg.rst() {
+                fx.send.push(Segment::new(
+                    Ctl::SYN | Ctl::ACK,
+                    self.iss,
+                    self.rcv_nxt,
+                    self.inc,
+                ));
+                return;
+            }
+            // Simultaneous open (Figure 7, line 7): the peer's SYN,ACK acknowledges our
+            // SYN. §3.10.7.4 finds it below RCV.NXT too and only ACKs it; Linux since
+            // 6.11 and FreeBSD accept it and enter ESTABLISHED, as the figure draws.
+            if seg.is_ack()
+                && !seg.rst()
+                && !seg.fin()
+                && seg.data.is_none()
+                && seg.ack == self.snd_nxt
+                && cfg.simultaneous_open == SimultaneousOpen::Stack
+            {
+                self.snd_una = seg.ack;
+                self.state = State::Established;
+                self.retries = 0;
+                self.inc = self.inc.max(seg.inc);
+                fx.cancel(TcpTimer::Retransmit);
+                fx.signal(Signal::Established);
+                return;
+            }
         }
         // First, check the sequence number: the acceptability test of §3.10.7.4.
         let acceptable = if seg.is_empty() {
@@ -222,10 +259,6 @@ impl Tcb {
                     self.inc = self.inc.max(seg.inc);
                     fx.cancel(TcpTimer::Retransmit);
                     fx.signal(Signal::Established);
-                    if self.fin_sent {
-                        // A CLOSE in SYN-RECEIVED already sent our FIN.
-                        self.state = State::FinWait1;
-                    }
                 } else {
                     fx.rst = true;
                     fx.send.push(Segment::new(Ctl::RST, seg.ack, 0, self.inc));
@@ -237,17 +270,29 @@ impl Tcb {
             State::TimeWait => {}
             // ESTABLISHED and the states after it: advance SND.UNA.
             _ => {
+                // RFC 5961 §5 (MAY-12 of §3.10.7.4; Linux `tcp_ack`, "TOO_OLD_ACK"):
+                // an ACK below SND.UNA - MAX.SND.WND is discarded, and an ACK is sent.
+                if sp.lt(seg.ack, sp.sub(self.snd_una, cfg.rcv_wnd)) {
+                    self.send_ack(fx);
+                    return;
+                }
                 if sp.lt(self.snd_una, seg.ack) && sp.le(seg.ack, self.snd_nxt) {
                     let acked = sp.sub(seg.ack, self.snd_una) as usize;
                     let fin_in = self.fin_sent && seg.ack == self.snd_nxt;
-                    let data_acked = acked - fin_in as usize;
+                    // After a CLOSE in SYN-RECEIVED our SYN may still be unacknowledged.
+                    let syn_in = self.passive_syn_unacked();
+                    if syn_in {
+                        self.inc = self.inc.max(seg.inc);
+                    }
+                    let data_acked = acked - fin_in as usize - syn_in as usize;
                     self.unacked.drain(..data_acked.min(self.unacked.len()));
                     self.snd_una = seg.ack;
                     self.retries = 0;
                     if self.snd_una == self.snd_nxt {
                         fx.cancel(TcpTimer::Retransmit);
                     } else {
-                        fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+                        let t = Tcb::backoff(cfg, 0);
+                        fx.set(TcpTimer::Retransmit, t, t);
                     }
                 } else if sp.lt(self.snd_nxt, seg.ack) {
                     // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then
@@ -284,6 +329,19 @@ impl Tcb {
         // Seventh, process the segment text: only ESTABLISHED, FIN-WAIT-1 and
         // FIN-WAIT-2 take data; only the chunk at RCV.NXT is taken (no out-of-order
         // queue in this model).
+        if seg.data.is_some()
+            && self.rcv_shut
+            && matches!(self.state, State::FinWait1 | State::FinWait2)
+            && sp.le(self.rcv_nxt, seg.seq)
+        {
+            // New data after the application called close(): RFC 1122 §4.2.2.13 "its
+            // TCP SHOULD send a RST to show that data was lost"; Linux resets the
+            // connection (`tcp_rcv_state_process`, LINUX_MIB_TCPABORTONDATA).
+            fx.rst = true;
+            fx.send.push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
+            self.delete(fx, Outcome::Reset);
+            return;
+        }
         if let Some(data) = &seg.data {
             if at_rcv_nxt
                 && matches!(
@@ -294,7 +352,7 @@ impl Tcb {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
                 fx.signal(Signal::Data(data.clone(), seg.inc));
                 if !seg.fin() {
-                    self.send_ack(fx);
+                    self.ack_accepted(cfg, fx);
                 }
             } else if !seg.fin() {
                 self.send_ack(fx);
@@ -315,7 +373,13 @@ impl Tcb {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
                 fx.signal(Signal::PeerClosed(seg.inc));
             }
-            self.send_ack(fx);
+            // The ACK of a FIN that ends our side too (TIME-WAIT follows) is not
+            // delayed: nothing of ours will ever carry it.
+            if matches!(self.state, State::SynReceived | State::Established) {
+                self.ack_accepted(cfg, fx);
+            } else {
+                self.send_ack(fx);
+            }
             match self.state {
                 // "SYN-RECEIVED STATE, ESTABLISHED STATE: Enter the CLOSE-WAIT state."
                 State::SynReceived | State::Established => self.state = State::CloseWait,

@@ -61,6 +61,15 @@ pub struct HostConfig {
     pub crash: bool,
     /// The bytes of every data chunk, instead of `data1`, `data2`, ...
     pub payload: Option<String>,
+    /// Ticks between the application's calls (SEND, CLOSE). 0: a burst, at the speed
+    /// of the network; 1 with an ISN clock of at least one number a tick: the
+    /// connection never uses sequence numbers faster than the clock (§3.4.1).
+    pub pace: u8,
+    /// The passive OPEN is a step of its own (CLOSED → LISTEN); otherwise the host
+    /// starts in LISTEN.
+    pub listen_step: bool,
+    /// F(4-tuple) of RFC 6528 for the ISN clock: this host's fixed offset.
+    pub isn_offset: u8,
 }
 
 /// The timers of a host.
@@ -75,6 +84,8 @@ pub enum Timer {
     Crash,
     /// The listening application SENDs to a given peer (may happen at any time).
     Connect,
+    /// The application's passive OPEN.
+    Listen,
 }
 
 /// A host's state.
@@ -96,14 +107,17 @@ pub struct Host {
     /// Ghost, sticky: an octet or FIN of an earlier incarnation was accepted.
     pub old_accepted: bool,
     /// Ghost: active OPENs per ISS (saturating).
-    pub opens_by_isn: [u8; 16],
+    pub opens_by_isn: [u8; MAX_SPACE],
     /// Ghost: entries into ESTABLISHED per IRS (saturating).
-    pub est_by_irs: [u8; 16],
+    pub est_by_irs: [u8; MAX_SPACE],
     /// The host has crashed once.
     pub crashed: bool,
 }
 
 const SATURATE: u8 = 3;
+
+/// The largest sequence space a scenario may use.
+pub const MAX_SPACE: usize = 32;
 
 impl HostConfig {
     fn app_data(&self, n: u8) -> Payload {
@@ -145,20 +159,20 @@ impl HostConfig {
         match s {
             Signal::NeedIsn => o.choose_random("isn", self.isns.clone()),
             Signal::Established => {
-                let irs = (h.tcb.irs & 15) as usize;
+                let irs = h.tcb.irs as usize % MAX_SPACE;
                 h.est_by_irs[irs] = (h.est_by_irs[irs] + 1).min(SATURATE);
                 if self.crash && !h.crashed {
                     o.set_timer(Timer::Crash, secs(0)..secs(NO_DEADLINE));
                 }
                 if self.open == Open::Active || self.close == CloseWhen::First {
-                    o.set_timer(Timer::App, secs(0)..secs(0));
+                    self.app_next(o);
                 }
             }
             Signal::Data(_, inc) => self.accept(h, inc),
             Signal::PeerClosed(inc) => {
                 self.accept(h, inc);
                 if !h.app_closed {
-                    o.set_timer(Timer::App, secs(0)..secs(0));
+                    self.app_next(o);
                 }
             }
             Signal::Closed(outcome) => {
@@ -180,6 +194,11 @@ impl HostConfig {
                 }
             }
         }
+    }
+
+    /// The application's next call is due after the pace.
+    fn app_next(&self, o: &mut Out<Endpoint>) {
+        o.set_timer(Timer::App, secs(self.pace)..secs(self.pace));
     }
 
     /// Ghost: one chunk or FIN reached the application.
@@ -211,7 +230,10 @@ impl HostConfig {
         // CLOSE in LISTEN or SYN-RECEIVED (§3.10.4).
         if self.close == CloseWhen::AnyTime
             && !h.app_closed
-            && matches!(h.tcb.state, State::Listen | State::SynReceived)
+            && matches!(
+                h.tcb.state,
+                State::Listen | State::SynSent | State::SynReceived
+            )
         {
             h.app_closed = true;
             h.tcb.close(&self.tcp, fx);
@@ -230,7 +252,7 @@ impl HostConfig {
             if h.tcb.send(&self.tcp, d, fx) {
                 h.sent += 1;
             }
-            o.set_timer(Timer::App, secs(0)..secs(0));
+            self.app_next(o);
             return;
         }
         if may_close {
@@ -267,13 +289,17 @@ impl Actor for Endpoint {
             rst_seen: false,
             accepted: 0,
             old_accepted: false,
-            opens_by_isn: [0; 16],
-            est_by_irs: [0; 16],
+            opens_by_isn: [0; MAX_SPACE],
+            est_by_irs: [0; MAX_SPACE],
             crashed: false,
         };
         let mut fx = Effects::default();
         match self.cfg.open {
             Open::Active => self.cfg.open_again(&mut h, &mut fx),
+            // The passive OPEN (CLOSED → LISTEN), at once or as a step of its own.
+            Open::Passive if self.cfg.listen_step => {
+                o.set_timer(Timer::Listen, secs(0)..secs(0));
+            }
             Open::Passive => h.tcb.open_passive(),
             Open::ListenThenSend => {
                 h.tcb.open_passive();
@@ -317,6 +343,11 @@ impl Actor for Endpoint {
         match timer {
             Timer::Tcp(t) => h.tcb.timeout(&self.cfg.tcp, *t, &mut fx),
             Timer::App => self.cfg.app_step(h, &mut fx, o),
+            Timer::Listen => {
+                if h.tcb.state == State::Closed {
+                    h.tcb.open_passive();
+                }
+            }
             Timer::Connect => {
                 if h.tcb.state == State::Listen && h.opened == 0 {
                     h.opened = 1;
@@ -356,7 +387,7 @@ impl Actor for Endpoint {
         let h = state.to_mut();
         let mut fx = Effects::default();
         if h.tcb.pending_syn.is_none() {
-            let i = (*isn & 15) as usize;
+            let i = *isn as usize % MAX_SPACE;
             h.opens_by_isn[i] = (h.opens_by_isn[i] + 1).min(SATURATE);
         }
         h.tcb.isn_chosen(&self.cfg.tcp, *isn, &mut fx);

@@ -16,7 +16,9 @@ pub mod tcb;
 pub use endpoint::{CloseWhen, Endpoint, Host, HostConfig, Open, Timer};
 pub use segment::{Ctl, Payload, Segment, SeqSpace};
 pub use state::State;
-pub use tcb::{Effects, Handshake, Outcome, Signal, Tcb, TcpConfig, TcpTimer};
+pub use tcb::{
+    CloseCall, Effects, Handshake, Outcome, Signal, SimultaneousOpen, Tcb, TcpConfig, TcpTimer,
+};
 
 #[cfg(test)]
 mod tests;

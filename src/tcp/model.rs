@@ -20,16 +20,39 @@ fn hosts(s: &TcpState) -> (&Host, &Host) {
     (&s.actors[CLIENT], &s.actors[SERVER])
 }
 
-// --- the idealised ISN clock (§3.4.1) --------------------------------------------
+// --- ISN generators (§3.4.1, RFC 6528) --------------------------------------------
 
-/// `isn = "fresh"`: the idealised clock of §3.4.1. The new ISS's range, from ISS to
+/// `isn = "clock"`: RFC 6528's ISN = M + F(localip, localport, remoteip, remoteport,
+/// secretkey). M is the wire's clock; F is fixed for the one 4-tuple of a scenario,
+/// so only the clock separates its incarnations.
+pub fn clock_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
+    let cfg = &m.actors[actor].cfg;
+    *iss == cfg.tcp.space.add(s.clock, cfg.isn_offset)
+}
+
+/// Whether some host may still choose an ISN: an active OPEN to come, a SYN that may
+/// still be sent or is in flight, or a choice pending. Once none is left, the clock
+/// no longer matters and is not kept.
+pub fn clock_needed(m: &TcpModel, s: &TcpState) -> bool {
+    let opens_left = s.actors.iter().zip(&m.actors).any(|(h, a)| match a.cfg.open {
+        Open::Active => h.opened < a.cfg.incarnations,
+        Open::ListenThenSend => h.opened == 0,
+        Open::Passive => false,
+    });
+    opens_left
+        || s.actors.iter().any(|h| h.tcb.state == State::SynSent || h.tcb.pending_syn.is_some())
+        || s.flight.iter().any(|f| f.msg.syn() && !f.msg.is_ack())
+        || s.choices.iter().any(|c| !c.is_empty())
+}
+
+/// `isn = "oracle"`: an idealisation no stack implements. The new ISS's range, from ISS to
 /// ISS plus what the connection can send (SYN, data, FIN), is disjoint from the
 /// sequence range of every live segment this host sent, and from ACK−1 of every live
 /// segment its peer sent, i.e. from every live segment of this host's earlier
 /// connections, in both directions. (The connection the ISS is for has sent nothing
 /// yet, so every such segment belongs to an earlier one.) While no value is allowed,
 /// the OPEN waits for old segments to expire, as a clock-driven generator would.
-pub fn fresh_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
+pub fn oracle_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
     let cfg = &m.actors[actor].cfg;
     let sp: SeqSpace = cfg.tcp.space;
     let span = 2 + cfg.data; // SYN + data + FIN
@@ -52,7 +75,7 @@ pub fn fresh_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
 /// with an active OPEN of the client.
 pub fn no_double_connection(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
-    (0..16).all(|x| srv.est_by_irs[x] <= c.opens_by_isn[x])
+    (0..super::endpoint::MAX_SPACE).all(|x| srv.est_by_irs[x] <= c.opens_by_isn[x])
 }
 // ANCHOR_END: no_double_connection
 
@@ -96,6 +119,21 @@ pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
     !applies || !(is_abort(c.outcome) || is_abort(srv.outcome))
 }
 // ANCHOR_END: graceful_close
+
+/// The case "graceful close" is about happens: both applications closed the same
+/// connection, no RST was sent or received, and both learned of a normal close. A
+/// scenario that expects "graceful close" to hold should find this, or the property
+/// holds vacuously.
+pub fn both_close_normally(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    c.app_closed
+        && srv.app_closed
+        && !c.rst_seen
+        && !srv.rst_seen
+        && c.tcb.inc == srv.tcb.inc
+        && c.outcome == Some(Outcome::Normal)
+        && srv.outcome == Some(Outcome::Normal)
+}
 
 // --- eventually --------------------------------------------------------------------
 
@@ -152,8 +190,10 @@ fn delivered_to(action: &TcpAction) -> Option<(usize, &super::Segment)> {
     }
 }
 
-/// Figure 8: an old duplicate SYN puts the server in SYN-RECEIVED; the client, not
-/// waiting for that SYN's answer, resets it, and the server returns to LISTEN.
+/// Figure 8: an old duplicate SYN puts the server in SYN-RECEIVED; the client in
+/// SYN-SENT, not waiting for that SYN's answer, resets it (the RST that §3.10.7.3 sends
+/// for an unacceptable ACK, not one from a host without a TCB), and the server
+/// returns to LISTEN.
 pub fn old_duplicate_syn_reset(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
     let Some((dst, seg)) = delivered_to(a) else {
         return false;
@@ -161,6 +201,7 @@ pub fn old_duplicate_syn_reset(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &Tc
     let (c, srv) = hosts(p);
     dst == SERVER
         && seg.rst()
+        && seg.has_note(super::Segment::RST_OF_SYN_SENT)
         && srv.tcb.state == State::SynReceived
         && n.actors[SERVER].tcb.state == State::Listen
         && !(c.tcb.state == State::SynSent && c.tcb.iss == srv.tcb.irs)
@@ -224,7 +265,8 @@ pub fn time_wait_reacks_fin(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpSt
 }
 
 /// The seeds' first reason for TIME-WAIT: the last ACK is lost, and the passive
-/// closer's retransmitted FIN reaches a client that has already left; it meets a RST.
+/// closer's retransmitted FIN (sent again by its retransmission timer, not a copy the
+/// network made) reaches a client that has already left; it meets a RST.
 pub fn retransmitted_fin_meets_rst(
     _: &TcpModel,
     p: &TcpState,
@@ -238,6 +280,7 @@ pub fn retransmitted_fin_meets_rst(
     let after = n.flight.iter().filter(|f| f.msg.rst()).count();
     dst == CLIENT
         && seg.fin()
+        && seg.has_note(super::Segment::REXMIT)
         && matches!(p.actors[CLIENT].tcb.state, State::Closed | State::SynSent)
         && after > before
 }
@@ -246,7 +289,7 @@ pub fn retransmitted_fin_meets_rst(
 
 use super::endpoint::{CloseWhen, HostConfig};
 use super::tcb::TcpConfig;
-use crate::scenario::{Crash, Isn, Scenario};
+use crate::scenario::{Crash, Isn, Listen, Scenario};
 use crate::wire::Faults;
 
 /// The faults of a scenario's `[network]` table.
@@ -279,7 +322,12 @@ pub fn tcp_config(scn: &Scenario) -> TcpConfig {
         rcv_wnd: t.rcv_wnd,
         handshake: t.handshake,
         rto: t.rto,
+        rto_max: t.rto_max.unwrap_or(60),
         max_retries: t.retries.0,
+        user_timeout: t.user_timeout,
+        simultaneous_open: t.simultaneous_open,
+        delayed_ack: t.delayed_ack,
+        close_call: t.close_call,
         msl: scn.network.msl,
         time_wait: t.time_wait,
         ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,
@@ -295,8 +343,12 @@ pub fn build(scn: &Scenario) -> TcpModel {
         .expect("validated: a tcp scenario has [tcp]");
     let msl = scn.network.msl;
     let tcp = tcp_config(scn);
+    let offsets = t.isn_offsets.unwrap_or([0, t.space / 2]);
     let host = |peer: usize, open: Open, data: u8, close: CloseWhen, crash: bool| HostConfig {
         payload: None,
+        pace: t.pace,
+        listen_step: false,
+        isn_offset: offsets[1 - peer],
         tcp: tcp.clone(),
         peer: peer.into(),
         open,
@@ -311,7 +363,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
         SERVER,
         Open::Active,
         t.client_data,
-        CloseWhen::First,
+        t.client_close,
         t.crash == Crash::Client,
     );
     client.payload = t.client_payload.clone();
@@ -325,14 +377,30 @@ pub fn build(scn: &Scenario) -> TcpModel {
     if let Some(r) = t.server_retries {
         server.tcp.max_retries = r.0;
     }
+    server.listen_step = t.server_listen == Listen::Step;
+    let isns_of_space: Vec<u8> = (0..t.space).collect();
+    if t.isn == Isn::Clock {
+        // Every value of the space is offered; the clock allows exactly one.
+        client.isns = isns_of_space.clone();
+        server.isns = isns_of_space;
+    }
     let mut m = Wire::new(
         vec![Endpoint { cfg: client }, Endpoint { cfg: server }],
         vec!["client".into(), "server".into()],
         faults(scn),
     );
     m.fair_loss = scn.fairness.fair_loss;
-    if t.isn == Isn::Fresh {
-        m.choice_filter = Some(fresh_isn);
+    match t.isn {
+        Isn::Oracle => m.choice_filter = Some(oracle_isn),
+        Isn::Clock => {
+            m.choice_filter = Some(clock_isn);
+            m.clock = Some(crate::wire::Clock {
+                rate: t.isn_clock.unwrap_or(1),
+                modulus: t.space,
+                needed: clock_needed,
+            });
+        }
+        Isn::Random => {}
     }
     m.properties = vec![
         stateright::Property::always("no double connection", no_double_connection),
@@ -368,6 +436,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("SYN-RECEIVED returns to LISTEN (Note 1)", "sometimes"),
         ("TIME-WAIT re-ACKs a retransmitted FIN", "sometimes"),
         ("retransmitted FIN meets RST", "sometimes"),
+        ("both applications learn of a normal close", "sometimes"),
     ]);
     v
 }
@@ -453,6 +522,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
         }
         "TIME-WAIT re-ACKs a retransmitted FIN" => Prop::sometimes_step(name, time_wait_reacks_fin),
         "retransmitted FIN meets RST" => Prop::sometimes_step(name, retransmitted_fin_meets_rst),
+        "both applications learn of a normal close" => Prop::sometimes(name, both_close_normally),
         _ => return None,
     };
     Some(p)
@@ -469,6 +539,8 @@ impl crate::report::TimerName for super::Timer {
             Timer::Reopen => "quiet time over: the application opens again".into(),
             Timer::Crash => "the host crashes and loses its TCB".into(),
             Timer::Connect => "the application SENDs in LISTEN".into(),
+            Timer::Listen => "the application calls OPEN (passive)".into(),
+            Timer::Tcp(TcpTimer::DelayedAck) => "delayed-ACK timer fires".into(),
         }
     }
 }

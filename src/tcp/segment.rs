@@ -84,6 +84,9 @@ pub struct Segment {
     pub data: Option<Payload>,
     /// Ghost: the incarnation of the connection that sent it. No endpoint reads it.
     pub inc: u8,
+    /// Ghost: why it was sent ([`Segment::REXMIT`], [`Segment::RST_OF_SYN_SENT`]). No
+    /// endpoint reads it; the properties do.
+    pub note: u8,
 }
 
 impl Segment {
@@ -94,7 +97,26 @@ impl Segment {
             ctl,
             data: None,
             inc,
+            note: 0,
         }
+    }
+
+    /// Ghost note: a retransmission by the endpoint's retransmission timer (not a copy
+    /// the network made).
+    pub const REXMIT: u8 = 1;
+    /// Ghost note: the RST that SYN-SENT sends for an unacceptable ACK (§3.10.7.3,
+    /// Figure 8).
+    pub const RST_OF_SYN_SENT: u8 = 2;
+
+    /// The segment with a ghost note added.
+    pub fn noted(mut self, note: u8) -> Segment {
+        self.note |= note;
+        self
+    }
+
+    /// Whether the ghost note `note` is set.
+    pub fn has_note(&self, note: u8) -> bool {
+        self.note & note != 0
     }
 
     pub fn with_data(mut self, data: Payload) -> Segment {

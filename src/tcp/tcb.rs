@@ -20,6 +20,33 @@ pub enum Handshake {
     TwoWay,
 }
 
+/// What a SYN,ACK that arrives in SYN-RECEIVED does (simultaneous open, Figure 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimultaneousOpen {
+    /// Linux since 6.11 (`tcp_validate_incoming`, "tcp: Don't drop SYN+ACK for
+    /// simultaneous connect()", 2024) and FreeBSD (`tcp_input.c` trims the duplicate
+    /// SYN and goes on with the ACK): the SYN,ACK that acknowledges our SYN completes
+    /// the handshake, as Figure 7 draws it.
+    Stack,
+    /// RFC 9293 §3.10.7.4 as written (and Linux before 6.11): the SYN,ACK lies below
+    /// RCV.NXT, fails the acceptability test and only draws an ACK; the peer's ACK
+    /// completes the handshake.
+    RfcText,
+}
+
+/// How the application ends its side of the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseCall {
+    /// `shutdown(SHUT_WR)`: a half-close, the application still reads (§3.6.1).
+    Shutdown,
+    /// `close()`: the application reads no more. Data that arrives afterwards is
+    /// answered with a RST and the connection is aborted (RFC 2525 §2.17; Linux
+    /// `tcp_rcv_state_process`, `LINUX_MIB_TCPABORTONDATA`).
+    Close,
+}
+
 /// The protocol knobs of one endpoint. Times are in ticks.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TcpConfig {
@@ -30,11 +57,25 @@ pub struct TcpConfig {
     /// acceptable (a window of 1 would drop it).
     pub rcv_wnd: u8,
     pub handshake: Handshake,
-    /// Retransmission timeout.
+    /// The initial retransmission timeout.
     pub rto: u8,
-    /// Retransmissions of a SYN, data or FIN before the user timeout aborts
-    /// (§3.8.3, R2). `None`: retransmit for ever.
+    /// The cap of the exponential backoff (RFC 6298 §5.5: "RTO <- RTO * 2"; (2.5) a
+    /// maximum value may be placed on RTO).
+    pub rto_max: u8,
+    /// Retransmissions of a SYN, data or FIN before the connection is aborted (R2 as a
+    /// count, like Linux's `tcp_retries2`). `None`: no count limit.
     pub max_retries: Option<u8>,
+    /// The user timeout (§3.8.3, R2 as a time; `TCP_USER_TIMEOUT`): the connection is
+    /// aborted when the oldest unacknowledged segment has waited this many ticks since
+    /// its first transmission. `None`: no time limit.
+    pub user_timeout: Option<u8>,
+    /// A SYN,ACK in SYN-RECEIVED (Figure 7 against §3.10.7.4).
+    pub simultaneous_open: SimultaneousOpen,
+    /// Delayed ACK (§3.8.6.3): the ACK of data or a FIN waits (less than a tick) for
+    /// something to ride on.
+    pub delayed_ack: bool,
+    /// How the application closes.
+    pub close_call: CloseCall,
     /// MSL in ticks (the wire's).
     pub msl: u8,
     /// TIME-WAIT lasts this many MSL (RFC 9293: 2).
@@ -53,7 +94,12 @@ impl Default for TcpConfig {
             rcv_wnd: 2,
             handshake: Handshake::ThreeWay,
             rto: 2,
+            rto_max: 60,
             max_retries: Some(1),
+            user_timeout: None,
+            simultaneous_open: SimultaneousOpen::Stack,
+            delayed_ack: false,
+            close_call: CloseCall::Shutdown,
             msl: 2,
             time_wait: 2,
             ignore_rst_in_time_wait: false,
@@ -71,6 +117,8 @@ pub enum TcpTimer {
     TimeWait,
     /// A FIN-WAIT-2 timeout (not RFC 9293; Linux's `tcp_fin_timeout`).
     FinWait2,
+    /// The delayed ACK is due (§3.8.6.3).
+    DelayedAck,
 }
 
 /// How a connection ended, as the user learns it.
@@ -131,7 +179,12 @@ impl Effects {
         self.timers.push(TimerCmd::Cancel(t));
     }
     pub fn cancel_all(&mut self) {
-        for t in [TcpTimer::Retransmit, TcpTimer::TimeWait, TcpTimer::FinWait2] {
+        for t in [
+            TcpTimer::Retransmit,
+            TcpTimer::TimeWait,
+            TcpTimer::FinWait2,
+            TcpTimer::DelayedAck,
+        ] {
             self.cancel(t);
         }
     }
@@ -163,6 +216,10 @@ pub struct Tcb {
     /// An incoming SYN waiting for its ISS (LISTEN, passive open): SEG.SEQ and its
     /// ghost incarnation.
     pub pending_syn: Option<(u8, u8)>,
+    /// The application called `close()`, not `shutdown()`: it reads no more.
+    pub rcv_shut: bool,
+    /// An ACK is owed and delayed (§3.8.6.3).
+    pub ack_pending: bool,
     /// Ghost: the incarnation this TCB's segments belong to.
     pub inc: u8,
 }
@@ -182,6 +239,8 @@ impl Tcb {
             close_pending: false,
             retries: 0,
             pending_syn: None,
+            rcv_shut: false,
+            ack_pending: false,
             inc: 0,
         }
     }
@@ -237,7 +296,7 @@ impl Tcb {
             None => {
                 self.state = State::SynSent;
                 fx.send.push(Segment::new(Ctl::SYN, iss, 0, self.inc));
-                fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+                self.arm_retransmit(cfg, fx);
             }
             // LISTEN, third check (§3.10.7.2): "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> is
             // sent ... SND.NXT is set to ISS+1 and SND.UNA to ISS. The connection state
@@ -251,7 +310,7 @@ impl Tcb {
                 match cfg.handshake {
                     Handshake::ThreeWay => {
                         self.state = State::SynReceived;
-                        fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+                        self.arm_retransmit(cfg, fx);
                     }
                     // Two-way: the answer to a SYN already opens the connection, and
                     // nothing waits for the SYN-ACK to be acknowledged.
@@ -276,24 +335,30 @@ impl Tcb {
         // ANCHOR_END: send
         let seg = Segment::new(Ctl::PSH | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc)
             .with_data(data.clone());
-        if self.unacked.is_empty() {
-            fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+        if self.snd_una == self.snd_nxt {
             self.retries = 0;
+            self.arm_retransmit(cfg, fx);
         }
         self.unacked.push(data);
         self.snd_nxt = cfg.space.add(self.snd_nxt, 1);
-        fx.send.push(seg);
+        self.emit(seg, fx);
         true
     }
 
-    /// CLOSE (§3.10.4).
+    /// CLOSE (§3.10.4). With [`CloseCall::Close`] the application also stops reading.
     pub fn close(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        if cfg.close_call == CloseCall::Close {
+            self.rcv_shut = true;
+        }
         match self.state {
             // "Any outstanding RECEIVEs are returned with 'error: closing' responses.
             // Delete TCB, enter CLOSED state".
             State::Listen | State::SynSent => self.delete(fx, Outcome::Normal),
             // "If no SENDs have been issued and there is no pending data to send, then
-            // form a FIN segment and send it, and enter FIN-WAIT-1 state".
+            // form a FIN segment and send it, and enter FIN-WAIT-1 state" (both
+            // SYN-RECEIVED and ESTABLISHED; Linux's `tcp_close_state` does the same).
+            // From SYN-RECEIVED the SYN,ACK is still unacknowledged: the
+            // retransmission timer sends it again before the FIN (see `outstanding`).
             State::SynReceived | State::Established => {
                 self.send_fin(cfg, fx);
                 self.state = State::FinWait1;
@@ -311,10 +376,10 @@ impl Tcb {
 
     fn send_fin(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
         let fin = Segment::new(Ctl::FIN | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc);
-        fx.send.push(fin);
+        self.emit(fin, fx);
         if self.snd_una == self.snd_nxt {
-            fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
             self.retries = 0;
+            self.arm_retransmit(cfg, fx);
         }
         self.snd_nxt = cfg.space.add(self.snd_nxt, 1);
         self.fin_sent = true;
@@ -347,7 +412,9 @@ impl Tcb {
                 out.push(Segment::new(Ctl::SYN, self.iss, 0, self.inc));
                 return out;
             }
-            State::SynReceived if self.snd_una == self.iss => {
+            // SYN-RECEIVED, or FIN-WAIT-1 after a CLOSE in SYN-RECEIVED: the SYN,ACK
+            // is the oldest unacknowledged segment.
+            _ if self.passive_syn_unacked() => {
                 out.push(Segment::new(
                     Ctl::SYN | Ctl::ACK,
                     self.iss,
@@ -375,9 +442,51 @@ impl Tcb {
         out
     }
 
+    /// Whether our SYN,ACK is not yet acknowledged: SYN-RECEIVED, or a state that a
+    /// CLOSE reached from SYN-RECEIVED (ESTABLISHED and later have SND.UNA > ISS).
+    pub fn passive_syn_unacked(&self) -> bool {
+        self.snd_una == self.iss
+            && !matches!(self.state, State::Closed | State::Listen | State::SynSent)
+    }
+
+    /// The retransmission timeout after `k` retransmissions: RFC 6298 §5.5's backoff,
+    /// doubled each time up to the cap.
+    pub fn backoff(cfg: &TcpConfig, k: u8) -> u8 {
+        let t = (cfg.rto as u32) << k.min(8);
+        t.min(cfg.rto_max.max(cfg.rto) as u32) as u8
+    }
+
+    /// Ticks since the oldest unacknowledged segment was first sent, when the timer
+    /// fires after `k` retransmissions.
+    pub fn waited(cfg: &TcpConfig, k: u8) -> u32 {
+        (0..=k).map(|i| Self::backoff(cfg, i) as u32).sum()
+    }
+
+    /// Arms the retransmission timer for the current backoff.
+    fn arm_retransmit(&self, cfg: &TcpConfig, fx: &mut Effects) {
+        let t = Self::backoff(cfg, self.retries);
+        fx.set(TcpTimer::Retransmit, t, t);
+    }
+
+    /// Sends a segment that carries our ACK: a delayed ACK rides on it.
+    pub(super) fn emit(&mut self, seg: Segment, fx: &mut Effects) {
+        if self.ack_pending && seg.is_ack() {
+            self.ack_pending = false;
+            fx.cancel(TcpTimer::DelayedAck);
+        }
+        fx.send.push(seg);
+    }
+
     /// A TCP timer fired.
     pub fn timeout(&mut self, cfg: &TcpConfig, t: TcpTimer, fx: &mut Effects) {
         match (self.state, t) {
+            // The delayed ACK is sent (§3.8.6.3: "MUST be less than 0.5 seconds").
+            (_, TcpTimer::DelayedAck) => {
+                if self.ack_pending && self.state != State::Closed {
+                    self.send_ack(fx);
+                }
+                self.ack_pending = false;
+            }
             // TIME-WAIT TIMEOUT: "If the time-wait timeout expires on a connection,
             // delete the TCB, enter the CLOSED state, and return."
             (State::TimeWait, TcpTimer::TimeWait) => self.delete(fx, Outcome::Normal),
@@ -391,19 +500,25 @@ impl Tcb {
                 }
                 // USER TIMEOUT: "flush all queues, signal the user 'error: connection
                 // aborted due to user timeout' ..., delete the TCB, enter the CLOSED
-                // state, and return." No RST is sent.
-                if cfg.max_retries.is_some_and(|m| self.retries >= m) {
+                // state, and return." No RST is sent. R2 is a count of
+                // retransmissions or a time since the first transmission.
+                let by_count = cfg.max_retries.is_some_and(|m| self.retries >= m);
+                let by_time = cfg
+                    .user_timeout
+                    .is_some_and(|u| Self::waited(cfg, self.retries) >= u as u32);
+                if by_count || by_time {
                     self.delete(fx, Outcome::TimedOut);
                     return;
                 }
                 // RETRANSMISSION TIMEOUT: "send the segment at the front of the
-                // retransmission queue again, reinitialize the retransmission timer".
-                // The model sends everything outstanding again (at most a few segments).
-                if cfg.max_retries.is_some() {
-                    self.retries += 1;
+                // retransmission queue again, reinitialize the retransmission timer"
+                // with the backed-off RTO (RFC 6298 §5.5-5.6). The model sends
+                // everything outstanding again (at most a few segments).
+                self.retries = self.retries.saturating_add(1).min(8);
+                for seg in segs {
+                    self.emit(seg.noted(Segment::REXMIT), fx);
                 }
-                fx.send.extend(segs);
-                fx.set(TcpTimer::Retransmit, cfg.rto, cfg.rto);
+                self.arm_retransmit(cfg, fx);
             }
             _ => {}
         }
@@ -411,9 +526,22 @@ impl Tcb {
 
     // --- helpers for segment arrival -------------------------------------------
 
-    pub(super) fn send_ack(&self, fx: &mut Effects) {
-        fx.send
-            .push(Segment::new(Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc));
+    pub(super) fn send_ack(&mut self, fx: &mut Effects) {
+        let ack = Segment::new(Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc);
+        self.emit(ack, fx);
+    }
+
+    /// Acknowledges data or a FIN just accepted: at once, or delayed (§3.8.6.3) until
+    /// the application sends something or the timer fires. A second ACK owed is sent
+    /// at once ("an ACK should be generated for at least every second full-sized
+    /// segment").
+    pub(super) fn ack_accepted(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        if cfg.delayed_ack && !self.ack_pending {
+            self.ack_pending = true;
+            fx.set(TcpTimer::DelayedAck, 0, 0);
+        } else {
+            self.send_ack(fx);
+        }
     }
 
     /// Whether our FIN is acknowledged (SND.UNA = SND.NXT after a FIN was sent).

@@ -45,6 +45,11 @@ pub struct WireState<S, M, T, R> {
     pub lost: u8,
     /// Deliveries that left a copy behind so far.
     pub duplicated: u8,
+    /// The ISN clock M of RFC 6528, modulo the sequence space: it advances by
+    /// [`Clock::rate`] every tick. It is kept at 0 while no ISN can be chosen any more
+    /// (see [`Clock::needed`]), so that states that differ only in the time of day
+    /// are one state.
+    pub clock: u8,
 }
 
 /// The wire state of actor type `A`.
@@ -84,6 +89,15 @@ pub type ActionOf<A> = WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as 
 /// A predicate that forbids some values of a pending random choice.
 pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Random) -> bool;
 
+/// An ISN clock (RFC 6528: "M is the 4 microsecond timer"), in sequence numbers per
+/// tick, modulo the sequence space.
+pub struct Clock<A: WireActor> {
+    pub rate: u8,
+    pub modulus: u8,
+    /// Whether some ISN may still be chosen (otherwise the clock is not kept).
+    pub needed: fn(&Wire<A>, &StateOf<A>) -> bool,
+}
+
 /// The timed wire: actors, their roles, the network's faults, and the properties the
 /// stateright Explorer shows.
 pub struct Wire<A: WireActor> {
@@ -95,6 +109,8 @@ pub struct Wire<A: WireActor> {
     /// eventually delivered. Read by the liveness checker only.
     pub fair_loss: bool,
     pub choice_filter: Option<ChoiceFilter<A>>,
+    /// The ISN clock, when a scenario's ISNs come from one.
+    pub clock: Option<Clock<A>>,
     /// State properties, for the Explorer. The checker in `crate::check` has its own list.
     pub properties: Vec<Property<Self>>,
 }
@@ -116,6 +132,7 @@ where
             faults,
             fair_loss: false,
             choice_filter: None,
+            clock: None,
             properties: Vec::new(),
         }
     }
@@ -252,6 +269,7 @@ where
             flight: Vec::new(),
             lost: 0,
             duplicated: 0,
+            clock: 0,
         };
         let mut outs = Vec::with_capacity(n);
         for (i, a) in self.actors.iter().enumerate() {
@@ -360,6 +378,9 @@ where
                 // Ageing keeps the order of segments with equal fields, but segments of
                 // different ages may now compare differently: keep the multiset sorted.
                 s.flight.sort();
+                if let Some(c) = &self.clock {
+                    s.clock = ((s.clock as u16 + c.rate as u16) % c.modulus as u16) as u8;
+                }
                 Ok(())
             }
             WireAction::Deliver {
@@ -420,7 +441,13 @@ where
                 })
             }
         };
-        done.ok().map(|()| s)
+        done.ok()?;
+        if let Some(c) = &self.clock {
+            if !(c.needed)(self, &s) {
+                s.clock = 0;
+            }
+        }
+        Some(s)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
