@@ -163,6 +163,10 @@ pub struct Tcp {
     /// When the server listens.
     #[serde(default = "at_start")]
     pub server_listen: Listen,
+    /// Whether the client closes its last incarnation (a bound: `false` ends the run
+    /// with the next connection open).
+    #[serde(default = "yes")]
+    pub close_last: bool,
 }
 
 fn first() -> crate::tcp::CloseWhen {

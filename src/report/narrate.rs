@@ -104,6 +104,9 @@ where
     A::Random: Debug,
 {
     let role = |i: usize| m.role(i);
+    // With an ISN clock the states live in the clock's frame; readers see real numbers.
+    let real = m.in_real_numbers(steps);
+    let steps = &real[..];
     let mut out = Vec::with_capacity(steps.len());
     let mut time = 0u32;
     let phases = |s: &WireState<A::State, A::Msg, A::Timer, A::Random>| -> Vec<String> {

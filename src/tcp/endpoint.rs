@@ -70,6 +70,10 @@ pub struct HostConfig {
     pub listen_step: bool,
     /// F(4-tuple) of RFC 6528 for the ISN clock: this host's fixed offset.
     pub isn_offset: u8,
+    /// Whether the application closes its last incarnation. When it does not, the
+    /// run ends with that connection open: a bound for questions about what an old
+    /// segment does to the next connection, not about how that one ends.
+    pub close_last: bool,
 }
 
 /// The timers of a host.
@@ -112,6 +116,12 @@ pub struct Host {
     pub est_by_irs: [u8; MAX_SPACE],
     /// The host has crashed once.
     pub crashed: bool,
+    /// Ghost, per incarnation (bit `inc % 8`): how each connection ended: after the
+    /// application's CLOSE, with a RST seen, and as an abort. "graceful close" reads
+    /// these, so that a connection's end still counts after the next OPEN.
+    pub ended_closed: u8,
+    pub ended_rst: u8,
+    pub ended_abort: u8,
 }
 
 const SATURATE: u8 = 3;
@@ -177,6 +187,16 @@ impl HostConfig {
             }
             Signal::Closed(outcome) => {
                 h.outcome = Some(outcome);
+                let bit = 1u8 << (h.tcb.inc % 8);
+                if h.app_closed {
+                    h.ended_closed |= bit;
+                }
+                if h.rst_seen {
+                    h.ended_rst |= bit;
+                }
+                if outcome != Outcome::Normal {
+                    h.ended_abort |= bit;
+                }
                 o.cancel_timer(Timer::App);
                 o.cancel_timer(Timer::Crash);
                 match self.open {
@@ -255,7 +275,8 @@ impl HostConfig {
             self.app_next(o);
             return;
         }
-        if may_close {
+        let last = self.open == Open::Active && h.opened >= self.incarnations;
+        if may_close && (self.close_last || !last) {
             h.app_closed = true;
             h.tcb.close(&self.tcp, fx);
         }
@@ -286,6 +307,9 @@ impl Actor for Endpoint {
             sent: 0,
             app_closed: false,
             outcome: None,
+            ended_closed: 0,
+            ended_rst: 0,
+            ended_abort: 0,
             rst_seen: false,
             accepted: 0,
             old_accepted: false,

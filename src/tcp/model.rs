@@ -23,26 +23,56 @@ fn hosts(s: &TcpState) -> (&Host, &Host) {
 // --- ISN generators (§3.4.1, RFC 6528) --------------------------------------------
 
 /// `isn = "clock"`: RFC 6528's ISN = M + F(localip, localport, remoteip, remoteport,
-/// secretkey). M is the wire's clock; F is fixed for the one 4-tuple of a scenario,
-/// so only the clock separates its incarnations.
-pub fn clock_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
-    let cfg = &m.actors[actor].cfg;
-    *iss == cfg.tcp.space.add(s.clock, cfg.isn_offset)
+/// secretkey). F is fixed for the one 4-tuple of a scenario, so only the clock M
+/// separates its incarnations. The state is kept in the clock's frame (M reads 0,
+/// see [`rotate`]), so the ISN is F.
+pub fn clock_isn(m: &TcpModel, _: &TcpState, actor: usize, iss: &u8) -> bool {
+    *iss == m.actors[actor].cfg.isn_offset
 }
 
-/// Whether some host may still choose an ISN: an active OPEN to come, a SYN that may
-/// still be sent or is in flight, or a choice pending. Once none is left, the clock
-/// no longer matters and is not kept.
-pub fn clock_needed(m: &TcpModel, s: &TcpState) -> bool {
-    let opens_left = s.actors.iter().zip(&m.actors).any(|(h, a)| match a.cfg.open {
-        Open::Active => h.opened < a.cfg.incarnations,
-        Open::ListenThenSend => h.opened == 0,
-        Open::Passive => false,
-    });
-    opens_left
-        || s.actors.iter().any(|h| h.tcb.state == State::SynSent || h.tcb.pending_syn.is_some())
-        || s.flight.iter().any(|f| f.msg.syn() && !f.msg.is_ack())
-        || s.choices.iter().any(|c| !c.is_empty())
+/// Shifts every sequence number of a TCP state (and of an action's segment) by `d`,
+/// modulo the space: both hosts' TCBs, the segments in flight, and the ghost
+/// per-ISN counts. A CLOSED or LISTEN TCB keeps its zeros (no field of it is read).
+/// One model-wide consequence: the RST,ACK that answers a SYN carries "sequence number
+/// zero" of the clock's frame, i.e. the clock's reading; its receiver in SYN-SENT
+/// ignores the field.
+pub fn rotate(m: &TcpModel, s: &mut TcpState, a: Option<&mut TcpAction>, d: i16) {
+    let sp = m.actors[CLIENT].cfg.tcp.space;
+    let n = sp.0 as i16;
+    let by = d.rem_euclid(n) as u8;
+    let sh = |x: u8| sp.add(x, by);
+    let seg = |g: &mut super::Segment| {
+        g.seq = sh(g.seq);
+        if g.is_ack() {
+            g.ack = sh(g.ack);
+        }
+    };
+    if let Some(WireAction::Deliver { msg, .. } | WireAction::Drop { msg, .. }) = a {
+        seg(msg);
+        return;
+    }
+    for h in &mut s.actors {
+        let t = &mut h.tcb;
+        if !matches!(t.state, State::Closed | State::Listen) {
+            t.iss = sh(t.iss);
+            t.snd_una = sh(t.snd_una);
+            t.snd_nxt = sh(t.snd_nxt);
+            t.irs = sh(t.irs);
+            t.rcv_nxt = sh(t.rcv_nxt);
+        }
+        if let Some((q, _)) = &mut t.pending_syn {
+            *q = sh(*q);
+        }
+        for arr in [&mut h.opens_by_isn, &mut h.est_by_irs] {
+            let old = *arr;
+            for i in 0..sp.0 as usize {
+                arr[sh(i as u8) as usize] = old[i];
+            }
+        }
+    }
+    for f in &mut s.flight {
+        seg(&mut f.msg);
+    }
 }
 
 /// `isn = "oracle"`: an idealisation no stack implements. The new ISS's range, from ISS to
@@ -114,9 +144,18 @@ fn is_abort(o: Option<Outcome>) -> bool {
 /// received, each application learns of a normal close, not an abort (MUST-12).
 pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
+    // A connection still open: both applications closed it, no RST, and one side has
+    // already aborted.
     let applies =
         c.app_closed && srv.app_closed && !c.rst_seen && !srv.rst_seen && c.tcb.inc == srv.tcb.inc;
-    !applies || !(is_abort(c.outcome) || is_abort(srv.outcome))
+    let open_ok = !applies || !(is_abort(c.outcome) || is_abort(srv.outcome));
+    // Connections that have ended, on both sides, of any incarnation.
+    open_ok && clean_ends(c, srv) & (c.ended_abort | srv.ended_abort) == 0
+}
+
+/// Incarnations that both applications closed, ended on both sides, with no RST seen.
+fn clean_ends(c: &super::endpoint::Host, srv: &super::endpoint::Host) -> u8 {
+    c.ended_closed & srv.ended_closed & !(c.ended_rst | srv.ended_rst)
 }
 // ANCHOR_END: graceful_close
 
@@ -126,13 +165,7 @@ pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
 /// holds vacuously.
 pub fn both_close_normally(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
-    c.app_closed
-        && srv.app_closed
-        && !c.rst_seen
-        && !srv.rst_seen
-        && c.tcb.inc == srv.tcb.inc
-        && c.outcome == Some(Outcome::Normal)
-        && srv.outcome == Some(Outcome::Normal)
+    clean_ends(c, srv) & !(c.ended_abort | srv.ended_abort) != 0
 }
 
 // --- eventually --------------------------------------------------------------------
@@ -348,6 +381,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
         payload: None,
         pace: t.pace,
         listen_step: false,
+        close_last: t.close_last,
         isn_offset: offsets[1 - peer],
         tcp: tcp.clone(),
         peer: peer.into(),
@@ -397,7 +431,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
             m.clock = Some(crate::wire::Clock {
                 rate: t.isn_clock.unwrap_or(1),
                 modulus: t.space,
-                needed: clock_needed,
+                rotate,
             });
         }
         Isn::Random => {}

@@ -33,7 +33,7 @@ impl<A: Actor<Timer: Ord, Msg: Ord>> WireActor for A {}
 
 /// The global state: every actor's state, its timers, its pending random choices,
 /// and the network.
-#[derive(Clone, Debug, PartialEq, Hash)]
+#[derive(Clone, Debug)]
 pub struct WireState<S, M, T, R> {
     pub actors: Vec<S>,
     pub timers: Vec<Timers<T>>,
@@ -45,11 +45,35 @@ pub struct WireState<S, M, T, R> {
     pub lost: u8,
     /// Deliveries that left a copy behind so far.
     pub duplicated: u8,
-    /// The ISN clock M of RFC 6528, modulo the sequence space: it advances by
-    /// [`Clock::rate`] every tick. It is kept at 0 while no ISN can be chosen any more
-    /// (see [`Clock::needed`]), so that states that differ only in the time of day
-    /// are one state.
-    pub clock: u8,
+    /// With an ISN clock: the clock's reading M (RFC 6528), modulo the sequence space.
+    /// The state itself is kept in the clock's frame: every tick shifts every sequence
+    /// number by the clock's rate ([`Clock::rotate`]), so that the clock reads 0 and
+    /// states that differ only in the time of day are one state. `epoch` adds the
+    /// reading back for reports; it is not part of the state's identity (equality and
+    /// hash ignore it).
+    pub epoch: u8,
+}
+
+impl<S: PartialEq, M: PartialEq, T: PartialEq, R: PartialEq> PartialEq for WireState<S, M, T, R> {
+    fn eq(&self, o: &Self) -> bool {
+        self.actors == o.actors
+            && self.timers == o.timers
+            && self.choices == o.choices
+            && self.flight == o.flight
+            && self.lost == o.lost
+            && self.duplicated == o.duplicated
+    }
+}
+
+impl<S: Hash, M: Hash, T: Hash, R: Hash> Hash for WireState<S, M, T, R> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.actors.hash(h);
+        self.timers.hash(h);
+        self.choices.hash(h);
+        self.flight.hash(h);
+        self.lost.hash(h);
+        self.duplicated.hash(h);
+    }
 }
 
 /// The wire state of actor type `A`.
@@ -94,8 +118,9 @@ pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Rando
 pub struct Clock<A: WireActor> {
     pub rate: u8,
     pub modulus: u8,
-    /// Whether some ISN may still be chosen (otherwise the clock is not kept).
-    pub needed: fn(&Wire<A>, &StateOf<A>) -> bool,
+    /// Shifts every sequence number in the state by `-d` (into the clock's frame), or
+    /// by `+d` (back, for reports); also the messages of an action.
+    pub rotate: fn(&Wire<A>, &mut StateOf<A>, Option<&mut ActionOf<A>>, i16),
 }
 
 /// The timed wire: actors, their roles, the network's faults, and the properties the
@@ -231,6 +256,17 @@ where
             .any(|g| g.src == f.src && g.dst == f.dst && !g.delivered && g.age > f.age)
     }
 
+    /// Whether some undelivered segment is in the last instant of its life (age MSL).
+    /// Such a segment arrives (or is lost) before a timeout that is due at the same
+    /// instant fires: a lifetime is at most MSL, a timeout lasts its full time, and at
+    /// the exact boundary the RFC's argument (TIME-WAIT = 2×MSL outlasts every
+    /// segment of the connection) takes the segment first.
+    fn dying(&self, s: &StateOf<A>) -> bool {
+        s.flight
+            .iter()
+            .any(|f| f.age >= self.faults.msl && !f.delivered)
+    }
+
     /// How many segments the next tick would expire undelivered.
     fn expiring(&self, s: &StateOf<A>) -> u8 {
         s.flight
@@ -269,7 +305,7 @@ where
             flight: Vec::new(),
             lost: 0,
             duplicated: 0,
-            clock: 0,
+            epoch: 0,
         };
         let mut outs = Vec::with_capacity(n);
         for (i, a) in self.actors.iter().enumerate() {
@@ -342,8 +378,12 @@ where
                 });
             }
         }
+        let dying = self.dying(s);
         for (actor, timers) in s.timers.iter().enumerate() {
-            for a in timers.iter().filter(|a| a.may_fire()) {
+            for a in timers
+                .iter()
+                .filter(|a| a.may_fire() && !(dying && a.timed && a.is_due()))
+            {
                 actions.push(WireAction::Fire {
                     actor,
                     timer: a.timer.clone(),
@@ -379,7 +419,10 @@ where
                 // different ages may now compare differently: keep the multiset sorted.
                 s.flight.sort();
                 if let Some(c) = &self.clock {
-                    s.clock = ((s.clock as u16 + c.rate as u16) % c.modulus as u16) as u8;
+                    // The clock advances: in its frame, everything else moves back.
+                    (c.rotate)(self, &mut s, None, -(c.rate as i16));
+                    s.epoch = ((s.epoch as u16 + c.rate as u16) % c.modulus as u16) as u8;
+                    s.flight.sort();
                 }
                 Ok(())
             }
@@ -424,7 +467,8 @@ where
                 Ok(())
             }
             WireAction::Fire { actor, timer } => {
-                if !s.timers.get(actor)?.get(&timer)?.may_fire() {
+                let armed = s.timers.get(actor)?.get(&timer)?;
+                if !armed.may_fire() || armed.timed && armed.is_due() && self.dying(last) {
                     return None;
                 }
                 s.timers[actor].cancel(&timer);
@@ -441,17 +485,41 @@ where
                 })
             }
         };
-        done.ok()?;
-        if let Some(c) = &self.clock {
-            if !(c.needed)(self, &s) {
-                s.clock = 0;
-            }
-        }
-        Some(s)
+        done.ok().map(|()| s)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
         self.properties.clone()
+    }
+}
+
+impl<A: WireActor> Wire<A> {
+    /// A path as a person reads it: with an ISN clock, every state and action shifted
+    /// back from the clock's frame to real sequence numbers.
+    pub fn in_real_numbers(
+        &self,
+        steps: &[(Option<ActionOf<A>>, StateOf<A>)],
+    ) -> Vec<(Option<ActionOf<A>>, StateOf<A>)> {
+        let Some(c) = &self.clock else {
+            return steps.to_vec();
+        };
+        let mut out = Vec::with_capacity(steps.len());
+        let mut prev_epoch = 0u8;
+        for (a, s) in steps {
+            let mut a = a.clone();
+            let mut s = s.clone();
+            // The action was taken in the frame of the state before it.
+            if let Some(a) = a.as_mut() {
+                let mut scratch = s.clone();
+                (c.rotate)(self, &mut scratch, Some(a), prev_epoch as i16);
+            }
+            let e = s.epoch;
+            (c.rotate)(self, &mut s, None, e as i16);
+            s.flight.sort();
+            prev_epoch = e;
+            out.push((a, s));
+        }
+        out
     }
 }
 

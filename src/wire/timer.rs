@@ -20,6 +20,9 @@ pub struct Armed<T> {
     /// Ticks until the timer must have fired (0: it is due, time cannot pass);
     /// [`NO_DEADLINE`] when it has none.
     pub hi: u8,
+    /// Armed for a time (a timeout), not for "at once" (`0..0`, an application's
+    /// next call): at its deadline it yields to segments at the end of their life.
+    pub timed: bool,
 }
 
 impl<T> Armed<T> {
@@ -47,7 +50,12 @@ impl<T: Ord + Clone> Timers<T> {
     /// Arms (or re-arms) `timer` for `lo..hi` ticks.
     pub fn set(&mut self, timer: T, lo: u8, hi: u8) {
         let hi = hi.max(lo);
-        let armed = Armed { timer, lo, hi };
+        let armed = Armed {
+            timer,
+            lo,
+            hi,
+            timed: hi > 0,
+        };
         match self.0.binary_search_by(|a| a.timer.cmp(&armed.timer)) {
             Ok(i) => self.0[i] = armed,
             Err(i) => self.0.insert(i, armed),
