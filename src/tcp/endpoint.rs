@@ -70,6 +70,8 @@ pub struct HostConfig {
     pub listen_step: bool,
     /// F(4-tuple) of RFC 6528 for the ISN clock: this host's fixed offset.
     pub isn_offset: u8,
+    /// ISNs come from the clock (the wire's choice filter reads `isn_reads`).
+    pub isn_clock: bool,
     /// Whether the application closes its last incarnation. When it does not, the
     /// run ends with that connection open: a bound for questions about what an old
     /// segment does to the next connection, not about how that one ends.
@@ -122,6 +124,11 @@ pub struct Host {
     pub ended_closed: u8,
     pub ended_rst: u8,
     pub ended_abort: u8,
+    /// ISNs this host's clock has handed out (modulo the space). Each reading moves
+    /// the clock on by one: the real clock ticks far faster than the model's tick
+    /// (every 4 µs in RFC 6528, 64 ns in Linux), and no two connection set-ups of one
+    /// host happen within one of its ticks, so no two ISNs it picks are equal.
+    pub isn_reads: u8,
 }
 
 const SATURATE: u8 = 3;
@@ -310,6 +317,7 @@ impl Actor for Endpoint {
             ended_closed: 0,
             ended_rst: 0,
             ended_abort: 0,
+            isn_reads: 0,
             rst_seen: false,
             accepted: 0,
             old_accepted: false,
@@ -413,6 +421,9 @@ impl Actor for Endpoint {
         if h.tcb.pending_syn.is_none() {
             let i = *isn as usize % MAX_SPACE;
             h.opens_by_isn[i] = (h.opens_by_isn[i] + 1).min(SATURATE);
+        }
+        if self.cfg.isn_clock {
+            h.isn_reads = self.cfg.tcp.space.add(h.isn_reads, 1);
         }
         h.tcb.isn_chosen(&self.cfg.tcp, *isn, &mut fx);
         self.cfg.settle(h, fx, o);

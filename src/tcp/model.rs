@@ -26,8 +26,9 @@ fn hosts(s: &TcpState) -> (&Host, &Host) {
 /// secretkey). F is fixed for the one 4-tuple of a scenario, so only the clock M
 /// separates its incarnations. The state is kept in the clock's frame (M reads 0,
 /// see [`rotate`]), so the ISN is F.
-pub fn clock_isn(m: &TcpModel, _: &TcpState, actor: usize, iss: &u8) -> bool {
-    *iss == m.actors[actor].cfg.isn_offset
+pub fn clock_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
+    let cfg = &m.actors[actor].cfg;
+    *iss == cfg.tcp.space.add(cfg.isn_offset, s.actors[actor].isn_reads)
 }
 
 /// Shifts every sequence number of a TCP state (and of an action's segment) by `d`,
@@ -47,9 +48,18 @@ pub fn rotate(m: &TcpModel, s: &mut TcpState, a: Option<&mut TcpAction>, d: i16)
             g.ack = sh(g.ack);
         }
     };
-    if let Some(WireAction::Deliver { msg, .. } | WireAction::Drop { msg, .. }) = a {
-        seg(msg);
-        return;
+    match a {
+        Some(WireAction::Deliver { msg, .. } | WireAction::Drop { msg, .. }) => {
+            seg(msg);
+            return;
+        }
+        // Every choice of a TCP model is an ISN.
+        Some(WireAction::Choose { value, .. }) => {
+            *value = sh(*value);
+            return;
+        }
+        Some(_) => return,
+        None => {}
     }
     for h in &mut s.actors {
         let t = &mut h.tcb;
@@ -245,6 +255,36 @@ pub fn simultaneous_open(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState
     moved(p, n, State::SynSent, State::SynReceived).is_some()
 }
 
+/// Figure 7, line 7: the peer's SYN,ACK takes SYN-RECEIVED to ESTABLISHED (what Linux
+/// 6.11+ and FreeBSD do; §3.10.7.4's text only ACKs it).
+pub fn syn_ack_completes_simultaneous_open(
+    _: &TcpModel,
+    p: &TcpState,
+    a: &TcpAction,
+    n: &TcpState,
+) -> bool {
+    delivered_to(a).is_some_and(|(_, s)| s.syn() && s.is_ack())
+        && moved(p, n, State::SynReceived, State::Established).is_some()
+}
+
+/// RFC 1122 §4.2.2.13: data that arrives after the application called `close()` is
+/// answered with a RST, and the connection is reset.
+pub fn data_after_close_reset(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &TcpState) -> bool {
+    let Some((dst, seg)) = delivered_to(a) else {
+        return false;
+    };
+    seg.data.is_some()
+        && p.actors[dst].tcb.rcv_shut
+        && n.actors[dst].tcb.state == State::Closed
+        && n.flight.iter().any(|f| f.src as usize == dst && f.msg.rst() && f.age == 0)
+}
+
+/// §3.8.6.3: the ACK of the peer's FIN was delayed and rides on our FIN, so the close
+/// takes three segments (FIN; FIN,ACK; ACK), as Linux shows on loopback.
+pub fn three_segment_close(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> bool {
+    moved(p, n, State::CloseWait, State::LastAck).is_some_and(|i| p.actors[i].tcb.ack_pending)
+}
+
 /// Figure 13: simultaneous close, FIN-WAIT-1 to CLOSING.
 pub fn simultaneous_close(_: &TcpModel, p: &TcpState, _: &TcpAction, n: &TcpState) -> bool {
     moved(p, n, State::FinWait1, State::Closing).is_some()
@@ -383,6 +423,7 @@ pub fn build(scn: &Scenario) -> TcpModel {
         listen_step: false,
         close_last: t.close_last,
         isn_offset: offsets[1 - peer],
+        isn_clock: t.isn == Isn::Clock,
         tcp: tcp.clone(),
         peer: peer.into(),
         open,
@@ -471,6 +512,9 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("TIME-WAIT re-ACKs a retransmitted FIN", "sometimes"),
         ("retransmitted FIN meets RST", "sometimes"),
         ("both applications learn of a normal close", "sometimes"),
+        ("SYN,ACK completes a simultaneous open (Fig 7)", "sometimes"),
+        ("data after close() is reset (RFC 1122)", "sometimes"),
+        ("three-segment close (delayed ACK)", "sometimes"),
     ]);
     v
 }
@@ -557,6 +601,13 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
         "TIME-WAIT re-ACKs a retransmitted FIN" => Prop::sometimes_step(name, time_wait_reacks_fin),
         "retransmitted FIN meets RST" => Prop::sometimes_step(name, retransmitted_fin_meets_rst),
         "both applications learn of a normal close" => Prop::sometimes(name, both_close_normally),
+        "SYN,ACK completes a simultaneous open (Fig 7)" => {
+            Prop::sometimes_step(name, syn_ack_completes_simultaneous_open)
+        }
+        "three-segment close (delayed ACK)" => Prop::sometimes_step(name, three_segment_close),
+        "data after close() is reset (RFC 1122)" => {
+            Prop::sometimes_step(name, data_after_close_reset)
+        }
         _ => return None,
     };
     Some(p)

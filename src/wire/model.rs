@@ -514,8 +514,8 @@ impl<A: WireActor> Wire<A> {
                 (c.rotate)(self, &mut scratch, Some(a), prev_epoch as i16);
             }
             let e = s.epoch;
+            // Not re-sorted: actions name segments by their index in the state.
             (c.rotate)(self, &mut s, None, e as i16);
-            s.flight.sort();
             prev_epoch = e;
             out.push((a, s));
         }
