@@ -53,3 +53,35 @@ fn the_catalogue_covers_figure_5_and_notes_1_and_2() {
         .collect();
     assert!(missing.is_empty(), "not seen: {missing:?}");
 }
+
+fn causes(name: &str) -> BTreeSet<(String, String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+    let s = Scenario::load(&root.join(format!("{name}.toml"))).unwrap_or_else(|e| panic!("{e}"));
+    transitions::of(&s)
+        .into_iter()
+        .map(|t| (t.from, t.to, t.cause))
+        .collect()
+}
+
+fn has(set: &BTreeSet<(String, String, String)>, from: &str, to: &str, cause: &str) -> bool {
+    set.iter()
+        .any(|(a, b, c)| a == from && b == to && c.starts_with(cause))
+}
+
+#[test]
+fn a_crossing_syn_ack_completes_simultaneous_open_as_linux_and_freebsd_do() {
+    // Figure 7, line 7; RFC 9293 §3.10.7.4's text only ACKs the SYN,ACK.
+    let stack = causes("tcp-simultaneous-open");
+    assert!(has(&stack, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), "{stack:?}");
+    let text = causes("tcp-simultaneous-open-rfc-text");
+    assert!(!has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), "{text:?}");
+    assert!(has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv ACK"), "{text:?}");
+}
+
+#[test]
+fn the_passive_open_and_a_close_in_syn_sent_are_steps_of_their_own() {
+    let late = causes("tcp-listen-late");
+    assert!(has(&late, "CLOSED", "LISTEN", "passive OPEN"), "{late:?}");
+    let fig8 = causes("tcp-old-duplicate-syn");
+    assert!(has(&fig8, "SYN-SENT", "CLOSED", "CLOSE"), "{fig8:?}");
+}

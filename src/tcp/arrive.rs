@@ -270,9 +270,12 @@ impl Tcb {
             State::TimeWait => {}
             // ESTABLISHED and the states after it: advance SND.UNA.
             _ => {
-                // RFC 5961 §5 (MAY-12 of §3.10.7.4; Linux `tcp_ack`, "TOO_OLD_ACK"):
-                // an ACK below SND.UNA - MAX.SND.WND is discarded, and an ACK is sent.
-                if sp.lt(seg.ack, sp.sub(self.snd_una, cfg.rcv_wnd)) {
+                // RFC 5961 §5 (MAY-12 of §3.10.7.4; Linux `tcp_ack`, "TOO_OLD_ACK"): the
+                // ACK is acceptable only in (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT;
+                // any other is discarded and an ACK is sent. (MAX.SND.WND is the peer's
+                // window, the same RCV.WND here.)
+                let lo = sp.sub(self.snd_una, cfg.rcv_wnd);
+                if !sp.in_window(seg.ack, lo, sp.sub(self.snd_nxt, lo) + 1) {
                     self.send_ack(fx);
                     return;
                 }

@@ -374,3 +374,158 @@ fn test_two_way_handshake_is_established_on_the_syn() {
     t.isn_chosen(&c, 4, &mut fx);
     assert_eq!(t.state, State::Established);
 }
+
+// --- fidelity fixes, each against its section -----------------------------------------
+
+/// The simultaneous-open fixture: SYN-SENT (ISS 0) got the peer's SYN (seq 4) and sent
+/// its own SYN,ACK (Figure 7, line 3).
+fn socket_simultaneous_syn_received() -> Tcb {
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::SYN, 4, 0));
+    assert_eq!(sent(&fx), ["SYN,ACK seq=0 ack=5"]);
+    assert_eq!(t.state, State::SynReceived);
+    t
+}
+
+#[test]
+fn test_syn_received_syn_ack_completes_simultaneous_open_fig_7() {
+    // Figure 7, line 7, as Linux 6.11+ (`tcp_validate_incoming`) and FreeBSD do it.
+    let mut t = socket_simultaneous_syn_received();
+    let fx = recv(&mut t, seg(Ctl::SYN | Ctl::ACK, 4, 1));
+    assert!(fx.send.is_empty());
+    assert!(fx.signals.contains(&Signal::Established));
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_syn_received_syn_ack_only_draws_ack_per_3_10_7_4_text() {
+    // §3.10.7.4 as written: SEG.SEQ = IRS lies below RCV.NXT, "not acceptable", ACK.
+    let c = TcpConfig {
+        simultaneous_open: super::tcb::SimultaneousOpen::RfcText,
+        ..cfg()
+    };
+    let mut t = socket_simultaneous_syn_received();
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::SYN | Ctl::ACK, 4, 1), &mut fx);
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=5"]);
+    assert_eq!(t.state, State::SynReceived);
+    // The peer's ACK (its answer to our SYN,ACK) completes the handshake.
+    recv(&mut t, seg(Ctl::ACK, 5, 1));
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_syn_received_retransmitted_syn_draws_syn_ack_again() {
+    // Linux `tcp_check_req` ("Retransmitted SYN") resends the SYN,ACK; §3.10.7.4's
+    // acceptability test would send a bare ACK that SYN-SENT ignores.
+    let mut t = socket_syn_received();
+    let fx = recv(&mut t, seg(Ctl::SYN, 0, 0));
+    assert_eq!(sent(&fx), ["SYN,ACK seq=4 ack=1"]);
+    assert_eq!(t.state, State::SynReceived);
+}
+
+#[test]
+fn test_syn_received_close_sends_fin_and_retransmits_syn_ack_first() {
+    // §3.10.4 SYN-RECEIVED: "form a FIN segment and send it, and enter FIN-WAIT-1";
+    // the SYN,ACK is still unacknowledged, so it leads the retransmission queue.
+    let mut t = socket_syn_received();
+    let mut fx = Effects::default();
+    t.close(&cfg(), &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=5 ack=1"]);
+    assert_eq!(t.state, State::FinWait1);
+    let mut fx = Effects::default();
+    t.timeout(&cfg(), TcpTimer::Retransmit, &mut fx);
+    assert_eq!(sent(&fx), ["SYN,ACK seq=4 ack=1", "FIN,ACK seq=5 ack=1"]);
+    // The ACK of both takes FIN-WAIT-1 to FIN-WAIT-2.
+    recv(&mut t, seg(Ctl::ACK, 1, 6));
+    assert_eq!(t.state, State::FinWait2);
+}
+
+#[test]
+fn test_established_too_old_ack_is_discarded_rfc_5961_5() {
+    // RFC 5961 §5 (MAY-12): SEG.ACK < SND.UNA - MAX.SND.WND: discard, send an ACK.
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.send(&cfg(), std::sync::Arc::from(&b"x"[..]), &mut fx);
+    recv(&mut t, seg(Ctl::ACK, 5, 2));
+    assert_eq!(t.snd_una, 2);
+    // ACK 7 is 3 below SND.UNA = 2 in a space of 8, beyond the window of 2: its FIN is
+    // not processed.
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 7));
+    assert_eq!(sent(&fx), ["ACK seq=2 ack=5"]);
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_fin_wait_2_data_after_close_draws_rst() {
+    // RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its TCP SHOULD
+    // send a RST"; Linux resets (LINUX_MIB_TCPABORTONDATA).
+    let c = TcpConfig {
+        close_call: super::tcb::CloseCall::Close,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.close(&c, &mut fx);
+    t.arrive(&c, &seg(Ctl::ACK, 5, 2), &mut Effects::default());
+    assert_eq!(t.state, State::FinWait2);
+    let mut fx = Effects::default();
+    let data = seg(Ctl::PSH | Ctl::ACK, 5, 2).with_data(std::sync::Arc::from(&b"late"[..]));
+    t.arrive(&c, &data, &mut fx);
+    assert_eq!(sent(&fx), ["RST seq=2"]);
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Reset)));
+    assert_eq!(t.state, State::Closed);
+}
+
+#[test]
+fn test_close_wait_delayed_ack_rides_on_the_fin() {
+    // §3.8.6.3: the ACK of the peer's FIN waits; our FIN carries it (three segments).
+    let c = TcpConfig {
+        delayed_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::FIN | Ctl::ACK, 5, 1), &mut fx);
+    assert!(fx.send.is_empty(), "the ACK is delayed");
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)));
+    assert_eq!(t.state, State::CloseWait);
+    let mut fx = Effects::default();
+    t.close(&c, &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=1 ack=6"]);
+    assert!(fx.timers.contains(&TimerCmd::Cancel(TcpTimer::DelayedAck)));
+    assert!(!t.ack_pending);
+}
+
+#[test]
+fn test_retransmission_backs_off_to_the_cap_and_the_user_timeout_aborts() {
+    // RFC 6298 §5.5 backoff, capped; §3.8.3 R2 as a time since the first transmission.
+    let c = TcpConfig {
+        rto: 1,
+        rto_max: 4,
+        max_retries: None,
+        user_timeout: Some(10),
+        ..cfg()
+    };
+    assert_eq!(
+        (0..5).map(|k| Tcb::backoff(&c, k)).collect::<Vec<_>>(),
+        [1, 2, 4, 4, 4]
+    );
+    let mut t = socket_last_ack();
+    let mut arms = Vec::new();
+    loop {
+        let mut fx = Effects::default();
+        t.timeout(&c, TcpTimer::Retransmit, &mut fx);
+        if t.state == State::Closed {
+            assert!(fx.signals.contains(&Signal::Closed(Outcome::TimedOut)));
+            break;
+        }
+        assert!(fx.send.iter().all(|s| s.has_note(super::Segment::REXMIT)));
+        arms.extend(fx.timers.iter().filter_map(|x| match x {
+            TimerCmd::Set(TcpTimer::Retransmit, lo, _) => Some(*lo),
+            _ => None,
+        }));
+    }
+    // 1 + 2 + 4 + 4 = 11 ≥ 10: three retransmissions, then the abort.
+    assert_eq!(arms, [2, 4, 4]);
+}
