@@ -514,7 +514,14 @@ impl Tcb {
                 // retransmission queue again, reinitialize the retransmission timer"
                 // with the backed-off RTO (RFC 6298 §5.5-5.6). The model sends
                 // everything outstanding again (at most a few segments).
-                self.retries = self.retries.saturating_add(1).min(8);
+                // The count matters for R2 and for the backoff; without R2, once the
+                // backoff reaches its cap the count no longer changes anything.
+                let capped = cfg.max_retries.is_none()
+                    && cfg.user_timeout.is_none()
+                    && Self::backoff(cfg, self.retries) >= cfg.rto_max;
+                if !capped {
+                    self.retries = self.retries.saturating_add(1).min(8);
+                }
                 for seg in segs {
                     self.emit(seg.noted(Segment::REXMIT), fx);
                 }
