@@ -583,8 +583,7 @@ impl Scenario {
                     text,
                     t,
                     "isn_clock",
-                    "an ISN clock needs `isn_clock`, 1 to space-1 sequence numbers a tick"
-                        .into(),
+                    "an ISN clock needs `isn_clock`, 1 to space-1 sequence numbers a tick".into(),
                 ));
             }
             if let Some(bad) = tcp.isn_offsets.iter().flatten().find(|&&o| o >= tcp.space) {
@@ -638,12 +637,7 @@ impl Scenario {
             ));
         }
         if tcp.user_timeout == Some(0) {
-            return Err(self.err(
-                text,
-                t,
-                "user_timeout",
-                "must be at least 1 tick".into(),
-            ));
+            return Err(self.err(text, t, "user_timeout", "must be at least 1 tick".into()));
         }
         if tcp.rto == 0 {
             return Err(self.err(

@@ -91,10 +91,7 @@ fn cells(base: &str) -> Vec<(Cell, &'static str, u8, bool)> {
     for (name, _, isn, pace) in ISNS {
         for rfc1337 in [false, true] {
             for tw in 0..=2u8 {
-                let cell = format!(
-                    "{name}-tw{tw}{}",
-                    if rfc1337 { "-rfc1337" } else { "" }
-                );
+                let cell = format!("{name}-tw{tw}{}", if rfc1337 { "-rfc1337" } else { "" });
                 let mut t = base.to_string();
                 // The header comment describes the base; a cell says what it is.
                 t = t
@@ -130,9 +127,21 @@ fn cells(base: &str) -> Vec<(Cell, &'static str, u8, bool)> {
                         + "\n";
                 }
                 for (p, _) in PROPS {
-                    t = set(&t, &format!("\"{p}\""), &format!("\"{}\"", claim(name, tw, rfc1337, p)));
+                    t = set(
+                        &t,
+                        &format!("\"{p}\""),
+                        &format!("\"{}\"", claim(name, tw, rfc1337, p)),
+                    );
                 }
-                out.push((Cell { name: cell, text: t }, name, tw, rfc1337));
+                out.push((
+                    Cell {
+                        name: cell,
+                        text: t,
+                    },
+                    name,
+                    tw,
+                    rfc1337,
+                ));
             }
         }
     }
@@ -215,7 +224,10 @@ fn the_time_wait_matrix_is_computed_and_current() {
         );
         match rows.iter_mut().find(|(k, _)| *k == (isn, rfc1337)) {
             Some((_, v)) => v.push((cell.name.clone(), verdicts, r.unique_states)),
-            None => rows.push(((isn, rfc1337), vec![(cell.name.clone(), verdicts, r.unique_states)])),
+            None => rows.push((
+                (isn, rfc1337),
+                vec![(cell.name.clone(), verdicts, r.unique_states)],
+            )),
         }
     }
     let mut md = String::new();

@@ -72,10 +72,19 @@ fn has(set: &BTreeSet<(String, String, String)>, from: &str, to: &str, cause: &s
 fn a_crossing_syn_ack_completes_simultaneous_open_as_linux_and_freebsd_do() {
     // Figure 7, line 7; RFC 9293 §3.10.7.4's text only ACKs the SYN,ACK.
     let stack = causes("tcp-simultaneous-open");
-    assert!(has(&stack, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), "{stack:?}");
+    assert!(
+        has(&stack, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"),
+        "{stack:?}"
+    );
     let text = causes("tcp-simultaneous-open-rfc-text");
-    assert!(!has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), "{text:?}");
-    assert!(has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv ACK"), "{text:?}");
+    assert!(
+        !has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"),
+        "{text:?}"
+    );
+    assert!(
+        has(&text, "SYN-RECEIVED", "ESTABLISHED", "rcv ACK"),
+        "{text:?}"
+    );
 }
 
 #[test]

@@ -341,7 +341,8 @@ impl Tcb {
             // TCP SHOULD send a RST to show that data was lost"; Linux resets the
             // connection (`tcp_rcv_state_process`, LINUX_MIB_TCPABORTONDATA).
             fx.rst = true;
-            fx.send.push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
+            fx.send
+                .push(Segment::new(Ctl::RST, self.snd_nxt, 0, self.inc));
             self.delete(fx, Outcome::Reset);
             return;
         }

@@ -276,7 +276,9 @@ pub fn data_after_close_reset(_: &TcpModel, p: &TcpState, a: &TcpAction, n: &Tcp
     seg.data.is_some()
         && p.actors[dst].tcb.rcv_shut
         && n.actors[dst].tcb.state == State::Closed
-        && n.flight.iter().any(|f| f.src as usize == dst && f.msg.rst() && f.age == 0)
+        && n.flight
+            .iter()
+            .any(|f| f.src as usize == dst && f.msg.rst() && f.age == 0)
 }
 
 /// §3.8.6.3: the ACK of the peer's FIN was delayed and rides on our FIN, so the close

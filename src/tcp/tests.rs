@@ -488,7 +488,9 @@ fn test_close_wait_delayed_ack_rides_on_the_fin() {
     let mut fx = Effects::default();
     t.arrive(&c, &seg(Ctl::FIN | Ctl::ACK, 5, 1), &mut fx);
     assert!(fx.send.is_empty(), "the ACK is delayed");
-    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)));
+    assert!(fx
+        .timers
+        .contains(&TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)));
     assert_eq!(t.state, State::CloseWait);
     let mut fx = Effects::default();
     t.close(&c, &mut fx);

@@ -6,6 +6,8 @@ pub mod network;
 pub mod svg;
 pub mod timer;
 
-pub use model::{key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState};
+pub use model::{
+    key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState,
+};
 pub use network::{Faults, InFlight};
 pub use timer::{Armed, Timers, NO_DEADLINE};
