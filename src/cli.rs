@@ -5,7 +5,7 @@ use crate::check::{self, RunOptions};
 use crate::report::{mermaid, timeline, Report};
 use crate::scenario::Scenario;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -99,6 +99,9 @@ pub struct Error {
     pub code: i32,
     pub message: String,
     pub causes: Vec<String>,
+    /// Nothing to say: standard output was closed by its reader (a broken pipe), which
+    /// ends the program quietly, the way `| head` users expect.
+    pub quiet: bool,
 }
 
 impl Error {
@@ -107,6 +110,17 @@ impl Error {
             code: 2,
             message: message.into(),
             causes: Vec::new(),
+            quiet: false,
+        }
+    }
+
+    /// The reader of standard output went away; exit quietly with `code`.
+    pub fn closed(code: i32) -> Error {
+        Error {
+            code,
+            message: String::new(),
+            causes: Vec::new(),
+            quiet: true,
         }
     }
 
@@ -129,12 +143,27 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", e.message);
-            for c in &e.causes {
-                eprintln!("caused by: {c}");
+            if !e.quiet {
+                let mut text = format!("error: {}\n", e.message);
+                for c in &e.causes {
+                    text.push_str(&format!("caused by: {c}\n"));
+                }
+                // Nowhere left to report a failure to write the report of a failure.
+                let _ = std::io::stderr().write_all(text.as_bytes());
             }
             e.code
         }
+    }
+}
+
+/// Writes `text` to standard output and flushes it. A broken pipe is
+/// [`Error::closed`] (exit 0, nothing printed); any other write error is exit 2.
+pub fn emit(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::closed(0)),
+        Err(e) => Err(Error::input("cannot write to standard output").caused_by(e.to_string())),
     }
 }
 
@@ -184,11 +213,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     .iter()
                     .map(|s| serde_json::json!({"name": s.name, "model": s.model, "description": s.description}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"))?;
             } else {
+                let mut text = String::new();
                 for s in &all {
-                    println!("{:<34} {}", s.name, s.description);
+                    text.push_str(&format!("{:<34} {}\n", s.name, s.description));
                 }
+                emit(&text)?;
             }
             Ok(0)
         }
@@ -218,10 +249,14 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let mut reports: Vec<Report> = Vec::new();
             for s in &list {
                 let o = check::check(s, &opts);
-                if !json {
-                    print!("{}", o.report.text(false));
-                }
+                let shown = if json {
+                    Ok(())
+                } else {
+                    emit(&o.report.text(false))
+                };
                 reports.push(o.report);
+                // The reader is gone: the rest of the catalogue would go unread.
+                shown.map_err(|e| closed_with(e, &reports))?;
             }
             if json {
                 let out = if reports.len() == 1 {
@@ -229,7 +264,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 } else {
                     serde_json::to_string_pretty(&reports)
                 };
-                println!("{}", out.unwrap_or_default());
+                emit(&(out.unwrap_or_default() + "\n")).map_err(|e| closed_with(e, &reports))?;
             }
             Ok(exit_code(&reports))
         }
@@ -257,12 +292,21 @@ fn run(cli: Cli) -> Result<i32, Error> {
             };
             let o = check::check(&s, &opts);
             let p = &o.report.properties[0];
+            // 3 if the run was cut short before it decided, 1 if the verdict is not the
+            // expected one.
+            let code = if p.verdict == "unknown" {
+                3
+            } else if p.verdict != p.expected {
+                1
+            } else {
+                0
+            };
             let Some(steps) = &p.trace else {
-                eprintln!(
-                    "{} / {}: {} — there is no trace to show",
-                    s.name, property, p.verdict
-                );
-                return Ok(if o.report.complete { 0 } else { 3 });
+                note(&format!(
+                    "{} / {}: {} (expected {}) — there is no trace to show",
+                    s.name, property, p.verdict, p.expected
+                ));
+                return Ok(code);
             };
             let title = format!(
                 "{} / {}: {} (expected {})",
@@ -283,20 +327,34 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 Some(f) => std::fs::write(&f, text).map_err(|e| {
                     Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string())
                 })?,
-                None => print!("{text}"),
+                None => emit(&text).map_err(|e| if e.quiet { Error::closed(code) } else { e })?,
             }
-            Ok(0)
+            Ok(code)
         }
         Command::Transitions { scenario, format } => {
             let s = resolve(&dir, &scenario)?;
             let t = crate::check::transitions::of(&s);
-            print!("{}", crate::check::transitions::render(&t, format));
+            emit(&crate::check::transitions::render(&t, format))?;
             Ok(0)
         }
         Command::Explore { scenario, addr } => {
             let s = resolve(&dir, &scenario)?;
             crate::explore::serve(&s, &addr)
         }
+    }
+}
+
+/// A line on standard error; a failure to write it is not worth failing for.
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A quiet [`Error::closed`] carries the exit code of the runs done so far.
+fn closed_with(e: Error, reports: &[Report]) -> Error {
+    if e.quiet {
+        Error::closed(exit_code(reports))
+    } else {
+        e
     }
 }
 

@@ -79,14 +79,16 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
     }
     let front = TcpListener::bind(sa)
         .map_err(|e| Error::input(format!("cannot listen on {sa}")).caused_by(e.to_string()))?;
+    // With port 0 the system picks the port: say the one it picked.
+    let sa = front.local_addr().unwrap_or(sa);
     if !sa.ip().is_loopback() {
-        eprintln!(
+        crate::cli::note(&format!(
             "warning: the Explorer has no authentication; {sa} is reachable from other hosts"
-        );
+        ));
     }
     let backend = Backend::start(run);
-    println!("Explorer for {}: http://{sa}/", scn.name);
-    let _ = std::io::stdout().flush();
+    // Standard output may be closed; the Explorer is still worth serving.
+    let _ = crate::cli::emit(&format!("Explorer for {}: http://{sa}/\n", scn.name));
     run_front(front, backend);
     Ok(0)
 }
@@ -147,7 +149,9 @@ impl Backend {
             };
             *self.port.lock().unwrap_or_else(|e| e.into_inner()) = None;
             restarts += 1;
-            eprintln!("warning: the Explorer stopped ({why}); restart {restarts}");
+            crate::cli::note(&format!(
+                "warning: the Explorer stopped ({why}); restart {restarts}"
+            ));
             // A server that dies at once is not helped by restarting it in a tight loop.
             backoff = if started.elapsed() < Duration::from_secs(2) {
                 (backoff * 2).min(Duration::from_secs(5))

@@ -286,3 +286,98 @@ fn bad_http_values_name_file_line_and_key() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// F6: a reader that goes away (`| head -1`) ends the run quietly, with the run's
+/// code and nothing on stderr; a full disk is an `error:` and exit 2.
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_one_is_an_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["check", "--all", "--max-states", "1000"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run synack");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("INCOMPLETE"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.is_empty(), "{err}");
+
+    for args in [&["check", "tcp-teardown"][..], &["list"][..]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full)
+            .output()
+            .expect("run synack");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: cannot write to standard output\ncaused by: "),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// `trace` exits 1 when the traced verdict is not the expected one.
+#[test]
+fn a_trace_whose_verdict_differs_exits_1() {
+    let (code, out, err) = synack(&[
+        "trace",
+        "tests/fixtures/wrong-expectation.toml",
+        "no double connection",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("violated (expected holds)"), "{out}");
+}
+
+/// `explore --addr 127.0.0.1:0` names the port the system picked, and serves on it.
+#[test]
+fn explore_on_port_0_prints_the_bound_port() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["explore", "tcp-handshake", "--addr", "127.0.0.1:0"])
+        .current_dir(std::env::temp_dir())
+        .arg("--models")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/models"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run synack");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let mut answer = String::new();
+    if port != 0 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let rq =
+            format!("GET /.status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        c.write_all(rq.as_bytes()).unwrap();
+        let _ = c.read_to_string(&mut answer);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(port, 0, "{line}");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

@@ -7,6 +7,7 @@ use crate::scenario::{Expected, Scenario};
 use crate::wire::{ActionOf, Fairness, StateOf, Wire, WireActor};
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::io::Write;
 use std::time::Duration;
 
 /// The fairness categories are kept in the top two bits of a class key.
@@ -122,8 +123,10 @@ where
     A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,
     A::Random: Clone + Hash + Send + Sync + Debug,
 {
+    // Progress is a courtesy: a closed stderr must not stop (or panic) the run.
     let progress = |p: engine::Progress| {
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\r{}: {} states, {} unique, {:.0} states/s, depth {}   ",
             scn.name,
             p.states,
@@ -140,7 +143,7 @@ where
     };
     let res = engine::run(m, &props, &eopts);
     if opts.progress {
-        eprint!("\r{:80}\r", "");
+        let _ = write!(std::io::stderr(), "\r{:80}\r", "");
     }
     let mut properties = Vec::new();
     for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
