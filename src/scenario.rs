@@ -327,6 +327,29 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// A timer length in ticks must stay below [`crate::wire::NO_DEADLINE`], the wire's
+/// "no deadline" sentinel: a 255-tick timer would never be forced to fire.
+fn check_timer(
+    s: &Scenario,
+    text: &str,
+    table: Option<&str>,
+    key: &str,
+    ticks: Option<u8>,
+) -> Result<(), ScenarioError> {
+    match ticks {
+        Some(v) if v >= crate::wire::NO_DEADLINE => Err(s.err(
+            text,
+            table,
+            key,
+            format!(
+                "{v} ticks is too long: a timer must be at most {} ticks",
+                crate::wire::NO_DEADLINE - 1
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The line (1-based) where `key` is assigned in `[table]` (or at the top).
 fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
     let mut current: Option<String> = None;
@@ -524,7 +547,8 @@ impl Scenario {
                 format!("ISN {bad} lies outside the sequence space 0..{}", tcp.space),
             ));
         }
-        if tcp.rcv_wnd == 0 || tcp.rcv_wnd * 2 > tcp.space {
+        // Derived bounds are computed in u16: in u8, `rcv_wnd = 128` doubles to 0.
+        if tcp.rcv_wnd == 0 || u16::from(tcp.rcv_wnd) * 2 > u16::from(tcp.space) {
             return Err(self.err(
                 text,
                 t,
@@ -540,6 +564,8 @@ impl Scenario {
                 "the retransmission timeout must be at least 1 tick".into(),
             ));
         }
+        check_timer(self, text, t, "rto", Some(tcp.rto))?;
+        check_timer(self, text, t, "fin_wait_2_timeout", tcp.fin_wait_2_timeout)?;
         if tcp.incarnations == 0 || tcp.incarnations > 3 {
             return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
         }
@@ -551,8 +577,8 @@ impl Scenario {
             };
             return Err(self.err(text, t, key, "must be 0 to 4 MSL".into()));
         }
-        let span = 2 + tcp.client_data.max(tcp.server_data);
-        if span as u16 * 2 > tcp.space as u16 {
+        let span = 2 + u16::from(tcp.client_data.max(tcp.server_data));
+        if span * 2 > u16::from(tcp.space) {
             return Err(self.err(
                 text,
                 t,
@@ -602,6 +628,14 @@ impl Scenario {
                 "deadline"
             };
             return Err(self.err(text, t, key, "must be at least 1".into()));
+        }
+        check_timer(self, text, t, "dns_rto", Some(h.dns_rto))?;
+        check_timer(self, text, t, "expect_continue", h.expect_continue)?;
+        let gateway = h.gateway.as_ref().map(|g| g.timeout);
+        check_timer(self, text, Some("http.gateway"), "timeout", gateway)?;
+        if let Some(k) = &h.keepalive {
+            check_timer(self, text, Some("http.keepalive"), "think", Some(k.think))?;
+            check_timer(self, text, Some("http.keepalive"), "idle", Some(k.idle))?;
         }
         if !(1..=2).contains(&h.origin.chunks) {
             return Err(self.err(

@@ -381,3 +381,95 @@ fn explore_on_port_0_prints_the_bound_port() {
     assert_ne!(port, 0, "{line}");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// F7/F8: derived bounds that overflow a u8, and timers as long as the wire's
+/// "no deadline" sentinel (255 ticks), are refused with the file, line and key.
+#[test]
+fn overflowing_bounds_and_endless_timers_are_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("synack-bad-bounds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, &str, &str, &str, &str); 9] = [
+        // rcv_wnd * 2 wraps to 0 in u8.
+        (
+            "tcp-teardown",
+            "rcv-wnd-128",
+            "space = 8",
+            "space = 8\nrcv_wnd = 128",
+            "tcp.rcv_wnd",
+        ),
+        // 2 + client_data wraps to 0 in u8.
+        (
+            "tcp-teardown",
+            "client-data-254",
+            "space = 8",
+            "space = 16\nclient_data = 254",
+            "tcp.space",
+        ),
+        (
+            "tcp-teardown",
+            "rto-255",
+            "rto = 5 ",
+            "rto = 255 ",
+            "tcp.rto",
+        ),
+        (
+            "tcp-teardown",
+            "fin-wait-2-255",
+            "time_wait = 2",
+            "time_wait = 2\nfin_wait_2_timeout = 255",
+            "tcp.fin_wait_2_timeout",
+        ),
+        (
+            "page-load",
+            "dns-rto-255",
+            "dns_rto = 3",
+            "dns_rto = 255",
+            "http.dns_rto",
+        ),
+        (
+            "page-load",
+            "continue-255",
+            "dns_rto = 3",
+            "dns_rto = 3\nexpect_continue = 255",
+            "http.expect_continue",
+        ),
+        (
+            "page-load",
+            "gateway-255",
+            "[[http.route]]",
+            "[http.gateway]\ntimeout = 255\n\n[[http.route]]",
+            "http.gateway.timeout",
+        ),
+        (
+            "http-keepalive-race",
+            "think-255",
+            "think = 3 ",
+            "think = 255 ",
+            "http.keepalive.think",
+        ),
+        (
+            "http-keepalive-race",
+            "idle-255",
+            "idle = 2 ",
+            "idle = 255 ",
+            "http.keepalive.idle",
+        ),
+    ];
+    for (base, name, from, to, key) in cases {
+        let text = std::fs::read_to_string(root.join(format!("models/{base}.toml"))).unwrap();
+        assert!(text.contains(from), "{name}: {base} has {from:?}");
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        let (code, _, err) = synack(&["check", path.to_str().unwrap(), "--max-states", "1000"]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.starts_with("error:"), "{name}: {err}");
+        assert!(err.contains(&format!("{name}.toml:")), "{name}: {err}");
+        assert!(
+            err.contains(&format!("key `{key}`")),
+            "{name}: no {key:?} in {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
