@@ -473,3 +473,16 @@ fn overflowing_bounds_and_endless_timers_are_refused() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// F7: every bound at its largest legal value runs without an arithmetic overflow
+/// (release builds have `overflow-checks = true`, so a wrap would panic: exit 101).
+#[test]
+fn the_largest_legal_bounds_run_without_overflow() {
+    for f in ["extreme-tcp", "extreme-keepalive", "extreme-gateway"] {
+        let path = format!("tests/fixtures/{f}.toml");
+        let (code, out, err) = synack(&["check", &path, "--max-states", "200000"]);
+        assert_eq!(code, 3, "{f}: {err}");
+        assert!(out.contains("INCOMPLETE"), "{f}: {out}");
+        assert!(!err.contains("panicked"), "{f}: {err}");
+    }
+}
