@@ -327,6 +327,9 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The largest scenario file synack reads (1 MiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// A timer length in ticks must stay below [`crate::wire::NO_DEADLINE`], the wire's
 /// "no deadline" sentinel: a 255-tick timer would never be forced to fire.
 fn check_timer(
@@ -368,14 +371,41 @@ fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
 }
 
 impl Scenario {
-    /// Reads and validates one scenario file.
+    /// Reads and validates one scenario file. Anything but a regular file (a FIFO
+    /// would block for ever, `/dev/zero` never ends) and any file over
+    /// [`MAX_FILE_BYTES`] is refused before it is read.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let fail = |message: String| ScenarioError {
             path: path.to_path_buf(),
             line: None,
             key: None,
-            message: format!("cannot read it: {e}"),
-        })?;
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file".into()));
+        }
+        let too_big = || {
+            fail(format!(
+                "larger than {} MiB: a scenario file is a few lines of TOML",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        // The file may have grown since: read no more than the limit and one byte.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                use std::io::Read;
+                f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+            })
+            .map_err(|e| fail(format!("cannot read it: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| fail(format!("cannot read it: {e}")))?;
         Scenario::parse(path, &text)
     }
 

@@ -486,3 +486,52 @@ fn the_largest_legal_bounds_run_without_overflow() {
         assert!(!err.contains("panicked"), "{f}: {err}");
     }
 }
+
+/// F9: anything but a regular file, and any file over 1 MiB, is refused before it is
+/// read: `/dev/zero` would fill memory, a FIFO would block for ever.
+#[test]
+fn only_regular_files_of_at_most_1_mib_are_read() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = std::env::temp_dir().join(format!("synack-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let big = dir.join("big.toml");
+    let mut text = String::from("# padding\n");
+    while text.len() <= 1 << 20 {
+        text.push_str("# a long scenario file is not a scenario file\n");
+    }
+    std::fs::write(&big, text).unwrap();
+    let cases = [
+        ("/dev/zero".to_string(), "not a regular file"),
+        (fifo.display().to_string(), "not a regular file"),
+        (format!("{}/", dir.display()), "not a regular file"),
+        (big.display().to_string(), "larger than 1 MiB"),
+    ];
+    for (path, why) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+            .args(["check", &path])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run synack");
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if child.try_wait().unwrap().is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{path}: still running after 20 s");
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(err.starts_with("error: bad scenario file"), "{path}: {err}");
+        assert!(err.contains(why), "{path}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
