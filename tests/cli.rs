@@ -535,3 +535,106 @@ fn only_regular_files_of_at_most_1_mib_are_read() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// F1: the memory bound stops a run that explodes, with a partial report and exit 3.
+#[test]
+fn a_run_over_max_memory_stops_with_a_partial_report() {
+    let (code, out, err) = synack(&[
+        "check",
+        "tests/fixtures/explosion.toml",
+        "--max-memory",
+        "300M",
+        "--timeout",
+        "120",
+        "--json",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["complete"], false);
+    let why = v["stopped"].as_str().unwrap_or_default();
+    assert!(why.starts_with("reached --max-memory 300.0 MiB"), "{why}");
+    // Decided before the cut: a retransmitted FIN meets an RST.
+    assert_eq!(v["properties"][1]["verdict"], "found");
+
+    let (code, _, err) = synack(&["check", "tcp-teardown", "--max-memory", "8X"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error:") && err.contains("--max-memory"),
+        "{err}"
+    );
+}
+
+/// F1: `trace` and `transitions` take the bounds of `check`.
+#[test]
+fn trace_and_transitions_are_bounded_like_check() {
+    let (code, _, err) = synack(&[
+        "trace",
+        "tcp-handshake",
+        "no double connection",
+        "--max-states",
+        "100",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("unknown"), "{err}");
+    assert!(err.contains("reached --max-states 100"), "{err}");
+    for bound in [["--max-states", "100"], ["--max-memory", "1K"]] {
+        let (code, out, err) = synack(&["transitions", "tcp-handshake", bound[0], bound[1]]);
+        assert_eq!(code, 3, "{bound:?}: {err}");
+        assert!(
+            err.starts_with("tcp-handshake: INCOMPLETE"),
+            "{bound:?}: {err}"
+        );
+        assert!(out.contains("SYN-SENT"), "{bound:?}: {out}");
+    }
+    let (code, _, err) = synack(&["transitions", "tcp-handshake", "--timeout", "0"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// `transitions` of a page-load scenario is refused, not answered with the bare
+/// TCP model.
+#[test]
+fn transitions_of_a_page_load_is_refused() {
+    let (code, out, err) = synack(&["transitions", "http-status"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.starts_with("error: transitions lists the TCP endpoints of a tcp scenario"),
+        "{err}"
+    );
+}
+
+/// F10: SIGINT and SIGTERM stop the run with its partial report, exit 130 and 143.
+#[test]
+fn a_signal_stops_the_run_with_a_partial_report() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let child = Command::new(env!("CARGO_BIN_EXE_synack"))
+            .args([
+                "check",
+                "tests/fixtures/explosion.toml",
+                "--max-memory",
+                "1G",
+                "--timeout",
+                "60",
+                "--json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run synack");
+        // Long enough for the handlers to be installed and the run under way.
+        std::thread::sleep(Duration::from_millis(1500));
+        let start = Instant::now();
+        unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{sig}: {err}");
+        assert!(start.elapsed() < Duration::from_secs(30));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["complete"], false);
+        let why = v["stopped"].as_str().unwrap_or_default();
+        assert!(why.starts_with("interrupted by SIG"), "{why}");
+    }
+}

@@ -2,6 +2,7 @@
 //! turns the result into a [`Report`].
 
 use super::engine::{self, FairModel, Fairness as EFair, Kind, Options, Prop, Verdict};
+use super::limits;
 use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step, TimerName};
 use crate::scenario::{Expected, Scenario};
 use crate::wire::{ActionOf, Fairness, StateOf, Wire, WireActor};
@@ -45,7 +46,10 @@ where
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     pub threads: usize,
-    pub max_states: usize,
+    /// Stop (incomplete) rather than exceed this many unique states.
+    pub max_states: Option<usize>,
+    /// Stop (incomplete) once the process's resident memory exceeds this many bytes.
+    pub max_memory: Option<u64>,
     pub timeout: Option<Duration>,
     /// Print a progress line on stderr about once a second.
     pub progress: bool,
@@ -57,16 +61,14 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             threads: 2,
-            max_states: DEFAULT_MAX_STATES,
+            max_states: None,
+            max_memory: Some(limits::default_max_memory()),
             timeout: None,
             progress: false,
             explorer: Some(([127, 0, 0, 1], 3000).into()),
         }
     }
 }
-
-/// The default bound on unique states: about 4 GB of graph.
-pub const DEFAULT_MAX_STATES: usize = 60_000_000;
 
 /// A finished run: the report and every trace in full.
 pub struct Outcome {
@@ -135,11 +137,15 @@ where
             p.depth
         );
     };
+    // Signals and the memory bound are polled at the engine's safe points.
+    let watch = limits::Watch::new(opts.max_memory);
+    let stop = || watch.poll();
     let eopts = Options {
         threads: opts.threads,
-        max_states: Some(opts.max_states),
+        max_states: opts.max_states,
         timeout: opts.timeout,
         progress: if opts.progress { Some(&progress) } else { None },
+        stop: Some(&stop),
     };
     let res = engine::run(m, &props, &eopts);
     if opts.progress {
@@ -167,12 +173,11 @@ where
         });
     }
     let as_expected = properties.iter().all(|p| p.expected == p.verdict);
-    let stopped = (!res.complete).then(|| {
-        if res.unique_states as usize >= opts.max_states {
-            format!("reached --max-states {}", opts.max_states)
-        } else {
-            "reached --timeout".to_string()
-        }
+    let stopped = (!res.complete).then(|| match (watch.why(), opts.max_states) {
+        (Some(why), _) => why.describe(),
+        (None, Some(n)) if res.unique_states as usize >= n => format!("reached --max-states {n}"),
+        (None, _) if opts.timeout.is_some() => "reached --timeout".to_string(),
+        (None, _) => "reached the engine's limit of states or edges".to_string(),
     });
     Outcome {
         report: Report {
