@@ -85,7 +85,8 @@ pub struct Bounds {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
     /// Stop when the process holds more than this much memory, e.g. 8G or 512M (the
-    /// run is then incomplete: exit 3) [default: half of physical memory].
+    /// run is then incomplete: exit 3) [default: half of physical memory, or of the
+    /// cgroup or `ulimit -v` limit when lower].
     #[arg(long, value_name = "BYTES", value_parser = limits::parse_bytes)]
     pub max_memory: Option<u64>,
     /// Stop after this many seconds (the run is then incomplete: exit 3).

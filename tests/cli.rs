@@ -556,6 +556,23 @@ fn a_run_over_max_memory_stops_with_a_partial_report() {
     // Decided before the cut: a retransmitted FIN meets an RST.
     assert_eq!(v["properties"][1]["verdict"], "found");
 
+    // Under `ulimit -v` the default bound is half that limit: a report, not an abort.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1500000 && exec {} check tests/fixtures/explosion.toml --timeout 120",
+            env!("CARGO_BIN_EXE_synack")
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run synack under ulimit -v");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("stopped: reached --max-memory 732.4 MiB"),
+        "{text}"
+    );
+
     let (code, _, err) = synack(&["check", "tcp-teardown", "--max-memory", "8X"]);
     assert_eq!(code, 2);
     assert!(

@@ -63,11 +63,38 @@ pub fn physical_memory() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// The default `--max-memory`: half of physical memory (4 GiB where it is unknown),
-/// so that the run stops with a report long before the kernel's OOM killer stops it
+/// The memory this process may use at most: physical memory, or less where a cgroup
+/// (a container) or `ulimit -v` says so.
+pub fn memory_available() -> Option<u64> {
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|f| std::fs::read_to_string(f).ok()?.trim().parse::<u64>().ok())
+    // cgroup v1 spells "no limit" as a number near 2^63.
+    .filter(|&b| b < 1 << 60)
+    .min();
+    let mut rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    let address_space = (unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut rlimit) } == 0
+        && rlimit.rlim_cur != libc::RLIM_INFINITY)
+        .then_some(rlimit.rlim_cur);
+    [physical_memory(), cgroup, address_space]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// The default `--max-memory`: half of the memory available (see
+/// [`memory_available`]; 4 GiB where it is unknown), so that the run stops with a
+/// report long before the kernel's OOM killer, or a failed allocation, stops it
 /// without one.
 pub fn default_max_memory() -> u64 {
-    physical_memory().map_or(4 << 30, |m| m / 2)
+    memory_available().map_or(4 << 30, |m| m / 2)
 }
 
 /// The process's resident set in bytes (/proc/self/statm): one small read, cheap
