@@ -354,13 +354,41 @@ fn check_timer(
     }
 }
 
+/// The table a header line names: `[tcp]` and `[[http.route]]` give `tcp` and
+/// `http.route`.
+fn header(line: &str) -> Option<String> {
+    let t = line.trim();
+    t.starts_with('[').then(|| {
+        let name = t.split(']').next().unwrap_or("");
+        name.trim_start_matches('[').trim().to_string()
+    })
+}
+
+/// The dotted key (`tcp.rto`) assigned, or the table (`tcp`) opened, on the line of
+/// byte `offset`: what a toml type error points at.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    if let Some(table) = header(line) {
+        return Some(table);
+    }
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let table = text[..start].lines().filter_map(header).last();
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 /// The line (1-based) where `key` is assigned in `[table]` (or at the top).
 fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
     let mut current: Option<String> = None;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix('[') {
-            current = Some(rest.trim_end_matches(']').trim().to_string());
+        if let Some(h) = header(t) {
+            current = Some(h);
             continue;
         }
         let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
@@ -416,12 +444,21 @@ impl Scenario {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let msg = e.message().to_string();
+            // toml may spread one cause over several lines: keep it to one.
+            let msg = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
             let key = msg
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
-                .map(str::to_string);
+                .map(str::to_string)
+                // A bad value or a bad table: the key (or table) written where it points.
+                .or_else(|| e.span().and_then(|s| key_at(text, s.start)));
             ScenarioError {
                 path: path.to_path_buf(),
                 line,

@@ -655,3 +655,51 @@ fn a_signal_stops_the_run_with_a_partial_report() {
         assert!(why.starts_with("interrupted by SIG"), "{why}");
     }
 }
+
+/// A toml error is one `error:` line and one `caused by:` line (a duplicate table
+/// once spread its cause over two), and a bad value names its key.
+#[test]
+fn toml_errors_are_one_cause_that_names_the_key() {
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tcp-teardown.toml"),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("synack-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "dup-table",
+            "[expect]",
+            "[tcp]\nrto = 1\n\n[expect]",
+            "key `tcp`",
+        ),
+        ("rto-text", "rto = 5 ", "rto = \"five\" ", "key `tcp.rto`"),
+        (
+            "capacity-negative",
+            "capacity = 4",
+            "capacity = -4",
+            "key `network.capacity`",
+        ),
+        (
+            "loss-number",
+            "loss = true",
+            "loss = 1",
+            "key `network.loss`",
+        ),
+        ("isns-number", "isns = [0, 4]", "isns = 3", "key `tcp.isns`"),
+    ];
+    for (name, from, to, key) in cases {
+        assert!(base.contains(from), "{name}: the base has {from:?}");
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, base.replacen(from, to, 1)).unwrap();
+        let (code, _, err) = synack(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{name}: {err}");
+        assert!(lines[0].starts_with("error: "), "{name}: {err}");
+        assert!(lines[1].starts_with("caused by: "), "{name}: {err}");
+        assert!(lines[1].contains(&format!("{name}.toml:")), "{name}: {err}");
+        assert!(lines[1].contains(key), "{name}: no {key} in {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
