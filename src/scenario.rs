@@ -375,7 +375,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
     let (key, _) = line.split_once('=')?;
     let key = key.trim().trim_matches('"');
-    let table = text[..start].lines().filter_map(header).last();
+    let table = text[..start].lines().filter_map(header).next_back();
     Some(match table {
         Some(t) => format!("{t}.{key}"),
         None => key.to_string(),
