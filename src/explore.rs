@@ -1,35 +1,34 @@
 //! `synack explore`: the stateright Explorer for a scenario.
 //!
-//! stateright 0.31's Explorer serves every request in one web thread and unwraps the
-//! result of answering it, so a client that aborts mid-response can kill it, and it
-//! reads `./ui/*` from the working directory when those files exist. synack therefore
-//! puts a small front of its own before it:
+//! stateright 0.31's own Explorer server answers every request in one thread, unwraps
+//! the result of answering it (a client that aborts can kill it), listens on a second
+//! port that any local user can reach, and serves `./ui/*` from the working directory
+//! when those files exist. synack therefore serves the Explorer itself:
 //!
 //! - the front listens on `--addr`, with a thread per connection, at most
 //!   [`MAX_CONNECTIONS`] at once and [`MAX_PER_CLIENT`] from one address (the rest get
 //!   `503` at once), one deadline, [`REQUEST_DEADLINE`], for a client's whole request
 //!   (a client that sends one byte at a time cannot hold a slot for longer), and
 //!   timeouts on every write;
-//! - it reads one request, checks it (method, target, size, depth of a `/.states` path;
-//!   a `Host` that names the address it listens on, so that DNS rebinding finds
-//!   nothing; no cross-origin `POST`) and sends it on, with `Connection: close`, to
-//!   stateright's server on an internal loopback port; it reads the whole answer even
-//!   when its own client has gone, so the Explorer never sees an aborted connection;
-//! - a supervisor restarts stateright's server (on a fresh port) whenever it stops;
-//! - the process works in a private directory that it removes at once, so that no
-//!   `./ui/` can appear where stateright would look for one, at start-up or later.
+//! - it reads one request and checks it: method, target, size, depth of a `/.states`
+//!   path; a `Host` that names the address it listens on, so that DNS rebinding finds
+//!   nothing; no cross-origin `POST`;
+//! - it answers it in-process ([`site`]): stateright's pages from memory, and the
+//!   Explorer's JSON endpoints computed on the model. Run-to-completion runs synack's
+//!   engine, within the memory bound of `synack check`.
 //!
-//! The Explorer serves [`Explorable`], the wire with its sequence diagram.
+//! The Explorer serves [`crate::wire::svg::Explorable`], the wire with its sequence diagram.
+
+mod site;
 
 use crate::cli::Error;
 use crate::scenario::Scenario;
-use crate::wire::svg::Explorable;
-use stateright::Model;
+use site::{Site, WireSite};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -52,8 +51,6 @@ pub const MAX_BODY: usize = 4 * 1024;
 pub const MAX_PATH_STEPS: usize = 512;
 /// How long the front waits for a client to take (a part of) its answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the front waits for the Explorer (its one thread may be busy with others).
-const BACKEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Serves the Explorer on `addr` until interrupted.
 pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
@@ -62,16 +59,15 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
         .map_err(|e| Error::input(format!("bad --addr {addr}")).caused_by(e.to_string()))?
         .next()
         .ok_or_else(|| Error::input(format!("bad --addr {addr}: it names no address")))?;
-    let s = scn.clone();
-    let run: ServeFn = match scn.model.as_str() {
-        "tcp" => Arc::new(move |port| {
-            let m = Explorable(crate::tcp::model::build(&s));
-            m.checker().serve((Ipv4Addr::LOCALHOST, port));
-        }),
-        "page-load" => Arc::new(move |port| {
-            let m = Explorable(crate::http::model::build(&s));
-            m.checker().serve((Ipv4Addr::LOCALHOST, port));
-        }),
+    let site: Arc<dyn Site> = match scn.model.as_str() {
+        "tcp" => Arc::new(WireSite::new(
+            crate::tcp::model::build(scn),
+            crate::tcp::model::prop,
+        )),
+        "page-load" => Arc::new(WireSite::new(
+            crate::http::model::build(scn),
+            crate::http::model::prop,
+        )),
         other => {
             return Err(Error::input(format!(
                 "the Explorer cannot serve {}: its model {other:?} has no Explorer view",
@@ -79,15 +75,6 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
             )))
         }
     };
-    if std::path::Path::new("ui").exists() {
-        return Err(
-            Error::input("refusing to serve the Explorer from a directory that has ./ui")
-                .caused_by(
-                    "stateright's Explorer would serve ./ui/index.htm, ./ui/app.js, ... from it \
-             instead of its own pages; run synack explore from another directory",
-                ),
-        );
-    }
     let front = TcpListener::bind(sa)
         .map_err(|e| Error::input(format!("cannot listen on {sa}")).caused_by(e.to_string()))?;
     // With port 0 the system picks the port: say the one it picked.
@@ -97,127 +84,10 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
             "warning: the Explorer has no authentication; {sa} is reachable from other hosts"
         ));
     }
-    leave_for_a_private_directory();
-    let backend = Backend::start(run);
     // Standard output may be closed; the Explorer is still worth serving.
     let _ = crate::cli::emit(&format!("Explorer for {}: http://{sa}/\n", scn.name));
-    run_front(front, backend, sa);
+    run_front(front, site, sa);
     Ok(0)
-}
-
-/// Makes the working directory a private one that no longer exists: stateright's
-/// Explorer reads `./ui/index.htm`, `./ui/app.js`, ... whenever they exist, on every
-/// request. In a removed directory nothing can be created, by anyone. (Everything the
-/// Explorer needs is loaded already.) Where this fails, the start-up check of `./ui`
-/// above still holds, and so does a check before every request.
-fn leave_for_a_private_directory() {
-    use std::os::unix::fs::DirBuilderExt;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let d = std::env::temp_dir().join(format!("synack-explore-{}-{nanos}", std::process::id()));
-    if std::fs::DirBuilder::new().mode(0o700).create(&d).is_ok() {
-        let _ = std::env::set_current_dir(&d);
-        let _ = std::fs::remove_dir(&d);
-    }
-}
-
-/// Builds the model and serves stateright's Explorer for it on a loopback port, until
-/// that server stops.
-type ServeFn = Arc<dyn Fn(u16) + Send + Sync>;
-
-/// stateright's server, restarted whenever it stops.
-struct Backend {
-    /// The port it listens on, while it is up.
-    port: Mutex<Option<u16>>,
-    up: Condvar,
-}
-
-impl Backend {
-    fn start(run: ServeFn) -> Arc<Backend> {
-        let b = Arc::new(Backend {
-            port: Mutex::new(None),
-            up: Condvar::new(),
-        });
-        let sup = Arc::clone(&b);
-        thread::Builder::new()
-            .name("explorer-supervisor".into())
-            .spawn(move || sup.supervise(run))
-            .expect("spawn the Explorer's supervisor");
-        b
-    }
-
-    fn supervise(&self, run: ServeFn) {
-        let mut restarts = 0u32;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let started = Instant::now();
-            let Some(port) = free_loopback_port() else {
-                thread::sleep(Duration::from_millis(500));
-                continue;
-            };
-            let r = Arc::clone(&run);
-            let spawned = thread::Builder::new()
-                .name("explorer-backend".into())
-                .spawn(move || r(port));
-            let Ok(h) = spawned else {
-                thread::sleep(Duration::from_millis(500));
-                continue;
-            };
-            if wait_listening(port, &h) {
-                *self.port.lock().unwrap_or_else(|e| e.into_inner()) = Some(port);
-                self.up.notify_all();
-            }
-            let why = match h.join() {
-                Ok(()) => "it stopped".to_string(),
-                Err(p) => p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "it panicked".into()),
-            };
-            *self.port.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            restarts += 1;
-            crate::cli::note(&format!(
-                "warning: the Explorer stopped ({why}); restart {restarts}"
-            ));
-            // A server that dies at once is not helped by restarting it in a tight loop.
-            backoff = if started.elapsed() < Duration::from_secs(2) {
-                (backoff * 2).min(Duration::from_secs(5))
-            } else {
-                Duration::from_millis(100)
-            };
-            thread::sleep(backoff);
-        }
-    }
-
-    /// The port of the running Explorer, waiting up to `timeout` for it to be up.
-    fn port(&self, timeout: Duration) -> Option<u16> {
-        let g = self.port.lock().unwrap_or_else(|e| e.into_inner());
-        let (g, _) = self
-            .up
-            .wait_timeout_while(g, timeout, |p| p.is_none())
-            .unwrap_or_else(|e| e.into_inner());
-        *g
-    }
-}
-
-fn free_loopback_port() -> Option<u16> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).ok()?;
-    l.local_addr().ok().map(|a| a.port())
-}
-
-/// Waits until the Explorer accepts connections on `port`, or its thread ends.
-fn wait_listening(port: u16, h: &thread::JoinHandle<()>) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !h.is_finished() {
-        let a = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        if TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 /// Decrements the count of active connections when a connection's thread ends.
@@ -256,7 +126,7 @@ fn client_slot(per: &PerClient, ip: IpAddr) -> Option<ClientSlot> {
     Some(ClientSlot(Arc::clone(per), ip))
 }
 
-fn run_front(front: TcpListener, backend: Arc<Backend>, bound: SocketAddr) {
+fn run_front(front: TcpListener, site: Arc<dyn Site>, bound: SocketAddr) {
     let active = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));
     let per_client: PerClient = Arc::new(Mutex::new(HashMap::new()));
@@ -300,13 +170,13 @@ fn run_front(front: TcpListener, backend: Arc<Backend>, bound: SocketAddr) {
             continue;
         }
         let guard = Active(Arc::clone(&active));
-        let b = Arc::clone(&backend);
+        let site = Arc::clone(&site);
         let spawned = thread::Builder::new()
             .name("explorer-front".into())
             .stack_size(256 * 1024)
             .spawn(move || {
                 let _guard = (guard, slot);
-                handle(stream, &b, bound);
+                handle(stream, site, bound);
             });
         // When no thread can be made, the closure (with the stream and guard) is dropped.
         drop(spawned);
@@ -525,21 +395,11 @@ fn read_request(c: &mut TcpStream, deadline: Duration) -> Result<Request, Option
 }
 
 /// Serves one connection: one request, then close.
-fn handle(mut c: TcpStream, backend: &Backend, bound: SocketAddr) {
+fn handle(mut c: TcpStream, site: Arc<dyn Site>, bound: SocketAddr) {
     let _ = c.set_write_timeout(Some(CLIENT_TIMEOUT));
     let _ = c.set_nodelay(true);
-    let rq = read_request(&mut c, REQUEST_DEADLINE).and_then(|rq| {
-        check_origin(&rq, bound).map_err(Some)?;
-        // The private directory makes this moot, unless it could not be made.
-        if std::path::Path::new("ui").exists() {
-            return Err(Some((
-                500,
-                "Internal Server Error",
-                "refusing to serve: a ./ui directory appeared in the working directory\n".into(),
-            )));
-        }
-        Ok(rq)
-    });
+    let rq = read_request(&mut c, REQUEST_DEADLINE)
+        .and_then(|rq| check_origin(&rq, bound).map_err(Some).map(|()| rq));
     let rq = match rq {
         Ok(rq) => rq,
         Err(Some((code, reason, body))) => {
@@ -549,13 +409,21 @@ fn handle(mut c: TcpStream, backend: &Backend, bound: SocketAddr) {
         }
         Err(None) => return,
     };
-    let answer = forward(&rq, backend).unwrap_or_else(|why| {
-        status_response(
-            502,
-            "Bad Gateway",
-            &format!("the Explorer did not answer: {why}\n"),
-        )
-    });
+    let method = if rq.method == "HEAD" {
+        "GET"
+    } else {
+        &rq.method
+    };
+    let (code, reason, kind, body) = site.answer(method, &rq.target);
+    let mut answer = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+         X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if rq.method != "HEAD" {
+        answer.extend_from_slice(&body);
+    }
     let _ = c.write_all(&answer);
     let _ = c.shutdown(std::net::Shutdown::Write);
 }
@@ -573,55 +441,6 @@ fn drain_and_close(mut c: TcpStream) {
             Ok(n) => left = left.saturating_sub(n),
         }
     }
-}
-
-/// Sends `rq` to the Explorer and reads its whole answer.
-fn forward(rq: &Request, backend: &Backend) -> Result<Vec<u8>, String> {
-    let deadline = Instant::now() + BACKEND_TIMEOUT;
-    let mut last_err = String::from("it is not up");
-    // The Explorer may be restarting: try again until the deadline.
-    while Instant::now() < deadline {
-        let Some(port) = backend.port(Duration::from_secs(5)) else {
-            continue;
-        };
-        match exchange(rq, port, deadline) {
-            Ok(a) => return Ok(a),
-            Err(e) => {
-                last_err = e;
-                thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    Err(last_err)
-}
-
-fn exchange(rq: &Request, port: u16, deadline: Instant) -> Result<Vec<u8>, String> {
-    let a = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut s =
-        TcpStream::connect_timeout(&a, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_secs(1));
-    s.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let mut out = format!(
-        "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n",
-        rq.method, rq.target
-    );
-    if rq.method == "POST" || !rq.body.is_empty() {
-        out.push_str(&format!("Content-Length: {}\r\n", rq.body.len()));
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&rq.body);
-    s.write_all(&bytes).map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).map_err(|e| e.to_string())?;
-    if answer.is_empty() {
-        return Err("an empty answer".into());
-    }
-    Ok(answer)
 }
 
 #[cfg(test)]

@@ -47,8 +47,11 @@ impl Drop for Explorer {
 
 impl Explorer {
     fn start(scenario: &str) -> Explorer {
+        Explorer::start_in(scenario, scratch(scenario))
+    }
+
+    fn start_in(scenario: &str, dir: PathBuf) -> Explorer {
         let port = free_port();
-        let dir = scratch(scenario);
         let mut child = Command::new(BIN)
             .args(["explore", scenario, "--addr", &format!("127.0.0.1:{port}")])
             .current_dir(&dir)
@@ -393,19 +396,61 @@ fn stays_up_under_load_aborts_and_malformed_requests() {
     assert!(status.contains("no double connection"));
 }
 
+/// F5: stateright's own server would serve `./ui/index.htm` from the working
+/// directory; synack serves stateright's pages from memory, so a `ui/` there at
+/// start-up is never read (see also `a_ui_directory_made_later_is_not_served`).
 #[test]
-fn refuses_a_working_directory_with_ui() {
+fn a_ui_directory_at_start_up_is_not_served() {
     let d = scratch("with-ui");
     std::fs::create_dir_all(d.join("ui")).unwrap();
-    let out = Command::new(BIN)
-        .args(["explore", "tcp-handshake", "--addr", "127.0.0.1:0"])
-        .current_dir(&d)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("./ui"), "{err}");
+    std::fs::write(d.join("ui/index.htm"), "PLANTED PAGE").unwrap();
+    std::fs::write(d.join("ui/app.js"), "alert('PLANTED')").unwrap();
+    let e = Explorer::start_in("tcp-handshake", d.clone());
+    let (code, page) = e.get("/");
+    assert_eq!(code, 200);
+    assert!(!page.contains("PLANTED"), "{page}");
+    assert!(page.contains("Stateright Explorer"));
+    let (_, js) = e.get("/app.js");
+    assert!(!js.contains("PLANTED"), "{js}");
+    drop(e);
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// F3: the Explorer listens on one socket only, the front's: no second, internal port
+/// that another local user could reach to bypass the front's limits.
+#[test]
+fn the_explorer_listens_on_one_port_only() {
+    let e = Explorer::start("tcp-two-way-handshake");
+    let (code, _) = e.get("/.status");
+    assert_eq!(code, 200);
+    let pid = e.child.id();
+    // The inodes of the process's sockets, and the listening TCP sockets among them.
+    let mut inodes = Vec::new();
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
+        if let Ok(l) = std::fs::read_link(fd.path()) {
+            let l = l.to_string_lossy().to_string();
+            if let Some(i) = l.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']')) {
+                inodes.push(i.to_string());
+            }
+        }
+    }
+    let mut listening = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // st 0A is LISTEN; field 9 is the inode.
+            if f.len() > 9 && f[3] == "0A" && inodes.iter().any(|i| i == f[9]) {
+                listening.push(f[1].to_string());
+            }
+        }
+    }
+    assert_eq!(listening.len(), 1, "listening on {listening:?}");
+    let port = u16::from_str_radix(listening[0].rsplit(':').next().unwrap(), 16).unwrap();
+    assert_eq!(port, e.port);
 }
 
 #[test]
@@ -556,6 +601,31 @@ fn foreign_hosts_and_cross_origin_posts_are_refused() {
          Content-Length: 0\r\n\r\n"
     );
     assert_eq!(request(port, raw.as_bytes()).map(|r| r.0), Ok(200));
+    // Run to completion runs synack's engine; its counterexample is a deep link.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let v = loop {
+        let (_, status) = e.get("/.status");
+        let v: serde_json::Value = serde_json::from_str(&status).unwrap();
+        if v["done"] == true {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "not done: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(v["unique_state_count"].as_u64().unwrap() > 0, "{v}");
+    let p = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[1] == "no double connection")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(p[0], "Always");
+    let path = p[2].as_str().expect("a counterexample path");
+    let link = deep_link("tcp-two-way-handshake", "no double connection");
+    assert!(
+        link.ends_with(&format!("#/steps/{path}")),
+        "{link} vs {path}"
+    );
 }
 
 /// F5: a `ui/` directory created after the Explorer started is never served.

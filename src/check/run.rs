@@ -96,7 +96,10 @@ fn verdict_name(v: Verdict) -> &'static str {
 }
 
 /// The action indices that lead along `steps`, as the Explorer encodes paths.
-fn explorer_path<A>(m: &Wire<A>, steps: &[(Option<ActionOf<A>>, StateOf<A>)]) -> Option<String>
+pub(crate) fn explorer_path<A>(
+    m: &Wire<A>,
+    steps: &[(Option<ActionOf<A>>, StateOf<A>)],
+) -> Option<String>
 where
     A: WireActor,
 {
