@@ -1,11 +1,11 @@
 //! The `synack` command line (the contract of shared/DESIGN.md). `main.rs` only calls
 //! [`main`]; every subcommand returns a result; one error type maps to the exit codes.
 
-use crate::check::{self, RunOptions};
+use crate::check::{self, limits, RunOptions};
 use crate::report::{mermaid, timeline, Report};
 use crate::scenario::Scenario;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,12 +45,8 @@ pub enum Command {
         /// Worker threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
-        /// Stop after this many unique states (the run is then incomplete: exit 3).
-        #[arg(long, default_value_t = check::DEFAULT_MAX_STATES as u64, value_parser = clap::value_parser!(u64).range(1..))]
-        max_states: u64,
-        /// Stop after this many seconds (the run is then incomplete: exit 3).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        timeout: Option<u64>,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// Print the counterexample or example of one property.
     Trace {
@@ -63,12 +59,16 @@ pub enum Command {
         output: Option<PathBuf>,
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// List every endpoint state transition seen in the explored state space.
     Transitions {
         scenario: String,
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
+        #[command(flatten)]
+        bounds: Bounds,
     },
     /// Serve the stateright Explorer for a scenario.
     Explore {
@@ -76,6 +76,40 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: String,
     },
+}
+
+/// The bounds of a run: when one is hit, the run stops with a partial report (exit 3).
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Stop after this many unique states (the run is then incomplete: exit 3).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_states: Option<u64>,
+    /// Stop when the process holds more than this much memory, e.g. 8G or 512M (the
+    /// run is then incomplete: exit 3) [default: half of physical memory, or of the
+    /// cgroup or `ulimit -v` limit when lower].
+    #[arg(long, value_name = "BYTES", value_parser = limits::parse_bytes)]
+    pub max_memory: Option<u64>,
+    /// Stop after this many seconds (the run is then incomplete: exit 3).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+impl Bounds {
+    fn max_states(&self) -> Option<usize> {
+        self.max_states.map(|n| n.min(usize::MAX as u64) as usize)
+    }
+    fn max_memory(&self) -> u64 {
+        self.max_memory.unwrap_or_else(limits::default_max_memory)
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.timeout.map(Duration::from_secs)
+    }
+}
+
+/// The exit code of a run that a signal stopped (130 for SIGINT, 143 for SIGTERM),
+/// else `code`.
+fn or_signalled(code: i32) -> i32 {
+    limits::interrupted().map_or(code, limits::signal_exit_code)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -99,6 +133,9 @@ pub struct Error {
     pub code: i32,
     pub message: String,
     pub causes: Vec<String>,
+    /// Nothing to say: standard output was closed by its reader (a broken pipe), which
+    /// ends the program quietly, the way `| head` users expect.
+    pub quiet: bool,
 }
 
 impl Error {
@@ -107,6 +144,17 @@ impl Error {
             code: 2,
             message: message.into(),
             causes: Vec::new(),
+            quiet: false,
+        }
+    }
+
+    /// The reader of standard output went away; exit quietly with `code`.
+    pub fn closed(code: i32) -> Error {
+        Error {
+            code,
+            message: String::new(),
+            causes: Vec::new(),
+            quiet: true,
         }
     }
 
@@ -129,12 +177,27 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", e.message);
-            for c in &e.causes {
-                eprintln!("caused by: {c}");
+            if !e.quiet {
+                let mut text = format!("error: {}\n", e.message);
+                for c in &e.causes {
+                    text.push_str(&format!("caused by: {c}\n"));
+                }
+                // Nowhere left to report a failure to write the report of a failure.
+                let _ = std::io::stderr().write_all(text.as_bytes());
             }
             e.code
         }
+    }
+}
+
+/// Writes `text` to standard output and flushes it. A broken pipe is
+/// [`Error::closed`] (exit 0, nothing printed); any other write error is exit 2.
+pub fn emit(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::closed(0)),
+        Err(e) => Err(Error::input("cannot write to standard output").caused_by(e.to_string())),
     }
 }
 
@@ -184,11 +247,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     .iter()
                     .map(|s| serde_json::json!({"name": s.name, "model": s.model, "description": s.description}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                emit(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"))?;
             } else {
+                let mut text = String::new();
                 for s in &all {
-                    println!("{:<34} {}", s.name, s.description);
+                    text.push_str(&format!("{:<34} {}\n", s.name, s.description));
                 }
+                emit(&text)?;
             }
             Ok(0)
         }
@@ -197,9 +262,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             all,
             json,
             threads,
-            max_states,
-            timeout,
+            bounds,
         } => {
+            limits::catch_signals();
             let list = if all {
                 catalogue(&dir)?
             } else {
@@ -210,18 +275,27 @@ fn run(cli: Cli) -> Result<i32, Error> {
             };
             let opts = RunOptions {
                 threads: threads as usize,
-                max_states: max_states.min(usize::MAX as u64) as usize,
-                timeout: timeout.map(Duration::from_secs),
+                max_states: bounds.max_states(),
+                max_memory: Some(bounds.max_memory()),
+                timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
                 ..RunOptions::default()
             };
             let mut reports: Vec<Report> = Vec::new();
             for s in &list {
                 let o = check::check(s, &opts);
-                if !json {
-                    print!("{}", o.report.text(false));
-                }
+                let shown = if json {
+                    Ok(())
+                } else {
+                    emit(&o.report.text(false))
+                };
                 reports.push(o.report);
+                // The reader is gone: the rest of the catalogue would go unread.
+                shown.map_err(|e| closed_with(e, &reports))?;
+                // Interrupted: this report is partial, the rest are not run.
+                if limits::interrupted().is_some() {
+                    break;
+                }
             }
             if json {
                 let out = if reports.len() == 1 {
@@ -229,9 +303,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 } else {
                     serde_json::to_string_pretty(&reports)
                 };
-                println!("{}", out.unwrap_or_default());
+                emit(&(out.unwrap_or_default() + "\n")).map_err(|e| closed_with(e, &reports))?;
             }
-            Ok(exit_code(&reports))
+            Ok(or_signalled(exit_code(&reports)))
         }
         Command::Trace {
             scenario,
@@ -239,6 +313,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             format,
             output,
             threads,
+            bounds,
         } => {
             let mut s = resolve(&dir, &scenario)?;
             let Some(exp) = s.expect.iter().find(|(n, _)| *n == property).cloned() else {
@@ -250,19 +325,37 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 .caused_by(format!("its properties: {}", names.join(", "))));
             };
             s.expect = vec![exp];
+            limits::catch_signals();
             let opts = RunOptions {
                 threads: threads as usize,
+                max_states: bounds.max_states(),
+                max_memory: Some(bounds.max_memory()),
+                timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
                 ..RunOptions::default()
             };
             let o = check::check(&s, &opts);
             let p = &o.report.properties[0];
+            // 3 if the run was cut short before it decided, 1 if the verdict is not the
+            // expected one.
+            let code = or_signalled(if p.verdict == "unknown" {
+                3
+            } else if p.verdict != p.expected {
+                1
+            } else {
+                0
+            });
             let Some(steps) = &p.trace else {
-                eprintln!(
-                    "{} / {}: {} — there is no trace to show",
-                    s.name, property, p.verdict
-                );
-                return Ok(if o.report.complete { 0 } else { 3 });
+                let why = o.report.stopped.as_deref().map(|w| format!(" ({w})"));
+                note(&format!(
+                    "{} / {}: {} (expected {}) — there is no trace to show{}",
+                    s.name,
+                    property,
+                    p.verdict,
+                    p.expected,
+                    why.unwrap_or_default()
+                ));
+                return Ok(code);
             };
             let title = format!(
                 "{} / {}: {} (expected {})",
@@ -283,20 +376,67 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 Some(f) => std::fs::write(&f, text).map_err(|e| {
                     Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string())
                 })?,
-                None => print!("{text}"),
+                None => emit(&text).map_err(|e| if e.quiet { Error::closed(code) } else { e })?,
             }
-            Ok(0)
+            Ok(code)
         }
-        Command::Transitions { scenario, format } => {
+        Command::Transitions {
+            scenario,
+            format,
+            bounds,
+        } => {
             let s = resolve(&dir, &scenario)?;
-            let t = crate::check::transitions::of(&s);
-            print!("{}", crate::check::transitions::render(&t, format));
-            Ok(0)
+            if s.model != "tcp" {
+                return Err(Error::input(format!(
+                    "transitions lists the TCP endpoints of a tcp scenario; {} is a {} scenario",
+                    s.name, s.model
+                ))
+                .caused_by(
+                    "its TCP connections live inside its HTTP actors; `synack check` and \
+                     `synack explore` show them",
+                ));
+            }
+            limits::catch_signals();
+            let b = crate::check::transitions::Bounds {
+                max_states: bounds.max_states(),
+                max_memory: Some(bounds.max_memory()),
+                timeout: bounds.timeout(),
+            };
+            let t = crate::check::transitions::bounded(&s, &b);
+            let code = or_signalled(if t.complete { 0 } else { 3 });
+            if let Some(why) = &t.stopped {
+                note(&format!(
+                    "{}: INCOMPLETE, stopped: {why}; transitions seen so far:",
+                    s.name
+                ));
+            }
+            emit(&crate::check::transitions::render(&t.transitions, format)).map_err(|e| {
+                if e.quiet {
+                    Error::closed(code)
+                } else {
+                    e
+                }
+            })?;
+            Ok(code)
         }
         Command::Explore { scenario, addr } => {
             let s = resolve(&dir, &scenario)?;
             crate::explore::serve(&s, &addr)
         }
+    }
+}
+
+/// A line on standard error; a failure to write it is not worth failing for.
+pub fn note(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A quiet [`Error::closed`] carries the exit code of the runs done so far.
+fn closed_with(e: Error, reports: &[Report]) -> Error {
+    if e.quiet {
+        Error::closed(exit_code(reports))
+    } else {
+        e
     }
 }
 

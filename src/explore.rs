@@ -1,34 +1,44 @@
 //! `synack explore`: the stateright Explorer for a scenario.
 //!
-//! stateright 0.31's Explorer serves every request in one web thread and unwraps the
-//! result of answering it, so a client that aborts mid-response can kill it, and it
-//! reads `./ui/*` from the working directory when those files exist. synack therefore
-//! puts a small front of its own before it:
+//! stateright 0.31's own Explorer server answers every request in one thread, unwraps
+//! the result of answering it (a client that aborts can kill it), listens on a second
+//! port that any local user can reach, and serves `./ui/*` from the working directory
+//! when those files exist. synack therefore serves the Explorer itself:
 //!
 //! - the front listens on `--addr`, with a thread per connection, at most
-//!   [`MAX_CONNECTIONS`] at once (the rest get `503` at once), and timeouts on every
-//!   read and write;
-//! - it reads one request, checks it (method, target, size, depth of a `/.states` path)
-//!   and sends it on, with `Connection: close`, to stateright's server on an internal
-//!   loopback port; it reads the whole answer even when its own client has gone, so the
-//!   Explorer never sees an aborted connection;
-//! - a supervisor restarts stateright's server (on a fresh port) whenever it stops.
+//!   [`MAX_CONNECTIONS`] at once and [`MAX_PER_CLIENT`] from one address (the rest get
+//!   `503` at once), one deadline, [`REQUEST_DEADLINE`], for a client's whole request
+//!   (a client that sends one byte at a time cannot hold a slot for longer), and
+//!   timeouts on every write;
+//! - it reads one request and checks it: method, target, size, depth of a `/.states`
+//!   path; a `Host` that names the address it listens on, so that DNS rebinding finds
+//!   nothing; no cross-origin `POST`;
+//! - it answers it in-process ([`site`]): stateright's pages from memory, and the
+//!   Explorer's JSON endpoints computed on the model. Run-to-completion runs synack's
+//!   engine, within the memory bound of `synack check`.
 //!
-//! The Explorer serves [`Explorable`], the wire with its sequence diagram.
+//! The Explorer serves [`crate::wire::svg::Explorable`], the wire with its sequence diagram.
+
+mod site;
 
 use crate::cli::Error;
 use crate::scenario::Scenario;
-use crate::wire::svg::Explorable;
-use stateright::Model;
+use site::{Site, WireSite};
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Connections the front serves at once; more are answered `503` and closed.
-pub const MAX_CONNECTIONS: usize = 64;
+pub const MAX_CONNECTIONS: usize = 128;
+/// Connections the front serves at once for one client address: half the slots, so
+/// that one client that holds its connections open cannot take them all.
+pub const MAX_PER_CLIENT: usize = MAX_CONNECTIONS / 2;
+/// How long a client may take to send its whole request (head and body).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// Connections beyond [`MAX_CONNECTIONS`] that get a `503` answer at once; more are
 /// closed without one.
 pub const MAX_REFUSING: usize = 16;
@@ -39,10 +49,8 @@ pub const MAX_BODY: usize = 4 * 1024;
 /// The most action indices in a `/.states/...` path: far beyond any trace, small enough
 /// that replaying and drawing the path stays fast.
 pub const MAX_PATH_STEPS: usize = 512;
-/// How long the front waits for a client to send its request or take its answer.
+/// How long the front waits for a client to take (a part of) its answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the front waits for the Explorer (its one thread may be busy with others).
-const BACKEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Serves the Explorer on `addr` until interrupted.
 pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
@@ -51,16 +59,15 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
         .map_err(|e| Error::input(format!("bad --addr {addr}")).caused_by(e.to_string()))?
         .next()
         .ok_or_else(|| Error::input(format!("bad --addr {addr}: it names no address")))?;
-    let s = scn.clone();
-    let run: ServeFn = match scn.model.as_str() {
-        "tcp" => Arc::new(move |port| {
-            let m = Explorable(crate::tcp::model::build(&s));
-            m.checker().serve((Ipv4Addr::LOCALHOST, port));
-        }),
-        "page-load" => Arc::new(move |port| {
-            let m = Explorable(crate::http::model::build(&s));
-            m.checker().serve((Ipv4Addr::LOCALHOST, port));
-        }),
+    let site: Arc<dyn Site> = match scn.model.as_str() {
+        "tcp" => Arc::new(WireSite::new(
+            crate::tcp::model::build(scn),
+            crate::tcp::model::prop,
+        )),
+        "page-load" => Arc::new(WireSite::new(
+            crate::http::model::build(scn),
+            crate::http::model::prop,
+        )),
         other => {
             return Err(Error::input(format!(
                 "the Explorer cannot serve {}: its model {other:?} has no Explorer view",
@@ -68,123 +75,19 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
             )))
         }
     };
-    if std::path::Path::new("ui").exists() {
-        return Err(
-            Error::input("refusing to serve the Explorer from a directory that has ./ui")
-                .caused_by(
-                    "stateright's Explorer would serve ./ui/index.htm, ./ui/app.js, ... from it \
-             instead of its own pages; run synack explore from another directory",
-                ),
-        );
-    }
     let front = TcpListener::bind(sa)
         .map_err(|e| Error::input(format!("cannot listen on {sa}")).caused_by(e.to_string()))?;
+    // With port 0 the system picks the port: say the one it picked.
+    let sa = front.local_addr().unwrap_or(sa);
     if !sa.ip().is_loopback() {
-        eprintln!(
+        crate::cli::note(&format!(
             "warning: the Explorer has no authentication; {sa} is reachable from other hosts"
-        );
+        ));
     }
-    let backend = Backend::start(run);
-    println!("Explorer for {}: http://{sa}/", scn.name);
-    let _ = std::io::stdout().flush();
-    run_front(front, backend);
+    // Standard output may be closed; the Explorer is still worth serving.
+    let _ = crate::cli::emit(&format!("Explorer for {}: http://{sa}/\n", scn.name));
+    run_front(front, site, sa);
     Ok(0)
-}
-
-/// Builds the model and serves stateright's Explorer for it on a loopback port, until
-/// that server stops.
-type ServeFn = Arc<dyn Fn(u16) + Send + Sync>;
-
-/// stateright's server, restarted whenever it stops.
-struct Backend {
-    /// The port it listens on, while it is up.
-    port: Mutex<Option<u16>>,
-    up: Condvar,
-}
-
-impl Backend {
-    fn start(run: ServeFn) -> Arc<Backend> {
-        let b = Arc::new(Backend {
-            port: Mutex::new(None),
-            up: Condvar::new(),
-        });
-        let sup = Arc::clone(&b);
-        thread::Builder::new()
-            .name("explorer-supervisor".into())
-            .spawn(move || sup.supervise(run))
-            .expect("spawn the Explorer's supervisor");
-        b
-    }
-
-    fn supervise(&self, run: ServeFn) {
-        let mut restarts = 0u32;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let started = Instant::now();
-            let Some(port) = free_loopback_port() else {
-                thread::sleep(Duration::from_millis(500));
-                continue;
-            };
-            let r = Arc::clone(&run);
-            let spawned = thread::Builder::new()
-                .name("explorer-backend".into())
-                .spawn(move || r(port));
-            let Ok(h) = spawned else {
-                thread::sleep(Duration::from_millis(500));
-                continue;
-            };
-            if wait_listening(port, &h) {
-                *self.port.lock().unwrap_or_else(|e| e.into_inner()) = Some(port);
-                self.up.notify_all();
-            }
-            let why = match h.join() {
-                Ok(()) => "it stopped".to_string(),
-                Err(p) => p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "it panicked".into()),
-            };
-            *self.port.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            restarts += 1;
-            eprintln!("warning: the Explorer stopped ({why}); restart {restarts}");
-            // A server that dies at once is not helped by restarting it in a tight loop.
-            backoff = if started.elapsed() < Duration::from_secs(2) {
-                (backoff * 2).min(Duration::from_secs(5))
-            } else {
-                Duration::from_millis(100)
-            };
-            thread::sleep(backoff);
-        }
-    }
-
-    /// The port of the running Explorer, waiting up to `timeout` for it to be up.
-    fn port(&self, timeout: Duration) -> Option<u16> {
-        let g = self.port.lock().unwrap_or_else(|e| e.into_inner());
-        let (g, _) = self
-            .up
-            .wait_timeout_while(g, timeout, |p| p.is_none())
-            .unwrap_or_else(|e| e.into_inner());
-        *g
-    }
-}
-
-fn free_loopback_port() -> Option<u16> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).ok()?;
-    l.local_addr().ok().map(|a| a.port())
-}
-
-/// Waits until the Explorer accepts connections on `port`, or its thread ends.
-fn wait_listening(port: u16, h: &thread::JoinHandle<()>) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && !h.is_finished() {
-        let a = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        if TcpStream::connect_timeout(&a, Duration::from_millis(200)).is_ok() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 /// Decrements the count of active connections when a connection's thread ends.
@@ -195,20 +98,53 @@ impl Drop for Active {
     }
 }
 
-fn run_front(front: TcpListener, backend: Arc<Backend>) {
+/// Active connections per client address.
+type PerClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// Frees a client's slot when its connection's thread ends.
+struct ClientSlot(PerClient, IpAddr);
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// Takes one of `ip`'s [`MAX_PER_CLIENT`] slots, if one is free.
+fn client_slot(per: &PerClient, ip: IpAddr) -> Option<ClientSlot> {
+    let mut m = per.lock().unwrap_or_else(|e| e.into_inner());
+    let n = m.entry(ip).or_insert(0);
+    if *n >= MAX_PER_CLIENT {
+        return None;
+    }
+    *n += 1;
+    Some(ClientSlot(Arc::clone(per), ip))
+}
+
+fn run_front(front: TcpListener, site: Arc<dyn Site>, bound: SocketAddr) {
     let active = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));
+    let per_client: PerClient = Arc::new(Mutex::new(HashMap::new()));
     loop {
-        let mut stream = match front.accept() {
-            Ok((s, _)) => s,
+        let (mut stream, peer) = match front.accept() {
+            Ok(c) => c,
             Err(_) => {
                 // Out of file descriptors, or a connection reset before accept: wait a little.
                 thread::sleep(Duration::from_millis(10));
                 continue;
             }
         };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
+        let slot = client_slot(&per_client, peer.ip());
+        if slot.is_none() || active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            if slot.is_some() {
+                active.fetch_sub(1, Ordering::SeqCst);
+            }
+            drop(slot);
             // Answer 503 from a thread of its own (a few at most), after reading the
             // request: closing on an unread request would reset the connection before
             // the client reads the answer. Beyond that, close at once.
@@ -219,9 +155,8 @@ fn run_front(front: TcpListener, backend: Arc<Backend>) {
                     .stack_size(64 * 1024)
                     .spawn(move || {
                         let _guard = guard;
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
                         let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-                        let _ = read_request(&mut stream);
+                        let _ = read_request(&mut stream, Duration::from_secs(1));
                         let _ = stream.write_all(&status_response(
                             503,
                             "Service Unavailable",
@@ -235,13 +170,13 @@ fn run_front(front: TcpListener, backend: Arc<Backend>) {
             continue;
         }
         let guard = Active(Arc::clone(&active));
-        let b = Arc::clone(&backend);
+        let site = Arc::clone(&site);
         let spawned = thread::Builder::new()
             .name("explorer-front".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                let _guard = guard;
-                handle(stream, &b);
+                let _guard = (guard, slot);
+                handle(stream, site, bound);
             });
         // When no thread can be made, the closure (with the stream and guard) is dropped.
         drop(spawned);
@@ -263,6 +198,76 @@ pub struct Request {
     pub method: String,
     pub target: String,
     pub body: Vec<u8>,
+    /// The `Host`, `Origin` and `Sec-Fetch-Site` headers, when present.
+    pub host: Option<String>,
+    pub origin: Option<String>,
+    pub fetch_site: Option<String>,
+}
+
+/// Refuses a request that is not meant for this Explorer: a `Host` other than the
+/// address the front listens on (a DNS-rebound name: RFC 9110 §7.2, §15.5.20 421),
+/// and a `POST` from a page of another origin (a `no-cors` fetch still sends
+/// `Origin`). A request without these headers comes from a program, not a browser.
+pub fn check_origin(rq: &Request, bound: SocketAddr) -> Result<(), Refusal> {
+    let misdirected = || {
+        (
+            421,
+            "Misdirected Request",
+            format!("this is the Explorer at {bound}; ask for it by that address\n"),
+        )
+    };
+    if let Some(host) = &rq.host {
+        if !names_bound(host, bound) {
+            return Err(misdirected());
+        }
+    }
+    if rq.method == "POST" {
+        let forbidden = || {
+            (
+                403,
+                "Forbidden",
+                "no cross-origin requests that change the Explorer\n".to_string(),
+            )
+        };
+        if let Some(origin) = &rq.origin {
+            let Some(host) = origin.strip_prefix("http://") else {
+                return Err(forbidden());
+            };
+            if !names_bound(host, bound) {
+                return Err(forbidden());
+            }
+        }
+        if rq
+            .fetch_site
+            .as_deref()
+            .is_some_and(|s| !matches!(s, "same-origin" | "none"))
+        {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
+}
+
+/// Whether `authority` (`host[:port]`) names the address the front listens on: its IP
+/// address (or `localhost` for a loopback one), and its port when one is given.
+fn names_bound(authority: &str, bound: SocketAddr) -> bool {
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p))
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') =>
+        {
+            (h, Some(p))
+        }
+        _ => (authority, None),
+    };
+    if port.is_some_and(|p| p.parse::<u16>().ok() != Some(bound.port())) {
+        return false;
+    }
+    if port.is_none() && bound.port() != 80 && !bound.ip().is_loopback() {
+        return false;
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>().is_ok_and(|ip| ip == bound.ip())
+        || (bound.ip().is_loopback() && host.eq_ignore_ascii_case("localhost"))
 }
 
 /// Why a request was refused: status code, reason, body.
@@ -318,8 +323,35 @@ pub fn parse_head(head: &[u8]) -> Result<(String, String, usize), Refusal> {
     Ok((method.to_string(), target.to_string(), length))
 }
 
-/// Reads one request from the client.
-fn read_request(c: &mut TcpStream) -> Result<Request, Option<Refusal>> {
+/// Reads one request from the client, all of it within `deadline`.
+fn read_request(c: &mut TcpStream, deadline: Duration) -> Result<Request, Option<Refusal>> {
+    let until = Instant::now() + deadline;
+    let too_slow = || {
+        Some((
+            408,
+            "Request Timeout",
+            format!("send the whole request within {} s\n", deadline.as_secs()),
+        ))
+    };
+    // Each read may wait only for what is left of the deadline.
+    let read = |c: &mut TcpStream, chunk: &mut [u8]| -> Result<usize, Option<Refusal>> {
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(too_slow());
+            }
+            let _ = c.set_read_timeout(Some(left));
+            match c.read(chunk) {
+                Ok(0) => return Err(None),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(too_slow())
+                }
+                Err(_) => return Err(None),
+            }
+        }
+    };
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     let end = loop {
@@ -333,37 +365,42 @@ fn read_request(c: &mut TcpStream) -> Result<Request, Option<Refusal>> {
                 "request head too large\n".into(),
             )));
         }
-        match c.read(&mut chunk) {
-            Ok(0) => return Err(None),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return Err(None),
-        }
+        let n = read(c, &mut chunk)?;
+        buf.extend_from_slice(&chunk[..n]);
     };
     let (method, target, length) = parse_head(&buf[..end]).map_err(Some)?;
     let mut body = buf[end + 4..].to_vec();
     while body.len() < length {
-        match c.read(&mut chunk) {
-            Ok(0) => return Err(None),
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return Err(None),
-        }
+        let n = read(c, &mut chunk)?;
+        body.extend_from_slice(&chunk[..n]);
     }
     body.truncate(length);
+    let header = |name: &str| {
+        std::str::from_utf8(&buf[..end])
+            .ok()?
+            .split("\r\n")
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    };
     Ok(Request {
         method,
         target,
         body,
+        host: header("host"),
+        origin: header("origin"),
+        fetch_site: header("sec-fetch-site"),
     })
 }
 
 /// Serves one connection: one request, then close.
-fn handle(mut c: TcpStream, backend: &Backend) {
-    let _ = c.set_read_timeout(Some(CLIENT_TIMEOUT));
+fn handle(mut c: TcpStream, site: Arc<dyn Site>, bound: SocketAddr) {
     let _ = c.set_write_timeout(Some(CLIENT_TIMEOUT));
     let _ = c.set_nodelay(true);
-    let rq = match read_request(&mut c) {
+    let rq = read_request(&mut c, REQUEST_DEADLINE)
+        .and_then(|rq| check_origin(&rq, bound).map_err(Some).map(|()| rq));
+    let rq = match rq {
         Ok(rq) => rq,
         Err(Some((code, reason, body))) => {
             let _ = c.write_all(&status_response(code, reason, &body));
@@ -372,13 +409,21 @@ fn handle(mut c: TcpStream, backend: &Backend) {
         }
         Err(None) => return,
     };
-    let answer = forward(&rq, backend).unwrap_or_else(|why| {
-        status_response(
-            502,
-            "Bad Gateway",
-            &format!("the Explorer did not answer: {why}\n"),
-        )
-    });
+    let method = if rq.method == "HEAD" {
+        "GET"
+    } else {
+        &rq.method
+    };
+    let (code, reason, kind, body) = site.answer(method, &rq.target);
+    let mut answer = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+         X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if rq.method != "HEAD" {
+        answer.extend_from_slice(&body);
+    }
     let _ = c.write_all(&answer);
     let _ = c.shutdown(std::net::Shutdown::Write);
 }
@@ -396,55 +441,6 @@ fn drain_and_close(mut c: TcpStream) {
             Ok(n) => left = left.saturating_sub(n),
         }
     }
-}
-
-/// Sends `rq` to the Explorer and reads its whole answer.
-fn forward(rq: &Request, backend: &Backend) -> Result<Vec<u8>, String> {
-    let deadline = Instant::now() + BACKEND_TIMEOUT;
-    let mut last_err = String::from("it is not up");
-    // The Explorer may be restarting: try again until the deadline.
-    while Instant::now() < deadline {
-        let Some(port) = backend.port(Duration::from_secs(5)) else {
-            continue;
-        };
-        match exchange(rq, port, deadline) {
-            Ok(a) => return Ok(a),
-            Err(e) => {
-                last_err = e;
-                thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    Err(last_err)
-}
-
-fn exchange(rq: &Request, port: u16, deadline: Instant) -> Result<Vec<u8>, String> {
-    let a = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut s =
-        TcpStream::connect_timeout(&a, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_secs(1));
-    s.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let mut out = format!(
-        "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n",
-        rq.method, rq.target
-    );
-    if rq.method == "POST" || !rq.body.is_empty() {
-        out.push_str(&format!("Content-Length: {}\r\n", rq.body.len()));
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&rq.body);
-    s.write_all(&bytes).map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).map_err(|e| e.to_string())?;
-    if answer.is_empty() {
-        return Err("an empty answer".into());
-    }
-    Ok(answer)
 }
 
 #[cfg(test)]
@@ -466,5 +462,79 @@ mod tests {
                 .0,
             413
         );
+    }
+
+    fn rq(method: &str, host: Option<&str>, origin: Option<&str>, site: Option<&str>) -> Request {
+        Request {
+            method: method.into(),
+            target: "/.runtocompletion".into(),
+            body: Vec::new(),
+            host: host.map(str::to_string),
+            origin: origin.map(str::to_string),
+            fetch_site: site.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn host_names_the_bound_address_and_posts_come_from_it() {
+        let local: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let code = |r: &Request, at: SocketAddr| check_origin(r, at).err().map(|e| e.0);
+        // The Explorer's own page, and programs that send no Host.
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST:3000",
+            "127.0.0.1",
+        ] {
+            assert_eq!(
+                code(&rq("GET", Some(host), None, None), local),
+                None,
+                "{host}"
+            );
+        }
+        assert_eq!(code(&rq("GET", None, None, None), local), None);
+        // DNS rebinding: a name of the attacker's that now points at 127.0.0.1.
+        for host in [
+            "evil.example:3000",
+            "127.0.0.1:3001",
+            "127.0.0.2:3000",
+            "x",
+            "",
+        ] {
+            assert_eq!(
+                code(&rq("GET", Some(host), None, None), local),
+                Some(421),
+                "{host}"
+            );
+        }
+        let same = Some("http://127.0.0.1:3000");
+        let post = |origin, site| rq("POST", Some("127.0.0.1:3000"), origin, site);
+        assert_eq!(code(&post(same, Some("same-origin")), local), None);
+        assert_eq!(code(&post(None, None), local), None);
+        for origin in ["http://evil.example", "null", "https://127.0.0.1:3000"] {
+            assert_eq!(
+                code(&post(Some(origin), None), local),
+                Some(403),
+                "{origin}"
+            );
+        }
+        assert_eq!(code(&post(None, Some("cross-site")), local), Some(403));
+        assert_eq!(code(&post(same, Some("same-site")), local), Some(403));
+        // On another interface the port must be given, as browsers do.
+        let lan: SocketAddr = "192.168.1.5:3000".parse().unwrap();
+        assert_eq!(
+            code(&rq("GET", Some("192.168.1.5:3000"), None, None), lan),
+            None
+        );
+        assert_eq!(
+            code(&rq("GET", Some("192.168.1.5"), None, None), lan),
+            Some(421)
+        );
+        assert_eq!(
+            code(&rq("GET", Some("localhost:3000"), None, None), lan),
+            Some(421)
+        );
+        let v6: SocketAddr = "[::1]:3000".parse().unwrap();
+        assert_eq!(code(&rq("GET", Some("[::1]:3000"), None, None), v6), None);
     }
 }

@@ -388,13 +388,68 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The largest scenario file synack reads (1 MiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// A timer length in ticks must stay below [`crate::wire::NO_DEADLINE`], the wire's
+/// "no deadline" sentinel: a 255-tick timer would never be forced to fire.
+fn check_timer(
+    s: &Scenario,
+    text: &str,
+    table: Option<&str>,
+    key: &str,
+    ticks: Option<u8>,
+) -> Result<(), ScenarioError> {
+    match ticks {
+        // In u16, so that the test stays right if the sentinel ever drops below u8::MAX.
+        Some(v) if u16::from(v) >= u16::from(crate::wire::NO_DEADLINE) => Err(s.err(
+            text,
+            table,
+            key,
+            format!(
+                "{v} ticks is too long: a timer must be at most {} ticks",
+                crate::wire::NO_DEADLINE - 1
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The table a header line names: `[tcp]` and `[[http.route]]` give `tcp` and
+/// `http.route`.
+fn header(line: &str) -> Option<String> {
+    let t = line.trim();
+    t.starts_with('[').then(|| {
+        let name = t.split(']').next().unwrap_or("");
+        name.trim_start_matches('[').trim().to_string()
+    })
+}
+
+/// The dotted key (`tcp.rto`) assigned, or the table (`tcp`) opened, on the line of
+/// byte `offset`: what a toml type error points at.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    if let Some(table) = header(line) {
+        return Some(table);
+    }
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let table = text[..start].lines().filter_map(header).next_back();
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 /// The line (1-based) where `key` is assigned in `[table]` (or at the top).
 fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
     let mut current: Option<String> = None;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if let Some(rest) = t.strip_prefix('[') {
-            current = Some(rest.trim_end_matches(']').trim().to_string());
+        if let Some(h) = header(t) {
+            current = Some(h);
             continue;
         }
         let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
@@ -406,14 +461,41 @@ fn line_of(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
 }
 
 impl Scenario {
-    /// Reads and validates one scenario file.
+    /// Reads and validates one scenario file. Anything but a regular file (a FIFO
+    /// would block for ever, `/dev/zero` never ends) and any file over
+    /// [`MAX_FILE_BYTES`] is refused before it is read.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let fail = |message: String| ScenarioError {
             path: path.to_path_buf(),
             line: None,
             key: None,
-            message: format!("cannot read it: {e}"),
-        })?;
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file".into()));
+        }
+        let too_big = || {
+            fail(format!(
+                "larger than {} MiB: a scenario file is a few lines of TOML",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        // The file may have grown since: read no more than the limit and one byte.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                use std::io::Read;
+                f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+            })
+            .map_err(|e| fail(format!("cannot read it: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| fail(format!("cannot read it: {e}")))?;
         Scenario::parse(path, &text)
     }
 
@@ -423,12 +505,21 @@ impl Scenario {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let msg = e.message().to_string();
+            // toml may spread one cause over several lines: keep it to one.
+            let msg = e
+                .message()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
             let key = msg
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
-                .map(str::to_string);
+                .map(str::to_string)
+                // A bad value or a bad table: the key (or table) written where it points.
+                .or_else(|| e.span().and_then(|s| key_at(text, s.start)));
             ScenarioError {
                 path: path.to_path_buf(),
                 line,
@@ -620,7 +711,8 @@ impl Scenario {
                 format!("ISN {bad} lies outside the sequence space 0..{}", tcp.space),
             ));
         }
-        if tcp.rcv_wnd == 0 || tcp.rcv_wnd * 2 > tcp.space {
+        // Derived bounds are computed in u16: in u8, `rcv_wnd = 128` doubles to 0.
+        if tcp.rcv_wnd == 0 || u16::from(tcp.rcv_wnd) * 2 > u16::from(tcp.space) {
             return Err(self.err(
                 text,
                 t,
@@ -647,6 +739,8 @@ impl Scenario {
                 "the retransmission timeout must be at least 1 tick".into(),
             ));
         }
+        check_timer(self, text, t, "rto", Some(tcp.rto))?;
+        check_timer(self, text, t, "fin_wait_2_timeout", tcp.fin_wait_2_timeout)?;
         if tcp.incarnations == 0 || tcp.incarnations > 3 {
             return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
         }
@@ -658,8 +752,8 @@ impl Scenario {
             };
             return Err(self.err(text, t, key, "must be 0 to 4 MSL".into()));
         }
-        let span = 2 + tcp.client_data.max(tcp.server_data);
-        if span as u16 * 2 > tcp.space as u16 {
+        let span = 2 + u16::from(tcp.client_data.max(tcp.server_data));
+        if span * 2 > u16::from(tcp.space) {
             return Err(self.err(
                 text,
                 t,
@@ -717,6 +811,14 @@ impl Scenario {
                 "deadline"
             };
             return Err(self.err(text, t, key, "must be at least 1".into()));
+        }
+        check_timer(self, text, t, "dns_rto", Some(h.dns_rto))?;
+        check_timer(self, text, t, "expect_continue", h.expect_continue)?;
+        let gateway = h.gateway.as_ref().map(|g| g.timeout);
+        check_timer(self, text, Some("http.gateway"), "timeout", gateway)?;
+        if let Some(k) = &h.keepalive {
+            check_timer(self, text, Some("http.keepalive"), "think", Some(k.think))?;
+            check_timer(self, text, Some("http.keepalive"), "idle", Some(k.idle))?;
         }
         if !(1..=2).contains(&h.origin.chunks) {
             return Err(self.err(

@@ -262,6 +262,9 @@ pub struct Options<'a> {
     /// Stop (incomplete) after about this long.
     pub timeout: Option<Duration>,
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Polled after each batch: stop (incomplete) when it returns true (a signal,
+    /// a memory bound).
+    pub stop: Option<&'a (dyn Fn() -> bool + Sync)>,
 }
 
 impl Default for Options<'_> {
@@ -271,6 +274,7 @@ impl Default for Options<'_> {
             max_states: None,
             timeout: None,
             progress: None,
+            stop: None,
         }
     }
 }
@@ -282,6 +286,7 @@ impl fmt::Debug for Options<'_> {
             .field("max_states", &self.max_states)
             .field("timeout", &self.timeout)
             .field("progress", &self.progress.is_some())
+            .field("stop", &self.stop.is_some())
             .finish()
     }
 }

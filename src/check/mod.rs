@@ -2,10 +2,11 @@
 //! checks safety on the fly and decides liveness on the graph afterwards.
 
 pub mod engine;
+pub mod limits;
 pub mod run;
 pub mod transitions;
 
-pub use run::{check, Outcome, RunOptions, DEFAULT_MAX_STATES};
+pub use run::{check, Outcome, RunOptions};
 
 /// The properties a model offers: (name, kind).
 pub fn property_names(model: &str) -> Vec<(String, &'static str)> {

@@ -2,11 +2,13 @@
 //! turns the result into a [`Report`].
 
 use super::engine::{self, FairModel, Fairness as EFair, Kind, Options, Prop, Verdict};
+use super::limits;
 use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step, TimerName};
 use crate::scenario::{Expected, Scenario};
 use crate::wire::{ActionOf, Fairness, StateOf, Wire, WireActor};
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::io::Write;
 use std::time::Duration;
 
 /// The fairness categories are kept in the top two bits of a class key.
@@ -44,7 +46,10 @@ where
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     pub threads: usize,
-    pub max_states: usize,
+    /// Stop (incomplete) rather than exceed this many unique states.
+    pub max_states: Option<usize>,
+    /// Stop (incomplete) once the process's resident memory exceeds this many bytes.
+    pub max_memory: Option<u64>,
     pub timeout: Option<Duration>,
     /// Print a progress line on stderr about once a second.
     pub progress: bool,
@@ -56,16 +61,14 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             threads: 2,
-            max_states: DEFAULT_MAX_STATES,
+            max_states: None,
+            max_memory: Some(limits::default_max_memory()),
             timeout: None,
             progress: false,
             explorer: Some(([127, 0, 0, 1], 3000).into()),
         }
     }
 }
-
-/// The default bound on unique states: about 4 GB of graph.
-pub const DEFAULT_MAX_STATES: usize = 60_000_000;
 
 /// A finished run: the report and every trace in full.
 pub struct Outcome {
@@ -93,7 +96,10 @@ fn verdict_name(v: Verdict) -> &'static str {
 }
 
 /// The action indices that lead along `steps`, as the Explorer encodes paths.
-fn explorer_path<A>(m: &Wire<A>, steps: &[(Option<ActionOf<A>>, StateOf<A>)]) -> Option<String>
+pub(crate) fn explorer_path<A>(
+    m: &Wire<A>,
+    steps: &[(Option<ActionOf<A>>, StateOf<A>)],
+) -> Option<String>
 where
     A: WireActor,
 {
@@ -122,8 +128,10 @@ where
     A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,
     A::Random: Clone + Hash + Send + Sync + Debug,
 {
+    // Progress is a courtesy: a closed stderr must not stop (or panic) the run.
     let progress = |p: engine::Progress| {
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\r{}: {} states, {} unique, {:.0} states/s, depth {}   ",
             scn.name,
             p.states,
@@ -132,15 +140,19 @@ where
             p.depth
         );
     };
+    // Signals and the memory bound are polled at the engine's safe points.
+    let watch = limits::Watch::new(opts.max_memory);
+    let stop = || watch.poll();
     let eopts = Options {
         threads: opts.threads,
-        max_states: Some(opts.max_states),
+        max_states: opts.max_states,
         timeout: opts.timeout,
         progress: if opts.progress { Some(&progress) } else { None },
+        stop: Some(&stop),
     };
     let res = engine::run(m, &props, &eopts);
     if opts.progress {
-        eprint!("\r{:80}\r", "");
+        let _ = write!(std::io::stderr(), "\r{:80}\r", "");
     }
     let mut properties = Vec::new();
     for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
@@ -164,12 +176,11 @@ where
         });
     }
     let as_expected = properties.iter().all(|p| p.expected == p.verdict);
-    let stopped = (!res.complete).then(|| {
-        if res.unique_states as usize >= opts.max_states {
-            format!("reached --max-states {}", opts.max_states)
-        } else {
-            "reached --timeout".to_string()
-        }
+    let stopped = (!res.complete).then(|| match (watch.why(), opts.max_states) {
+        (Some(why), _) => why.describe(),
+        (None, Some(n)) if res.unique_states as usize >= n => format!("reached --max-states {n}"),
+        (None, _) if opts.timeout.is_some() => "reached --timeout".to_string(),
+        (None, _) => "reached the engine's limit of states or edges".to_string(),
     });
     Outcome {
         report: Report {

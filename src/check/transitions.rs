@@ -1,6 +1,7 @@
 //! `synack transitions`: every endpoint state transition seen in a scenario's
 //! explored state space, with its cause, to compare with RFC 9293 Figure 5.
 
+use super::limits::Watch;
 use crate::cli::GraphFormat;
 use crate::scenario::Scenario;
 use crate::tcp::model::{build, TcpAction, TcpModel, TcpState};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use stateright::Model;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fmt::Write;
+use std::time::{Duration, Instant};
 
 /// One transition: `actor` moved `from` → `to` because of `cause`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -83,19 +85,64 @@ fn cause(m: &TcpModel, prev: &TcpState, a: &TcpAction, next: &TcpState, actor: u
     }
 }
 
-/// Explores the scenario's state space and collects its transitions.
+/// Explores the scenario's whole state space and collects its transitions.
 pub fn of(scn: &Scenario) -> BTreeSet<Transition> {
+    bounded(scn, &Bounds::default()).transitions
+}
+
+/// The bounds of a `transitions` run, as for `check`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bounds {
+    pub max_states: Option<usize>,
+    pub max_memory: Option<u64>,
+    pub timeout: Option<Duration>,
+}
+
+/// The transitions seen, and whether the whole state space was explored.
+pub struct Explored {
+    pub transitions: BTreeSet<Transition>,
+    pub complete: bool,
+    /// Why the exploration stopped early.
+    pub stopped: Option<String>,
+}
+
+/// States explored between two looks at the clock, the memory and the signals.
+const POLL_EVERY: usize = 4096;
+
+/// Explores the scenario's state space within `bounds` and collects its transitions.
+pub fn bounded(scn: &Scenario, bounds: &Bounds) -> Explored {
     let m = build(scn);
+    let start = Instant::now();
+    let watch = Watch::new(bounds.max_memory);
+    let limit = bounds.max_states.unwrap_or(usize::MAX);
+    let mut stopped = None;
     let mut seen: HashSet<u64> = HashSet::new();
     let mut queue: VecDeque<TcpState> = VecDeque::new();
     let mut out = BTreeSet::new();
     for s in m.init_states() {
+        if seen.len() >= limit {
+            stopped = Some(format!("reached --max-states {limit}"));
+            break;
+        }
         if seen.insert(crate::wire::key_of(&s)) {
             queue.push_back(s);
         }
     }
     let mut actions = Vec::new();
-    while let Some(s) = queue.pop_front() {
+    let mut popped = 0usize;
+    while stopped.is_none() {
+        let Some(s) = queue.pop_front() else { break };
+        popped += 1;
+        if popped.is_multiple_of(POLL_EVERY) {
+            if watch.poll() {
+                stopped = watch.why().map(|w| w.describe());
+                break;
+            }
+            if bounds.timeout.is_some_and(|t| start.elapsed() >= t) {
+                stopped = Some("reached --timeout".into());
+                break;
+            }
+        }
         actions.clear();
         m.actions(&s, &mut actions);
         for a in actions.drain(..) {
@@ -140,12 +187,22 @@ pub fn of(scn: &Scenario) -> BTreeSet<Transition> {
                     });
                 }
             }
-            if seen.insert(crate::wire::key_of(&n)) {
+            let key = crate::wire::key_of(&n);
+            if !seen.contains(&key) {
+                if seen.len() >= limit {
+                    stopped = Some(format!("reached --max-states {limit}"));
+                    break;
+                }
+                seen.insert(key);
                 queue.push_back(n);
             }
         }
     }
-    out
+    Explored {
+        transitions: out,
+        complete: stopped.is_none(),
+        stopped,
+    }
 }
 
 /// Renders transitions as text, JSON, Graphviz dot or a Mermaid state diagram.

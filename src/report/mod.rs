@@ -50,7 +50,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -228,14 +228,14 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
             "deliver" | "deliver-keep-copy" => {
                 if let Some(seg) = &s.segment {
                     let label = s.summary.split("; ").next().unwrap_or("");
-                    let label = label.splitn(2, "  ").nth(1).unwrap_or(label).trim();
+                    let label = label.split_once("  ").map_or(label, |x| x.1).trim();
                     let _ = writeln!(o, "    {}->>{}: {}", seg.from, seg.to, mm(label));
                 }
             }
             "drop" => {
                 if let Some(seg) = &s.segment {
                     let label = s.summary.split("; ").next().unwrap_or("");
-                    let label = label.splitn(2, "  ").nth(1).unwrap_or(label).trim();
+                    let label = label.split_once("  ").map_or(label, |x| x.1).trim();
                     let _ = writeln!(o, "    {}-x{}: {}", seg.from, seg.to, mm(label));
                 }
             }

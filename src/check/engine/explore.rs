@@ -1081,7 +1081,8 @@ where
             drop(g);
             crew.recycle(outs);
             pos = end;
-            if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+            if opts.timeout.is_some_and(|t| start.elapsed() >= t) || opts.stop.is_some_and(|f| f())
+            {
                 d.complete = false;
             }
             if let Some(cb) = opts.progress {

@@ -753,6 +753,23 @@ fn timeout_gives_unknown() {
     assert_eq!(r.properties[4].verdict, Verdict::Unknown);
 }
 
+#[test]
+fn a_stop_request_cuts_the_run_at_a_batch_boundary() {
+    let polls = AtomicUsize::new(0);
+    let stop = || polls.fetch_add(1, Ordering::Relaxed) >= 2;
+    let opts = Options {
+        threads: 2,
+        stop: Some(&stop),
+        ..Options::default()
+    };
+    let r = run(&Counters, &counter_props(), &opts);
+    assert!(!r.complete);
+    assert_eq!(polls.load(Ordering::Relaxed), 3);
+    assert!(r.unique_states < W as u64 * H as u64 * D as u64);
+    assert_eq!(r.properties[0].verdict, Verdict::Unknown);
+    assert_eq!(r.properties[4].verdict, Verdict::Unknown);
+}
+
 // ---------------------------------------------------------------------------
 // Random small graphs against a brute-force fair-cycle search.
 
