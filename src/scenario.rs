@@ -741,6 +741,8 @@ impl Scenario {
         }
         check_timer(self, text, t, "rto", Some(tcp.rto))?;
         check_timer(self, text, t, "fin_wait_2_timeout", tcp.fin_wait_2_timeout)?;
+        check_timer(self, text, t, "rto_max", tcp.rto_max)?;
+        check_timer(self, text, t, "pace", Some(tcp.pace))?;
         if tcp.incarnations == 0 || tcp.incarnations > 3 {
             return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
         }
