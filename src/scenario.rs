@@ -720,14 +720,6 @@ impl Scenario {
                 "the window must be at least 1 and at most half the sequence space".into(),
             ));
         }
-        if tcp.rto_max.is_some_and(|m| m < tcp.rto) {
-            return Err(self.err(
-                text,
-                t,
-                "rto_max",
-                "the backoff cap must be at least `rto`".into(),
-            ));
-        }
         if tcp.user_timeout == Some(0) {
             return Err(self.err(text, t, "user_timeout", "must be at least 1 tick".into()));
         }
@@ -743,6 +735,14 @@ impl Scenario {
         check_timer(self, text, t, "fin_wait_2_timeout", tcp.fin_wait_2_timeout)?;
         check_timer(self, text, t, "rto_max", tcp.rto_max)?;
         check_timer(self, text, t, "pace", Some(tcp.pace))?;
+        if tcp.rto_max.is_some_and(|m| m < tcp.rto) {
+            return Err(self.err(
+                text,
+                t,
+                "rto_max",
+                "the backoff cap must be at least `rto`".into(),
+            ));
+        }
         if tcp.incarnations == 0 || tcp.incarnations > 3 {
             return Err(self.err(text, t, "incarnations", "must be 1 to 3".into()));
         }

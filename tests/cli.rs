@@ -394,22 +394,22 @@ fn overflowing_bounds_and_endless_timers_are_refused() {
         (
             "tcp-teardown",
             "rcv-wnd-128",
-            "space = 8",
-            "space = 8\nrcv_wnd = 128",
+            "space = 16",
+            "space = 16\nrcv_wnd = 128",
             "tcp.rcv_wnd",
         ),
         // 2 + client_data wraps to 0 in u8.
         (
             "tcp-teardown",
             "client-data-254",
-            "space = 8",
+            "space = 16",
             "space = 16\nclient_data = 254",
             "tcp.space",
         ),
         (
             "tcp-teardown",
             "rto-255",
-            "rto = 5 ",
+            "rto = 1 ",
             "rto = 255 ",
             "tcp.rto",
         ),
@@ -553,7 +553,8 @@ fn a_run_over_max_memory_stops_with_a_partial_report() {
     assert_eq!(v["complete"], false);
     let why = v["stopped"].as_str().unwrap_or_default();
     assert!(why.starts_with("reached --max-memory 300.0 MiB"), "{why}");
-    // Decided before the cut: a retransmitted FIN meets an RST.
+    // Decided before the cut: a connection opens.
+    assert_eq!(v["properties"][1]["name"], "reaches ESTABLISHED");
     assert_eq!(v["properties"][1]["verdict"], "found");
 
     // Under `ulimit -v` the default bound is half that limit: a report, not an abort.
@@ -673,7 +674,7 @@ fn toml_errors_are_one_cause_that_names_the_key() {
             "[tcp]\nrto = 1\n\n[expect]",
             "key `tcp`",
         ),
-        ("rto-text", "rto = 5 ", "rto = \"five\" ", "key `tcp.rto`"),
+        ("rto-text", "rto = 1 ", "rto = \"five\" ", "key `tcp.rto`"),
         (
             "capacity-negative",
             "capacity = 4",
@@ -686,7 +687,7 @@ fn toml_errors_are_one_cause_that_names_the_key() {
             "loss = 1",
             "key `network.loss`",
         ),
-        ("isns-number", "isns = [0, 4]", "isns = 3", "key `tcp.isns`"),
+        ("isns-number", "isn_clock = 1", "isns = 3", "key `tcp.isns`"),
     ];
     for (name, from, to, key) in cases {
         assert!(base.contains(from), "{name}: the base has {from:?}");

@@ -213,7 +213,8 @@ fn the_diagram_escapes_payloads() {
 
 #[test]
 fn lost_and_expired_segments_are_drawn() {
-    let e = Explorer::start("tcp-handshake");
+    // MSL 1 and an RTO of 3: the SYN can age past MSL before it is sent again.
+    let e = Explorer::start("tcp-unbounded-syn-retry");
     // After the client's ISN choice, its SYN is in flight: one of the next actions
     // loses it.
     let (code, body) = e.get("/.states/0/0");
