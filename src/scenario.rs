@@ -786,6 +786,41 @@ impl Scenario {
                 "the page-load model picks ISNs from `isns` (\"random\" or \"oracle\"); the ISN clock is for tcp scenarios".into(),
             ));
         }
+        // Text that goes onto the wire as part of a request or response head: a CR or
+        // LF in it would split the head (RFC 9112 §2.2, §5: field values carry no bare
+        // CR or LF), so the file is wrong, not the HTTP.
+        let mut texts: Vec<(Option<&str>, &str, &str)> = vec![
+            (t, "method", h.method.as_str()),
+            (t, "user_agent", h.user_agent.as_str()),
+            (t, "url", h.url.as_str()),
+        ];
+        texts.extend(h.links.iter().map(|l| (t, "links", l.as_str())));
+        for r in &h.route {
+            let rt = Some("http.route");
+            texts.push((rt, "path", r.path.as_str()));
+            if let Some(m) = &r.method {
+                texts.push((rt, "method", m.as_str()));
+            }
+            for (k, v) in &r.headers {
+                texts.push((rt, "headers", k.as_str()));
+                texts.push((rt, "headers", v.as_str()));
+            }
+        }
+        if let Some(k) = &h.keepalive {
+            let kt = Some("http.keepalive");
+            texts.push((kt, "target", k.target.as_str()));
+            texts.extend(k.methods.iter().map(|m| (kt, "methods", m.as_str())));
+        }
+        if let Some((table, key, v)) = texts.iter().find(|(_, _, v)| {
+            v.contains(['\r', '\n']) || v.chars().any(|c| c.is_control() && c != '\t')
+        }) {
+            return Err(self.err(
+                text,
+                *table,
+                key,
+                format!("{v:?} holds a CR, LF or other control character, which would split the HTTP head"),
+            ));
+        }
         let url = url::Url::parse(&h.url)
             .map_err(|e| self.err(text, t, "url", format!("{:?} is not a URL: {e}", h.url)))?;
         if url.scheme() != "http" || url.host_str().is_none() {

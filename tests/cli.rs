@@ -233,7 +233,32 @@ fn bad_http_values_name_file_line_and_key() {
     .unwrap();
     let dir = std::env::temp_dir().join(format!("synack-bad-http-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let cases: [(&str, &str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str, &str); 12] = [
+        // A CR or LF would split the HTTP head: the file is refused (issue 12, item 6).
+        (
+            "crlf-method",
+            "url = ",
+            "method = \"GET\\r\\nX-Injected: 1\"\nurl = ",
+            "http.method",
+        ),
+        (
+            "crlf-user-agent",
+            "url = ",
+            "user_agent = \"a\\nb\"\nurl = ",
+            "http.user_agent",
+        ),
+        (
+            "crlf-link",
+            "url = ",
+            "links = [\"/x\\r\\nHost: evil\"]\nurl = ",
+            "http.links",
+        ),
+        (
+            "crlf-header",
+            "method = \"GET\"",
+            "method = \"GET\"\nheaders = { \"Location\" = \"/a\\r\\nSet-Cookie: x\" }",
+            "http.route.headers",
+        ),
         (
             "bad-url",
             "url = \"http://www.rbooks.top/mypage?userid=0\"",

@@ -57,6 +57,34 @@ enum RequestHead {
     Invalid,
 }
 
+/// Content-Length as RFC 9110 §8.6 defines it: `1*DIGIT`. A list, or a repeated field,
+/// of one same value is that value (§8.6 allows collapsing them); a sign, a blank, a
+/// non-digit, an overflow or two different values make the framing invalid (RFC 9112
+/// §6.3 rule 5). `Ok(None)`: no Content-Length.
+pub fn content_length(headers: &[httparse::Header]) -> Result<Option<usize>, ()> {
+    let mut value: Option<usize> = None;
+    for h in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+    {
+        for part in h.value.split(|&b| b == b',') {
+            let p = part.trim_ascii();
+            if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
+                return Err(());
+            }
+            let n: usize = std::str::from_utf8(p)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .ok_or(())?;
+            match value {
+                Some(v) if v != n => return Err(()),
+                _ => value = Some(n),
+            }
+        }
+    }
+    Ok(value)
+}
+
 fn parse_request_head(bytes: &[u8]) -> RequestHead {
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut req = httparse::Request::new(&mut headers);
@@ -69,14 +97,21 @@ fn parse_request_head(bytes: &[u8]) -> RequestHead {
     let (Some(method), Some(path)) = (req.method, req.path) else {
         return RequestHead::Invalid;
     };
+    // RFC 9112 §6.3 rule 5: a request with an invalid Content-Length gets 400. Rule 3:
+    // Transfer-Encoding together with Content-Length "ought to be handled as an error"
+    // (request smuggling, §11.2); the origin here knows no transfer coding either.
+    let Ok(length) = content_length(req.headers) else {
+        return RequestHead::Invalid;
+    };
+    if get("transfer-encoding").is_some() {
+        return RequestHead::Invalid;
+    }
     RequestHead::Complete(ParsedRequest {
         method: method.to_string(),
         path: path.to_string(),
         host: get("host").map(|h| String::from_utf8_lossy(h.value).into_owned()),
         head_len,
-        content_length: get("content-length")
-            .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
-            .unwrap_or(0),
+        content_length: length.unwrap_or(0),
         expect_continue: get("expect")
             .is_some_and(|h| h.value.eq_ignore_ascii_case(b"100-continue")),
     })
@@ -224,10 +259,8 @@ pub fn parse_head(bytes: &[u8]) -> Head {
             .find(|h| h.name.eq_ignore_ascii_case(n))
             .map(|h| String::from_utf8_lossy(h.value).into_owned())
     };
-    let content_length = match get("content-length").map(|v| v.trim().parse::<usize>()) {
-        None => None,
-        Some(Ok(n)) => Some(n),
-        Some(Err(_)) => return Head::Invalid,
+    let Ok(content_length) = content_length(resp.headers) else {
+        return Head::Invalid;
     };
     match resp.code {
         Some(status) => Head::Complete(ParsedResponse {
@@ -365,5 +398,66 @@ mod tests {
             progress(b"HTTP/1.1 2x0 Oops\r\n\r\n", false),
             Progress::Invalid
         );
+    }
+}
+
+#[cfg(test)]
+mod framing_tests {
+    use super::*;
+
+    fn request(extra: &str) -> RequestHead {
+        let text = format!("POST /a HTTP/1.1\r\nHost: h\r\n{extra}\r\n");
+        parse_request_head(text.as_bytes())
+    }
+
+    #[test]
+    fn content_length_is_exactly_digits_rfc_9110_8_6() {
+        assert!(
+            matches!(request("Content-Length: 7\r\n"), RequestHead::Complete(r) if r.content_length == 7)
+        );
+        // A list or repeat of one value collapses to it.
+        assert!(
+            matches!(request("Content-Length: 7, 7\r\n"), RequestHead::Complete(r) if r.content_length == 7)
+        );
+        assert!(matches!(
+            request("Content-Length: 7\r\nContent-Length: 7\r\n"),
+            RequestHead::Complete(_)
+        ));
+        for bad in [
+            "+7",
+            "-7",
+            "7 7",
+            "0x7",
+            "",
+            "7, 8",
+            "99999999999999999999999",
+        ] {
+            assert!(
+                matches!(
+                    request(&format!("Content-Length: {bad}\r\n")),
+                    RequestHead::Invalid
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            request("Content-Length: 7\r\nContent-Length: 8\r\n"),
+            RequestHead::Invalid
+        ));
+        // The response side follows the same rule.
+        let head = |cl: &str| {
+            parse_head(format!("HTTP/1.1 200 OK\r\nContent-Length: {cl}\r\n\r\n").as_bytes())
+        };
+        assert!(matches!(head("+7"), Head::Invalid));
+        assert!(matches!(head("3"), Head::Complete(r) if r.content_length == Some(3)));
+    }
+
+    #[test]
+    fn content_length_with_transfer_encoding_is_an_error_rfc_9112_6_3() {
+        // Rule 3: the request-smuggling class; the origin answers such a request with 400.
+        assert!(matches!(
+            request("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"),
+            RequestHead::Invalid
+        ));
     }
 }
