@@ -66,6 +66,10 @@ pub enum OriginFault {
     Invalid,
     /// The handler hangs: no answer at all.
     Silent,
+    /// The handler applies the request (a POST takes effect), then the process dies
+    /// before a response byte leaves: its kernel closes the socket with a FIN. The
+    /// hazard RFC 9110 §9.2.2 and RFC 9112 §9.3.1 guard retries against.
+    ApplyThenCrash,
 }
 
 /// How a page load ends, as the user sees it.
@@ -204,6 +208,7 @@ impl fmt::Debug for Pick {
                     OriginFault::Reset => "reset (RST)",
                     OriginFault::Invalid => "invalid response",
                     OriginFault::Silent => "no answer",
+                    OriginFault::ApplyThenCrash => "apply, then crash (FIN)",
                 };
                 write!(f, "{fault}, {framing}")
             }
@@ -698,9 +703,9 @@ impl Node {
         let (mut resp, post) = self.route(req);
         resp.framing = framing;
         s.served = Some((fault, framing, resp.body.len().min(255) as u8));
-        // The handler runs even when the connection is closing as idle; after that
-        // CLOSE its answer can no longer be sent.
-        if post && fault == OriginFault::Answers {
+        // A request that arrives after the idle close never reaches the handler (see
+        // the Idle timer), so only a request read on an open connection is applied.
+        if post && matches!(fault, OriginFault::Answers | OriginFault::ApplyThenCrash) {
             s.posts_applied = s.posts_applied.saturating_add(1).min(3);
         }
         let bytes = resp.to_bytes();
@@ -743,6 +748,7 @@ impl Node {
                 tcb.close(cfg, fx);
             }
             OriginFault::Silent => {}
+            OriginFault::ApplyThenCrash => tcb.close(cfg, fx),
         }
     }
     // ANCHOR_END: serve
@@ -1171,10 +1177,15 @@ impl Actor for Node {
                         *c
                     }
                     // RFC 9112 §9.5: a server may close an idle persistent connection.
+                    // It calls close(), not shutdown(): a request that arrives
+                    // afterwards is never read. Linux answers it with a RST
+                    // (`tcp_rcv_state_process`, TCPABORTONDATA); nginx's lingering
+                    // close reads and discards it. Either way the handler never runs.
                     NodeTimer::Idle(c) => {
                         if let Some(x) = s.conns.get_mut(*c as usize) {
                             if x.tcb.state == State::Established {
                                 x.idle_closed = true;
+                                x.tcb.rcv_shut = true;
                                 x.tcb.close(&self.cfg.tcp, &mut fx);
                             }
                         }
