@@ -449,7 +449,7 @@ impl crate::report::Lifeline for NodeState {
                     b.page_len,
                     b.tcb().state.name()
                 ),
-                Some(other) => format!("shows {other:?} / {}", b.tcb().state.name()),
+                Some(other) => format!("shows {other} / {}", b.tcb().state.name()),
                 None if b.resolver.answer.is_none() => "resolving".into(),
                 None if b.cur > 0 => format!("{} (conn {})", b.tcb().state.name(), b.cur),
                 None => b.tcb().state.name().into(),

@@ -90,6 +90,30 @@ pub enum Shown {
     Incomplete,
 }
 
+/// What the browser shows, in words: `error page 503 Service Unavailable (Retry-After:
+/// 120)`, `redirect loop`, `connection failed`.
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Page(s) => write!(f, "the page ({s} {})", super::message::reason(*s)),
+            Shown::Status(s, None) => write!(f, "error page {s} {}", super::message::reason(*s)),
+            Shown::Status(s, Some(ra)) => write!(
+                f,
+                "error page {s} {} (Retry-After: {ra})",
+                super::message::reason(*s)
+            ),
+            Shown::DnsFailed => f.write_str("DNS failure"),
+            Shown::NoSuchHost => f.write_str("no such host"),
+            Shown::ConnectionFailed => f.write_str("connection failed"),
+            Shown::Timeout => f.write_str("timeout"),
+            Shown::RedirectLoop => f.write_str("redirect loop"),
+            Shown::TooManyRedirects => f.write_str("too many redirects"),
+            Shown::BadResponse => f.write_str("bad response"),
+            Shown::Incomplete => f.write_str("incomplete response"),
+        }
+    }
+}
+
 /// One origin route: method (None: any), path, status, extra headers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Route {
