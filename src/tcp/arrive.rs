@@ -126,6 +126,20 @@ impl Tcb {
         // return."
     }
 
+    /// SYN-RECEIVED: `seg` acknowledges our SYN; enter ESTABLISHED.
+    fn syn_acked(&mut self, seg: &Segment, fx: &mut Effects) {
+        self.snd_una = seg.ack;
+        self.state = State::Established;
+        self.retries = 0;
+        // Ghost: the connection belongs to the later of the incarnations of the SYN it
+        // answered and of the segment that completes the handshake (an old SYN
+        // completed by a new ACK is the new connection; a new SYN completed by an old
+        // ACK is too).
+        self.inc = self.inc.max(seg.inc);
+        fx.cancel(TcpTimer::Retransmit);
+        fx.signal(Signal::Established);
+    }
+
     fn arrive_synchronized(&mut self, cfg: &TcpConfig, seg: &Segment, fx: &mut Effects) {
         let sp = cfg.space;
         let wnd = cfg.rcv_wnd;
@@ -166,12 +180,7 @@ impl Tcb {
                 && seg.ack == self.snd_nxt
                 && cfg.simultaneous_open == SimultaneousOpen::Stack
             {
-                self.snd_una = seg.ack;
-                self.state = State::Established;
-                self.retries = 0;
-                self.inc = self.inc.max(seg.inc);
-                fx.cancel(TcpTimer::Retransmit);
-                fx.signal(Signal::Established);
+                self.syn_acked(seg, fx);
                 return;
             }
         }
@@ -249,16 +258,7 @@ impl Tcb {
             // otherwise "form a reset segment <SEQ=SEG.ACK><CTL=RST> and send it".
             State::SynReceived => {
                 if sp.lt(self.snd_una, seg.ack) && sp.le(seg.ack, self.snd_nxt) {
-                    self.snd_una = seg.ack;
-                    self.state = State::Established;
-                    self.retries = 0;
-                    // Ghost: the connection belongs to the later of the incarnations
-                    // of the SYN it answered and of the segment that completes the
-                    // handshake (an old SYN completed by a new ACK is the new
-                    // connection; a new SYN completed by an old ACK is too).
-                    self.inc = self.inc.max(seg.inc);
-                    fx.cancel(TcpTimer::Retransmit);
-                    fx.signal(Signal::Established);
+                    self.syn_acked(seg, fx);
                 } else {
                     fx.rst = true;
                     fx.send.push(Segment::new(Ctl::RST, seg.ack, 0, self.inc));
