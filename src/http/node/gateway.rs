@@ -1,0 +1,179 @@
+//! The gateway: a reverse proxy between the browser and the origin (RFC 9110 §3.7).
+
+use super::*;
+
+/// The gateway's answers of its own.
+fn gateway_error(status: u16) -> Payload {
+    let body = match status {
+        502 => "the origin failed",
+        _ => "the origin did not answer in time",
+    };
+    Arc::from(
+        Response::new(status, Vec::new(), body)
+            .to_bytes()
+            .into_boxed_slice(),
+    )
+}
+
+impl Node {
+    /// The gateway reacts to the signals of the browser's connection.
+    pub(super) fn gateway_down(&self, g: &mut Gateway, mut fx: Effects, o: &mut Out<Node>) {
+        loop {
+            let signals = self.flush(BROWSER, 0, &mut fx, o);
+            if signals.is_empty() {
+                return;
+            }
+            for sig in signals {
+                match sig {
+                    Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
+                    // The request: forward it on a new connection to the origin.
+                    Signal::Data(bytes, _) if g.request.is_none() => {
+                        g.request = Some(bytes);
+                        let mut up = Effects::default();
+                        g.up.open_active(1, &mut up);
+                        self.gateway_up(g, up, o);
+                        let t = self.cfg.gateway.unwrap_or(1);
+                        set(o, NodeTimer::Deadline, t, t);
+                    }
+                    Signal::PeerClosed(_) => g.down.close(&self.cfg.tcp, &mut fx),
+                    Signal::Established | Signal::Data(..) | Signal::Closed(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The gateway reacts to the signals of its connection to the origin (whose
+    /// timers are named connection 1).
+    pub(super) fn gateway_up(&self, g: &mut Gateway, mut fx: Effects, o: &mut Out<Node>) {
+        loop {
+            let signals = self.flush_timers(UPSTREAM, 0, 1, &mut fx, o);
+            if signals.is_empty() {
+                return;
+            }
+            for sig in signals {
+                match sig {
+                    Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
+                    Signal::Established => {
+                        if let Some(r) = g.request.clone() {
+                            g.up.send(&self.cfg.tcp, r, &mut fx);
+                        }
+                    }
+                    Signal::Data(bytes, _) => {
+                        g.rx.extend_from_slice(&bytes);
+                        self.gateway_progress(g, false, &mut fx, o);
+                    }
+                    Signal::PeerClosed(_) => {
+                        self.gateway_progress(g, true, &mut fx, o);
+                        g.up.close(&self.cfg.tcp, &mut fx);
+                    }
+                    // A reset, or the origin's segments went unacknowledged.
+                    Signal::Closed(_) => self.gateway_answer(g, 502, gateway_error(502), o),
+                }
+            }
+        }
+    }
+
+    /// The gateway reads the origin's response so far.
+    pub(super) fn gateway_progress(
+        &self,
+        g: &mut Gateway,
+        eof: bool,
+        up: &mut Effects,
+        o: &mut Out<Node>,
+    ) {
+        if g.said.is_some() {
+            return;
+        }
+        match progress(&g.rx, eof) {
+            Progress::Wait => {}
+            Progress::Invalid | Progress::Incomplete => {
+                self.gateway_answer(g, 502, gateway_error(502), o);
+                g.up.abort(up);
+            }
+            Progress::Done(r, len) => {
+                g.heard = Some(r.status);
+                // Forward the response, framed by Content-Length: the gateway closes
+                // the browser's connection after it.
+                let body = String::from_utf8_lossy(&g.rx[g.rx.len() - len..]);
+                let bytes = Response::new(r.status, Vec::new(), &body).to_bytes();
+                self.gateway_answer(g, r.status, Arc::from(bytes.into_boxed_slice()), o);
+                g.up.close(&self.cfg.tcp, up);
+            }
+        }
+    }
+
+    /// The gateway answers the browser (once) and closes its connection.
+    pub(super) fn gateway_answer(
+        &self,
+        g: &mut Gateway,
+        status: u16,
+        bytes: Payload,
+        o: &mut Out<Node>,
+    ) {
+        if g.said.is_some() {
+            return;
+        }
+        g.said = Some(status);
+        o.cancel_timer(NodeTimer::Deadline);
+        let mut fx = Effects::default();
+        g.down.send(&self.cfg.tcp, bytes, &mut fx);
+        g.down.close(&self.cfg.tcp, &mut fx);
+        self.gateway_down(g, fx, o);
+    }
+
+    pub(super) fn gateway_start(&self) -> NodeState {
+        let mut down = Tcb::closed();
+        down.open_passive();
+        NodeState::Gateway(Gateway {
+            down,
+            up: Tcb::closed(),
+            request: None,
+            rx: Vec::new(),
+            said: None,
+            heard: None,
+        })
+    }
+
+    /// A segment arrived from the browser or from the origin.
+    pub(super) fn gateway_tcp(&self, g: &mut Gateway, src: Id, seg: Segment, o: &mut Out<Node>) {
+        let from_browser = src == Id::from(BROWSER);
+        let t = if from_browser { &mut g.down } else { &mut g.up };
+        if t.pending_syn.is_some() {
+            return;
+        }
+        let mut fx = Effects::default();
+        if t.state == State::Closed {
+            if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space) {
+                fx.send.push(r);
+            }
+        } else {
+            t.arrive(&self.cfg.tcp, &seg, &mut fx);
+        }
+        if from_browser {
+            self.gateway_down(g, fx, o);
+        } else {
+            self.gateway_up(g, fx, o);
+        }
+    }
+
+    pub(super) fn gateway_timeout(&self, g: &mut Gateway, timer: &NodeTimer, o: &mut Out<Node>) {
+        let mut fx = Effects::default();
+        match timer {
+            NodeTimer::Tcp(0, t) => {
+                g.down.timeout(&self.cfg.tcp, *t, &mut fx);
+                self.gateway_down(g, fx, o);
+            }
+            NodeTimer::Tcp(_, t) => {
+                g.up.timeout(&self.cfg.tcp, *t, &mut fx);
+                self.gateway_up(g, fx, o);
+            }
+            // The origin did not answer in time: 504, and give up on it.
+            NodeTimer::Deadline if g.said.is_none() => {
+                self.gateway_answer(g, 504, gateway_error(504), o);
+                g.up.abort(&mut fx);
+                self.gateway_up(g, fx, o);
+            }
+            _ => {}
+        }
+    }
+}
