@@ -220,7 +220,9 @@ pub struct Http {
     pub dns_rto: u8,
     /// The browser's response deadline, in ticks, or `"unlimited"`: it waits for ever.
     pub deadline: Limit,
-    #[serde(default = "two")]
+    /// Redirects followed in a row before the browser gives up: 20 in the Fetch
+    /// standard (and in Chromium and Firefox).
+    #[serde(default = "twenty")]
     pub max_redirects: u8,
     /// The A record of the URL's host.
     pub address: String,
@@ -292,6 +294,9 @@ pub struct HttpKeepAlive {
     pub retry: crate::http::node::Retry,
 }
 
+fn twenty() -> u8 {
+    20
+}
 fn get() -> String {
     "GET".into()
 }
@@ -309,6 +314,8 @@ pub struct HttpRoute {
     pub status: u16,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// The body of the response (default: `<path> body`; `""` for none).
+    pub body: Option<String>,
 }
 
 /// An expected verdict.
@@ -893,6 +900,34 @@ impl Scenario {
             ));
         }
         for r in &h.route {
+            // A Location is resolved against the request's URL (RFC 9110 §10.2.2); the
+            // model has one origin, so the target must be on it.
+            let location = r
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"));
+            if let Some((_, loc)) = location {
+                let target = url.join(&r.path).and_then(|u| u.join(loc));
+                match target {
+                    Ok(u) if u.origin() == url.origin() => {}
+                    Ok(u) => {
+                        return Err(self.err(
+                            text,
+                            Some("http.route"),
+                            "headers",
+                            format!("Location {loc:?} leads to {u}, another origin; the model has one origin"),
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(self.err(
+                            text,
+                            Some("http.route"),
+                            "headers",
+                            format!("Location {loc:?} is not a URI reference: {e}"),
+                        ))
+                    }
+                }
+            }
             if !(100..=599).contains(&r.status) {
                 return Err(self.err(
                     text,

@@ -95,6 +95,7 @@ scenarios! {
     http_keepalive_race_never => "http-keepalive-race-never",
     http_no_deadline => "http-no-deadline",
     http_no_host => "http-no-host",
+    http_redirect_post => "http-redirect-post",
     http_status => "http-status",
     page_load => "page-load",
     tcp_abort_skips_time_wait => "tcp-abort-skips-time-wait",

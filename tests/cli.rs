@@ -233,7 +233,7 @@ fn bad_http_values_name_file_line_and_key() {
     .unwrap();
     let dir = std::env::temp_dir().join(format!("synack-bad-http-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let cases: [(&str, &str, &str, &str); 12] = [
+    let cases: [(&str, &str, &str, &str); 14] = [
         // A CR or LF would split the HTTP head: the file is refused (issue 12, item 6).
         (
             "crlf-method",
@@ -290,6 +290,19 @@ fn bad_http_values_name_file_line_and_key() {
             "[[http.route]]",
             "[http.origin]\nfaults = [\"explode\"]\n\n[[http.route]]",
             "explode",
+        ),
+        // The model has one origin: a redirect to another cannot be followed.
+        (
+            "location-other-origin",
+            "method = \"GET\"",
+            "method = \"GET\"\nheaders = { \"Location\" = \"//evil.example/x\" }",
+            "another origin",
+        ),
+        (
+            "location-not-a-reference",
+            "method = \"GET\"",
+            "method = \"GET\"\nheaders = { \"Location\" = \"http://[::1\" }",
+            "not a URI reference",
         ),
         (
             "gateway-timeout-zero",

@@ -160,13 +160,19 @@ pub struct Response {
     pub framing: Framing,
 }
 
-/// The reason phrase of RFC 9110 §15 for the codes the seeds list.
+/// The reason phrase of RFC 9110 §15 for the codes the seeds list, and the redirects.
 pub fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
         200 => "OK",
+        204 => "No Content",
+        300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -21,12 +21,13 @@ fn browser(s: &PageState) -> &Browser {
     }
 }
 
-/// A page is shown only from a 2xx response, and from the response to the request
-/// the browser sent last.
-pub fn rendered_only_from_2xx(_: &PageModel, s: &PageState) -> bool {
+/// What the browser shows for a response is the response to the request it sent
+/// last: a stale response (to an earlier request on the connection) never becomes
+/// the page.
+pub fn shown_is_last_response(_: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
     match b.shown {
-        Some(Shown::Page(st)) => class_of(st) == 200 && b.last_status == Some((st, b.sent)),
+        Some(Shown::Page(st) | Shown::ErrorPage(st)) => b.last_status == Some((st, b.sent)),
         _ => true,
     }
 }
@@ -138,32 +139,79 @@ pub fn every_get_answered(_: &PageModel, s: &PageState) -> bool {
 }
 // ANCHOR_END: every_get_answered
 
-pub fn page_rendered(_: &PageModel, s: &PageState) -> bool {
-    matches!(browser(s).shown, Some(Shown::Page(_)))
+fn page_rendered_2xx(b: &Browser) -> bool {
+    matches!(b.shown, Some(Shown::Page(st)) if class_of(st) == 200)
 }
 
-/// A 4xx or 5xx final response is shown as an error page for that status.
-pub fn errors_shown_as_errors(_: &PageModel, s: &PageState) -> bool {
+/// The page of a 2xx response is shown.
+pub fn page_rendered(_: &PageModel, s: &PageState) -> bool {
+    page_rendered_2xx(browser(s))
+}
+
+// ANCHOR: errors_shown
+/// A final 4xx or 5xx response is shown with its own status: the server's page when
+/// it has a body, the browser's error page when it has none. It is never shown as a
+/// success, and never as another status.
+pub fn errors_shown_with_their_status(_: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
     match (b.last_status, &b.shown) {
-        (Some((st, _)), Some(shown)) if matches!(class_of(st), 400 | 500) => {
-            matches!(shown, Shown::Status(x, _) if *x == st)
-        }
+        (Some((st, _)), Some(shown)) if matches!(class_of(st), 400 | 500) => match shown {
+            Shown::Page(x) => *x == st && b.page_len > 0,
+            Shown::ErrorPage(x) => *x == st && b.page_len == 0,
+            _ => true,
+        },
         _ => true,
     }
 }
+// ANCHOR_END: errors_shown
 
+/// A 2xx page, reached after at least one redirect.
 pub fn redirect_followed(_: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
-    b.visited.len() >= 2 && matches!(b.shown, Some(Shown::Page(_)))
+    b.redirects >= 1 && page_rendered_2xx(b)
 }
 
-pub fn redirect_loop_detected(_: &PageModel, s: &PageState) -> bool {
-    matches!(browser(s).shown, Some(Shown::RedirectLoop))
+/// The browser follows at most `max_redirects` redirects in a row: it never sends
+/// more requests for one click than that, plus one, plus a retry.
+pub fn redirects_bounded(m: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    let max = m.actors[BROWSER].cfg.max_redirects;
+    b.redirects <= max && b.sent <= max.saturating_add(3)
+}
+
+pub fn too_many_redirects(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::TooManyRedirects))
+}
+
+/// A POST was turned into a GET by a redirect, and the page shown.
+pub fn post_became_get(m: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    m.actors[BROWSER].cfg.method == "POST"
+        && b.redirects >= 1
+        && b.method.as_deref() == Some("GET")
+        && page_rendered_2xx(b)
+}
+
+/// A POST was sent again, body and all, to the redirect's target (307, 308).
+pub fn post_redirected_as_post(m: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    m.actors[BROWSER].cfg.method == "POST"
+        && b.redirects >= 1
+        && b.method.as_deref() == Some("POST")
+        && page_rendered_2xx(b)
 }
 
 pub fn retry_after_shown(_: &PageModel, s: &PageState) -> bool {
-    matches!(browser(s).shown, Some(Shown::Status(503, Some(_))))
+    let b = browser(s);
+    b.retry_after && matches!(b.last_status, Some((503, _)))
+}
+
+pub fn error_body_rendered(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Page(st)) if class_of(st) >= 400)
+}
+
+pub fn browser_error_page(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::ErrorPage(_)))
 }
 
 pub fn dns_retransmitted(_: &PageModel, s: &PageState) -> bool {
@@ -174,7 +222,7 @@ pub fn dns_retransmitted(_: &PageModel, s: &PageState) -> bool {
 macro_rules! shows {
     ($($f:ident => $code:literal),* $(,)?) => {
         $(pub fn $f(_: &PageModel, s: &PageState) -> bool {
-            matches!(browser(s).shown, Some(Shown::Status($code, _)))
+            matches!(browser(s).shown, Some(Shown::Page($code) | Shown::ErrorPage($code)))
         })*
     };
 }
@@ -192,18 +240,16 @@ pub fn continued(_: &PageModel, s: &PageState) -> bool {
 
 /// A 2xx code the browser does not know is rendered as a 200 (RFC 9110 §15).
 pub fn unknown_2xx_rendered(_: &PageModel, s: &PageState) -> bool {
-    matches!(browser(s).shown, Some(Shown::Page(st)) if st != 200)
+    matches!(browser(s).shown, Some(Shown::Page(st)) if st != 200 && class_of(st) == 200)
 }
 
 /// The names and kinds of the page-load properties.
 pub fn catalogue() -> Vec<(&'static str, &'static str)> {
     vec![
-        (
-            "page rendered only from a 2xx response to this request",
-            "always",
-        ),
+        ("what is shown answers the last request", "always"),
         ("DNS answer matches the query", "always"),
-        ("4xx and 5xx are shown as errors", "always"),
+        ("4xx and 5xx are shown with their own status", "always"),
+        ("at most max_redirects redirects in a row", "always"),
         ("eventually rendered or error shown", "eventually"),
         ("a POST takes effect at most once", "always"),
         ("every GET eventually gets a response", "eventually"),
@@ -211,8 +257,12 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("DNS query retransmitted", "sometimes"),
         ("a late DNS reply is ignored", "sometimes"),
         ("redirect followed", "sometimes"),
-        ("redirect loop detected", "sometimes"),
-        ("503 shown with Retry-After", "sometimes"),
+        ("too many redirects", "sometimes"),
+        ("a redirect turns the POST into a GET", "sometimes"),
+        ("a redirect re-sends the POST", "sometimes"),
+        ("a 503 with Retry-After reaches the browser", "sometimes"),
+        ("the server's error body is rendered", "sometimes"),
+        ("the browser's own error page (empty body)", "sometimes"),
         ("shows 400 Bad Request", "sometimes"),
         ("shows 401 Unauthorized", "sometimes"),
         ("shows 403 Forbidden", "sometimes"),
@@ -244,11 +294,12 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
 pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
     use crate::check::engine::Prop;
     Some(match name {
-        "page rendered only from a 2xx response to this request" => {
-            Prop::always(name, rendered_only_from_2xx)
-        }
+        "what is shown answers the last request" => Prop::always(name, shown_is_last_response),
         "DNS answer matches the query" => Prop::always(name, dns_answer_matches),
-        "4xx and 5xx are shown as errors" => Prop::always(name, errors_shown_as_errors),
+        "4xx and 5xx are shown with their own status" => {
+            Prop::always(name, errors_shown_with_their_status)
+        }
+        "at most max_redirects redirects in a row" => Prop::always(name, redirects_bounded),
         "eventually rendered or error shown" => Prop::eventually(name, shown_something),
         "page rendered" => Prop::sometimes(name, page_rendered),
         "a POST takes effect at most once" => Prop::always(name, post_at_most_once),
@@ -256,8 +307,12 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "DNS query retransmitted" => Prop::sometimes(name, dns_retransmitted),
         "a late DNS reply is ignored" => Prop::sometimes(name, late_dns_reply_ignored),
         "redirect followed" => Prop::sometimes(name, redirect_followed),
-        "redirect loop detected" => Prop::sometimes(name, redirect_loop_detected),
-        "503 shown with Retry-After" => Prop::sometimes(name, retry_after_shown),
+        "too many redirects" => Prop::sometimes(name, too_many_redirects),
+        "a redirect turns the POST into a GET" => Prop::sometimes(name, post_became_get),
+        "a redirect re-sends the POST" => Prop::sometimes(name, post_redirected_as_post),
+        "a 503 with Retry-After reaches the browser" => Prop::sometimes(name, retry_after_shown),
+        "the server's error body is rendered" => Prop::sometimes(name, error_body_rendered),
+        "the browser's own error page (empty body)" => Prop::sometimes(name, browser_error_page),
         "shows 400 Bad Request" => Prop::sometimes(name, shows_400),
         "shows 401 Unauthorized" => Prop::sometimes(name, shows_401),
         "shows 403 Forbidden" => Prop::sometimes(name, shows_403),
@@ -315,6 +370,7 @@ pub fn build(scn: &Scenario) -> PageModel {
         dns_rto: h.dns_rto,
         deadline: h.deadline.0,
         max_redirects: h.max_redirects,
+        origin: url.origin().ascii_serialization(),
         zone: vec![(
             host.to_string(),
             h.address
@@ -349,6 +405,7 @@ pub fn build(scn: &Scenario) -> PageModel {
                 method: r.method.clone(),
                 path: r.path.clone(),
                 status: r.status,
+                body: r.body.clone().unwrap_or_else(|| format!("{} body", r.path)),
                 headers: r
                     .headers
                     .iter()
@@ -389,8 +446,8 @@ pub fn build(scn: &Scenario) -> PageModel {
     m.fair_loss = scn.fairness.fair_loss;
     m.properties = vec![
         stateright::Property::always(
-            "page rendered only from a 2xx response to this request",
-            rendered_only_from_2xx,
+            "what is shown answers the last request",
+            shown_is_last_response,
         ),
         stateright::Property::always("DNS answer matches the query", dns_answer_matches),
         stateright::Property::sometimes("page rendered", page_rendered),

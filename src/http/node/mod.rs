@@ -79,39 +79,40 @@ pub enum OriginFault {
 /// How a page load ends, as the user sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Shown {
-    /// The page, rendered from a response with this status.
+    /// The body of a final response with this status, rendered as the page: a 2xx, a
+    /// 4xx or 5xx with a body, or a 3xx that is not followed.
     Page(u16),
-    /// An error page for an HTTP status (4xx, 5xx), with Retry-After if any.
-    Status(u16, Option<String>),
+    /// The browser's own error page for a 4xx or 5xx with an empty body (Chromium's
+    /// net::ERR_HTTP_RESPONSE_CODE_FAILURE).
+    ErrorPage(u16),
     DnsFailed,
     NoSuchHost,
     ConnectionFailed,
     Timeout,
-    RedirectLoop,
+    /// More redirects in a row than the limit (Fetch: 20; ERR_TOO_MANY_REDIRECTS).
     TooManyRedirects,
+    /// A Location that does not resolve to a URL of this origin.
+    InvalidRedirect,
     BadResponse,
     /// The connection ended before the whole response arrived (RFC 9112 §8).
     Incomplete,
 }
 
-/// What the browser shows, in words: `error page 503 Service Unavailable (Retry-After:
-/// 120)`, `redirect loop`, `connection failed`.
+/// What the browser shows, in words: `the page (200 OK)`, `the server's 404 Not Found
+/// page`, `the browser's error page (HTTP ERROR 500)`, `connection failed`.
 impl std::fmt::Display for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::message::{class_of, reason};
         match self {
-            Shown::Page(s) => write!(f, "the page ({s} {})", super::message::reason(*s)),
-            Shown::Status(s, None) => write!(f, "error page {s} {}", super::message::reason(*s)),
-            Shown::Status(s, Some(ra)) => write!(
-                f,
-                "error page {s} {} (Retry-After: {ra})",
-                super::message::reason(*s)
-            ),
+            Shown::Page(s) if class_of(*s) == 200 => write!(f, "the page ({s} {})", reason(*s)),
+            Shown::Page(s) => write!(f, "the server's {s} {} page", reason(*s)),
+            Shown::ErrorPage(s) => write!(f, "the browser's error page (HTTP ERROR {s})"),
             Shown::DnsFailed => f.write_str("DNS failure"),
             Shown::NoSuchHost => f.write_str("no such host"),
             Shown::ConnectionFailed => f.write_str("connection failed"),
             Shown::Timeout => f.write_str("timeout"),
-            Shown::RedirectLoop => f.write_str("redirect loop"),
             Shown::TooManyRedirects => f.write_str("too many redirects"),
+            Shown::InvalidRedirect => f.write_str("invalid redirect"),
             Shown::BadResponse => f.write_str("bad response"),
             Shown::Incomplete => f.write_str("incomplete response"),
         }
@@ -125,6 +126,8 @@ pub struct Route {
     pub path: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body the origin sends (empty: none).
+    pub body: String,
 }
 
 /// When the browser sends a request again after its reused connection failed before
@@ -167,7 +170,10 @@ pub struct PageConfig {
     pub dns_rto: u8,
     /// `None`: the browser waits for a response for ever.
     pub deadline: Option<u8>,
+    /// Redirects followed in a row before the browser gives up (Fetch: 20).
     pub max_redirects: u8,
+    /// The page's origin, `http://host[:port]`, against which Location is resolved.
+    pub origin: String,
     pub zone: Vec<(String, [u8; 4])>,
     pub routes: Vec<Route>,
     pub keepalive: Option<KeepAlive>,
@@ -276,8 +282,10 @@ pub struct Browser {
     pub target: Option<Arc<str>>,
     /// The method now being used.
     pub method: Option<Arc<str>>,
-    /// Targets fetched so far (for redirect loops).
-    pub visited: Vec<Arc<str>>,
+    /// Redirects followed so far.
+    pub redirects: u8,
+    /// Ghost: the last final response carried Retry-After.
+    pub retry_after: bool,
     /// Requests sent, and final responses read.
     pub sent: u8,
     pub answered: u8,
@@ -467,7 +475,6 @@ impl Actor for Node {
         let mut fx = Effects::default();
         match (state.to_mut(), v) {
             (NodeState::Browser(b), Pick::Target(t)) => {
-                b.visited.push(t.clone());
                 b.target = Some(t.clone());
                 let q = b.resolver.query(&self.cfg.host);
                 o.send(Id::from(NAME_SERVER), Packet::Udp(q));

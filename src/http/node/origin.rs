@@ -25,7 +25,7 @@ impl Node {
             .find(|r| r.method.as_deref().is_none_or(|m| m == req.method))
         {
             Some(r) => (
-                Response::new(r.status, r.headers.clone(), &format!("{} body", r.path)),
+                Response::new(r.status, r.headers.clone(), &r.body),
                 req.method == "POST" && class_of(r.status) == 200,
             ),
             // 405 with Allow (RFC 9110 §15.5.6).
