@@ -98,6 +98,10 @@ pub fn whole_body_content_length(m: &PageModel, s: &PageState) -> bool {
     whole_body_rendered(m, s, Framing::ContentLength)
 }
 
+pub fn whole_body_chunked(m: &PageModel, s: &PageState) -> bool {
+    whole_body_rendered(m, s, Framing::Chunked)
+}
+
 pub fn incomplete_detected(_: &PageModel, s: &PageState) -> bool {
     matches!(browser(s).shown, Some(Shown::Incomplete))
 }
@@ -122,6 +126,32 @@ pub fn gateway_error_only_if_origin_failed(m: &PageModel, s: &PageState) -> bool
     }
 }
 // ANCHOR_END: gateway_properties
+
+/// Apart from its own 502 and 504, the gateway's status is the one the origin sent.
+pub fn gateway_relays_status(m: &PageModel, s: &PageState) -> bool {
+    match gateway(s) {
+        Some(g) => match g.said {
+            Some(502 | 504) | None => true,
+            Some(st) => origin(m, s).answered == Some(st) && g.heard == Some(st),
+        },
+        None => true,
+    }
+}
+
+/// A page of any status shown after a response with no body: a HEAD, a 204 or a 304
+/// (RFC 9112 §6.3 rule 1).
+pub fn bodiless_response_shown(m: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    let head = m.actors[BROWSER].cfg.method == "HEAD";
+    matches!(b.shown, Some(Shown::Page(st)) if head || st == 204 || st == 304)
+}
+
+/// The browser opened a second connection because the first response said
+/// `Connection: close`, and showed the second page.
+pub fn new_connection_after_close(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.cur >= 1 && !b.retried && b.answered >= 2 && page_rendered_2xx(b)
+}
 
 pub fn gateway_said_502(_: &PageModel, s: &PageState) -> bool {
     gateway(s).is_some_and(|g| g.said == Some(502))
@@ -280,7 +310,14 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
             "no truncated body rendered as complete (Content-Length)",
             "always",
         ),
+        ("no truncated body rendered as complete (chunked)", "always"),
         ("a truncated response is detected", "sometimes"),
+        ("a response without a body ends with its head", "sometimes"),
+        ("a new connection after Connection: close", "sometimes"),
+        (
+            "apart from 502/504 the gateway relays the origin's status",
+            "always",
+        ),
         ("100 Continue before the final response", "sometimes"),
         ("the gateway says 200 only if the origin did", "always"),
         ("502/504 only when the origin failed", "always"),
@@ -328,7 +365,19 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "no truncated body rendered as complete (Content-Length)" => {
             Prop::always(name, whole_body_content_length)
         }
+        "no truncated body rendered as complete (chunked)" => {
+            Prop::always(name, whole_body_chunked)
+        }
         "a truncated response is detected" => Prop::sometimes(name, incomplete_detected),
+        "a response without a body ends with its head" => {
+            Prop::sometimes(name, bodiless_response_shown)
+        }
+        "a new connection after Connection: close" => {
+            Prop::sometimes(name, new_connection_after_close)
+        }
+        "apart from 502/504 the gateway relays the origin's status" => {
+            Prop::always(name, gateway_relays_status)
+        }
         "100 Continue before the final response" => Prop::sometimes(name, continued),
         "the gateway says 200 only if the origin did" => {
             Prop::always(name, gateway_200_only_if_origin)

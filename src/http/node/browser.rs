@@ -218,7 +218,8 @@ impl Node {
                 self.send_held_body(b, fx, o);
             }
         }
-        match progress(&b.rx, eof) {
+        let head = b.method.as_deref() == Some("HEAD");
+        match progress(&b.rx, eof, head) {
             Progress::Wait => {}
             Progress::Invalid => self.show(b, Shown::BadResponse, fx, o),
             Progress::Incomplete => self.show(b, Shown::Incomplete, fx, o),
@@ -257,6 +258,14 @@ impl Node {
         b.last_status = Some((r.status, b.sent));
         o.cancel_timer(NodeTimer::Deadline);
         b.retry_after = r.retry_after.is_some();
+        // `Connection: close`: the server closes after this response, so the browser
+        // sends nothing more on the connection and closes it (RFC 9112 §9.6).
+        if r.close {
+            let t = &mut b.conns[b.cur as usize];
+            if matches!(t.state, State::Established | State::CloseWait) {
+                t.close(&self.cfg.tcp, fx);
+            }
+        }
         match (class_of(r.status), r.location) {
             (200, _) => match &self.cfg.keepalive {
                 // The first page of a persistent connection: the user asks for the next.
@@ -329,8 +338,13 @@ impl Node {
             target.push_str(q);
         }
         b.target = Some(Arc::from(target.as_str()));
-        // Follow Location on the same persistent connection.
-        self.send_request(b, true, fx, o);
+        // Follow Location on the same persistent connection, or on a new one when
+        // the response closed it.
+        if b.tcb().state == State::Established {
+            self.send_request(b, true, fx, o);
+        } else {
+            self.new_connection(b, o);
+        }
     }
     // ANCHOR_END: redirect
 

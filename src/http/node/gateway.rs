@@ -84,18 +84,30 @@ impl Node {
         if g.said.is_some() {
             return;
         }
-        match progress(&g.rx, eof) {
+        let head = g
+            .request
+            .as_deref()
+            .and_then(parse_request)
+            .is_some_and(|r| r.method == "HEAD");
+        match progress(&g.rx, eof, head) {
             Progress::Wait => {}
             Progress::Invalid | Progress::Incomplete => {
                 self.gateway_answer(g, 502, gateway_error(502), o);
                 g.up.abort(up);
             }
-            Progress::Done(r, len) => {
+            Progress::Done(r, _) => {
                 g.heard = Some(r.status);
-                // Forward the response, framed by Content-Length: the gateway closes
-                // the browser's connection after it.
-                let body = String::from_utf8_lossy(&g.rx[g.rx.len() - len..]);
-                let bytes = Response::new(r.status, Vec::new(), &body).to_bytes();
+                // Forward the response: its status, its end-to-end header fields
+                // (Location, Retry-After, WWW-Authenticate, Allow, ...), a Via (RFC
+                // 9110 §7.6.3), and the body framed by Content-Length. The gateway
+                // closes the browser's connection after it, and says so (§9.6).
+                let mut fields = crate::http::message::forwarded_fields(&g.rx);
+                fields.push(("Via".into(), "1.1 gateway".into()));
+                fields.push(("Connection".into(), "close".into()));
+                let body = crate::http::message::body_of(&g.rx, head);
+                let mut resp = Response::new(r.status, fields, &String::from_utf8_lossy(&body));
+                resp.head_only = head;
+                let bytes = resp.to_bytes();
                 self.gateway_answer(g, r.status, Arc::from(bytes.into_boxed_slice()), o);
                 g.up.close(&self.cfg.tcp, up);
             }

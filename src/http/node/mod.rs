@@ -6,7 +6,9 @@ mod browser;
 mod gateway;
 mod origin;
 
-use super::message::{class_of, parse_head, parse_request, progress, Framing, Head};
+use super::message::{
+    bodiless_status, class_of, parse_head, parse_request, progress, Framing, Head,
+};
 use super::message::{ParsedResponse, Progress};
 use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
@@ -235,6 +237,7 @@ impl fmt::Debug for Pick {
                 let framing = match framing {
                     Framing::ContentLength => "Content-Length",
                     Framing::Close => "close-delimited",
+                    Framing::Chunked => "chunked",
                 };
                 let fault = match fault {
                     OriginFault::Answers => "answer",

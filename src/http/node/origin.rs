@@ -20,23 +20,24 @@ impl Node {
         if on_path.is_empty() {
             return (Response::new(404, Vec::new(), "not found"), false);
         }
-        match on_path
+        // A route for GET also answers HEAD, with the same header fields and no body
+        // (RFC 9110 §9.3.2).
+        let head = req.method == "HEAD";
+        let allows = |m: &str| m == req.method || (head && m == "GET");
+        let mut resp = match on_path
             .iter()
-            .find(|r| r.method.as_deref().is_none_or(|m| m == req.method))
+            .find(|r| r.method.as_deref().is_none_or(allows))
         {
-            Some(r) => (
-                Response::new(r.status, r.headers.clone(), &r.body),
-                req.method == "POST" && class_of(r.status) == 200,
-            ),
+            Some(r) => Response::new(r.status, r.headers.clone(), &r.body),
             // 405 with Allow (RFC 9110 §15.5.6).
             None => {
                 let allow: Vec<String> = on_path.iter().filter_map(|r| r.method.clone()).collect();
-                (
-                    Response::new(405, vec![("Allow".into(), allow.join(", "))], ""),
-                    false,
-                )
+                Response::new(405, vec![("Allow".into(), allow.join(", "))], "")
             }
-        }
+        };
+        resp.head_only = head;
+        let post = req.method == "POST" && class_of(resp.status) == 200;
+        (resp, post)
     }
     // ANCHOR_END: route
 
@@ -57,40 +58,48 @@ impl Node {
         let cfg = &self.cfg.tcp;
         let (mut resp, post) = self.route(req);
         resp.framing = framing;
-        s.served = Some((fault, framing, resp.body.len().min(255) as u8));
+        let sent_body = if resp.head_only || bodiless_status(resp.status) {
+            0
+        } else {
+            resp.body.len()
+        };
+        s.served = Some((fault, framing, sent_body.min(255) as u8));
         // A request that arrives after the idle close never reaches the handler (see
         // the Idle timer), so only a request read on an open connection is applied.
         if post && matches!(fault, OriginFault::Answers | OriginFault::ApplyThenCrash) {
             s.posts_applied = s.posts_applied.saturating_add(1).min(3);
         }
-        let bytes = resp.to_bytes();
-        // Two chunks: the head with the first half of the body, then the rest.
-        let cut = if self.cfg.chunks == 2 {
-            bytes.len() - (resp.body.len() - resp.body.len() / 2)
-        } else {
-            bytes.len()
-        };
+        // One write, or two: the head with the first half of the body, then the rest.
+        let pieces: Vec<Payload> = resp
+            .to_pieces(self.cfg.chunks)
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| Arc::from(p.into_boxed_slice()))
+            .collect();
         let chunk = |b: &[u8]| -> Payload { Arc::from(b.to_vec().into_boxed_slice()) };
         let tcb = &mut s.conns[conn as usize].tcb;
         match fault {
             OriginFault::Answers => {
-                let mut sent = tcb.send(cfg, chunk(&bytes[..cut]), fx);
-                if cut < bytes.len() {
-                    sent &= tcb.send(cfg, chunk(&bytes[cut..]), fx);
+                let mut sent = true;
+                for p in pieces {
+                    sent &= tcb.send(cfg, p, fx);
                 }
                 if sent {
                     s.answered = Some(resp.status);
                 }
-                if framing == Framing::Close {
+                // A close-delimited body ends with the close; a server that sends
+                // `Connection: close` closes after the response (RFC 9112 §9.6).
+                let closes = framing == Framing::Close || resp.says_close();
+                if closes {
                     tcb.close(cfg, fx);
                 }
-                if let (true, Some(k)) = (sent, &self.cfg.keepalive) {
+                if let (true, false, Some(k)) = (sent, closes, &self.cfg.keepalive) {
                     set(o, NodeTimer::Idle(conn), k.idle, k.idle);
                 }
             }
             OriginFault::Crash | OriginFault::Reset => {
-                if cut < bytes.len() {
-                    tcb.send(cfg, chunk(&bytes[..cut]), fx);
+                if pieces.len() == 2 {
+                    tcb.send(cfg, pieces[0].clone(), fx);
                 }
                 if fault == OriginFault::Crash {
                     tcb.close(cfg, fx);
@@ -188,7 +197,18 @@ impl Node {
     }
 
     pub(super) fn origin_start(&self) -> NodeState {
-        let n = if self.cfg.keepalive.is_some() { 2 } else { 1 };
+        // A second connection: for the keep-alive's next request, or for a redirect
+        // after a response that said `Connection: close`.
+        let closes = self.cfg.routes.iter().any(|r| {
+            r.headers.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close")
+            })
+        });
+        let n = if self.cfg.keepalive.is_some() || closes {
+            2
+        } else {
+            1
+        };
         let conns = (0..n)
             .map(|_| {
                 let mut tcb = Tcb::closed();
