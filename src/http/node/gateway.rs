@@ -27,8 +27,16 @@ impl Node {
                 match sig {
                     Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
                     // The request: forward it on a new connection to the origin.
+                    // The request, once it is whole (it may span several segments):
+                    // forward it, with a Via (RFC 9110 §7.6.3), on a new connection to
+                    // the origin.
                     Signal::Data(bytes, _) if g.request.is_none() => {
-                        g.request = Some(bytes);
+                        g.req_rx.extend_from_slice(&bytes);
+                        if !crate::http::message::request_complete(&g.req_rx) {
+                            continue;
+                        }
+                        let req = std::mem::take(&mut g.req_rx);
+                        g.request = Some(Arc::from(with_via(req).into_boxed_slice()));
                         let mut up = Effects::default();
                         g.up.open_active(1, &mut up);
                         self.gateway_up(g, up, o);
@@ -140,6 +148,7 @@ impl Node {
             down,
             up: Tcb::closed(),
             request: None,
+            req_rx: Vec::new(),
             rx: Vec::new(),
             said: None,
             heard: None,
@@ -187,5 +196,32 @@ impl Node {
             }
             _ => {}
         }
+    }
+}
+
+/// The request with `Via: 1.1 gateway` added to its head; bytes that are not a
+/// request go on as they are (the origin answers them with 400).
+fn with_via(mut req: Vec<u8>) -> Vec<u8> {
+    match crate::http::message::parse_request(&req) {
+        Some(r) => {
+            let at = r.head_len - 2;
+            req.splice(at..at, b"Via: 1.1 gateway\r\n".iter().copied());
+            req
+        }
+        None => req,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_forwarded_request_carries_via_rfc_9110_7_6_3() {
+        let req = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n".to_vec();
+        let out = super::with_via(req);
+        assert_eq!(
+            out,
+            b"GET /a HTTP/1.1\r\nHost: h\r\nVia: 1.1 gateway\r\n\r\n"
+        );
+        assert_eq!(super::with_via(b"junk".to_vec()), b"junk");
     }
 }

@@ -352,6 +352,8 @@ pub struct Gateway {
     pub up: Tcb,
     /// The request to forward.
     pub request: Option<Payload>,
+    /// The browser's request bytes so far, until the request is whole.
+    pub req_rx: Vec<u8>,
     /// The origin's response bytes so far.
     pub rx: Vec<u8>,
     /// Ghost: the status the gateway sent the browser.
