@@ -481,8 +481,9 @@ impl crate::report::Lifeline for NodeState {
                 None => b.tcb().state.name().into(),
             },
             NodeState::NameServer => "serving".into(),
-            NodeState::Spoofer(0) => "sent its forgeries".into(),
-            NodeState::Spoofer(n) => format!("{n} forgeries to send"),
+            NodeState::Spoofer(0) => "forged replies sent".into(),
+            NodeState::Spoofer(1) => "1 forged reply to send".into(),
+            NodeState::Spoofer(n) => format!("{n} forged replies to send"),
             NodeState::Gateway(g) => match g.said {
                 Some(st) => format!(
                     "said {st} / {} + {}",
