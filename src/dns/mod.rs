@@ -27,7 +27,7 @@ pub fn lookup(zone: &[(String, [u8; 4])], name: &str) -> Option<[u8; 4]> {
 }
 
 /// The name server's answer to a query: same ID, same question, to the port the query
-/// came from (RFC 1035 §4.1.1: the ID "is copied [into] the corresponding reply").
+/// came from (RFC 1035 §4.1.1: the ID is copied into the corresponding reply).
 /// Anything that is not a query gets nothing.
 pub fn answer(zone: &[(String, [u8; 4])], q: &Dns) -> Option<Dns> {
     let m = q.message().filter(|m| !m.response && m.a_in)?;
