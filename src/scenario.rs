@@ -218,6 +218,16 @@ pub struct Http {
     pub dns_tries: u8,
     /// The resolver's retransmission timeout, in ticks.
     pub dns_rto: u8,
+    /// The resolver's query IDs: `"sequential"` (1, 2, 3, ...: predictable), or a list
+    /// the checker picks from for each transmission (RFC 5452 §9.2).
+    #[serde(default)]
+    pub dns_ids: DnsIds,
+    /// The resolver's source ports: one is a fixed port; from several, the checker
+    /// picks one for each transmission (RFC 5452 §9.2).
+    #[serde(default = "dns_port")]
+    pub dns_ports: Vec<u16>,
+    /// An off-path host that races the name server with forged replies.
+    pub dns_spoofer: Option<HttpDnsSpoofer>,
     /// The browser's response deadline, in ticks, or `"unlimited"`: it waits for ever.
     pub deadline: Limit,
     /// Redirects followed in a row before the browser gives up: 20 in the Fetch
@@ -239,6 +249,82 @@ pub struct Http {
     /// A POST sends `Expect: 100-continue` and waits this many ticks for 100 Continue
     /// before it sends its body anyway (RFC 9110 §10.1.1).
     pub expect_continue: Option<u8>,
+}
+
+/// `dns_ids`: `"sequential"`, or the IDs to pick from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DnsIds {
+    #[default]
+    Sequential,
+    Random(Vec<u16>),
+}
+
+impl DnsIds {
+    /// The IDs to pick from; `None` for sequential IDs.
+    pub fn ids(&self) -> Option<Vec<u16>> {
+        match self {
+            DnsIds::Sequential => None,
+            DnsIds::Random(v) => Some(v.clone()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DnsIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            L(Vec<i64>),
+        }
+        let bad = |m: String| serde::de::Error::custom(m);
+        match Raw::deserialize(d).map_err(|_: D::Error| {
+            bad("expected \"sequential\" or a list of IDs (0 to 65535)".into())
+        })? {
+            Raw::S(s) if s == "sequential" => Ok(DnsIds::Sequential),
+            Raw::S(s) => Err(bad(format!(
+                "expected \"sequential\" or a list of IDs, found {s:?}"
+            ))),
+            Raw::L(v) => v
+                .into_iter()
+                .map(|n| {
+                    u16::try_from(n).map_err(|_| {
+                        bad(format!("{n} is not a DNS ID: IDs are 16 bits, 0 to 65535"))
+                    })
+                })
+                .collect::<Result<Vec<u16>, _>>()
+                .map(DnsIds::Random),
+        }
+    }
+}
+
+fn dns_port() -> Vec<u16> {
+    vec![crate::dns::DNS_PORT]
+}
+
+/// `[http.dns_spoofer]`: an off-path host that forges replies from the name server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpDnsSpoofer {
+    /// The address its forged A record gives.
+    pub answer: String,
+    /// The query IDs it may guess.
+    pub ids: Vec<u16>,
+    /// The resolver source ports it may guess.
+    pub ports: Vec<u16>,
+    /// Forged replies it sends, one guess each.
+    #[serde(default = "one")]
+    pub forgeries: u8,
+}
+
+impl HttpDnsSpoofer {
+    /// `answer` as octets (validated).
+    pub fn answer_octets(&self) -> [u8; 4] {
+        self.answer
+            .parse::<std::net::Ipv4Addr>()
+            .map(|a| a.octets())
+            .unwrap_or([0; 4])
+    }
 }
 
 /// `[http.origin]`.
@@ -857,6 +943,7 @@ impl Scenario {
             return Err(self.err(text, t, key, "must be at least 1".into()));
         }
         check_timer(self, text, t, "dns_rto", Some(h.dns_rto))?;
+        self.validate_dns(text, h)?;
         check_timer(self, text, t, "expect_continue", h.expect_continue)?;
         let gateway = h.gateway.as_ref().map(|g| g.timeout);
         check_timer(self, text, Some("http.gateway"), "timeout", gateway)?;
@@ -939,6 +1026,66 @@ impl Scenario {
                     ),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The resolver's IDs and ports, and the spoofer.
+    fn validate_dns(&self, text: &str, h: &Http) -> Result<(), ScenarioError> {
+        // A set of picks: not empty, no value twice, and (for ports) no port 0.
+        let set = |table: &str, key: &str, v: &[u16], port: bool| {
+            let what = if port { "port" } else { "ID" };
+            let dup = v.iter().enumerate().find(|(i, x)| v[..*i].contains(x));
+            let msg = if v.is_empty() {
+                Some(format!("give at least one {what}"))
+            } else if let Some((_, x)) = dup {
+                Some(format!("{what} {x} is listed twice"))
+            } else if port && v.contains(&0) {
+                Some("port 0 is no port a datagram can use (RFC 768)".into())
+            } else {
+                None
+            };
+            match msg {
+                Some(m) => Err(self.err(text, Some(table), key, m)),
+                None => Ok(()),
+            }
+        };
+        if let DnsIds::Random(ids) = &h.dns_ids {
+            set("http", "dns_ids", ids, false)?;
+        }
+        set("http", "dns_ports", &h.dns_ports, true)?;
+        let Some(sp) = &h.dns_spoofer else {
+            return Ok(());
+        };
+        let st = Some("http.dns_spoofer");
+        let Ok(forged) = sp.answer.parse::<std::net::Ipv4Addr>() else {
+            return Err(self.err(
+                text,
+                st,
+                "answer",
+                format!("{:?} is not an IPv4 address", sp.answer),
+            ));
+        };
+        if h.address.parse::<std::net::Ipv4Addr>() == Ok(forged) {
+            return Err(self.err(
+                text,
+                st,
+                "answer",
+                format!("{forged} is the zone's own address: a forgery would be the truth"),
+            ));
+        }
+        set("http.dns_spoofer", "ids", &sp.ids, false)?;
+        set("http.dns_spoofer", "ports", &sp.ports, true)?;
+        if sp.forgeries == 0 || sp.forgeries > self.network.capacity {
+            return Err(self.err(
+                text,
+                st,
+                "forgeries",
+                format!(
+                    "must be 1 to the network's capacity ({}): each forgery is a datagram in flight",
+                    self.network.capacity
+                ),
+            ));
         }
         Ok(())
     }

@@ -83,6 +83,8 @@ macro_rules! scenarios {
 
 scenarios! {
     dns_late_reply => "dns-late-reply",
+    dns_spoof_predictable => "dns-spoof-predictable",
+    dns_spoof_randomised => "dns-spoof-randomised",
     http_connection_close => "http-connection-close",
     http_continue => "http-continue",
     http_deadline => "http-deadline",

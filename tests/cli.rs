@@ -742,3 +742,92 @@ fn toml_errors_are_one_cause_that_names_the_key() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The resolver's IDs and ports and the spoofer's table: bad values are refused with
+/// the file, the line and the key, and exit 2.
+#[test]
+fn bad_dns_knobs_are_refused_with_file_line_and_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = std::fs::read_to_string(root.join("models/dns-spoof-randomised.toml")).unwrap();
+    let dir = std::env::temp_dir().join(format!("synack-bad-dns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, &str, &str, &str); 10] = [
+        (
+            "ids-twice",
+            "dns_ids = [1, 2]",
+            "dns_ids = [1, 1]",
+            "http.dns_ids",
+        ),
+        (
+            "ids-word",
+            "dns_ids = [1, 2]",
+            "dns_ids = \"random\"",
+            "http.dns_ids",
+        ),
+        (
+            "id-17-bits",
+            "dns_ids = [1, 2]",
+            "dns_ids = [1, 70000]",
+            "http.dns_ids",
+        ),
+        (
+            "port-zero",
+            "dns_ports = [1024, 1025]",
+            "dns_ports = [0]",
+            "http.dns_ports",
+        ),
+        (
+            "no-ports",
+            "dns_ports = [1024, 1025]",
+            "dns_ports = []",
+            "http.dns_ports",
+        ),
+        (
+            "forged-truth",
+            "answer = \"6.6.6.6\"",
+            "answer = \"47.102.119.234\"",
+            "http.dns_spoofer.answer",
+        ),
+        (
+            "forged-nonsense",
+            "answer = \"6.6.6.6\"",
+            "answer = \"six\"",
+            "http.dns_spoofer.answer",
+        ),
+        (
+            "no-guesses",
+            "\nids = [1, 2]",
+            "\nids = []",
+            "http.dns_spoofer.ids",
+        ),
+        (
+            "guess-twice",
+            "\nports = [1024, 1025]",
+            "\nports = [1025, 1025]",
+            "http.dns_spoofer.ports",
+        ),
+        (
+            "no-forgeries",
+            "forgeries = 1",
+            "forgeries = 0",
+            "http.dns_spoofer.forgeries",
+        ),
+    ];
+    for (name, from, to, key) in cases {
+        assert!(base.contains(from), "{name}: the base has {from:?}");
+        let text = base.replacen(from, to, 1);
+        let at = text.find(to.trim_start()).unwrap();
+        let line = text[..at].matches('\n').count() + 1;
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = synack(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.starts_with("error:"), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}.toml:{line}: key `{key}`")),
+            "{name}: not line {line}, key {key:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

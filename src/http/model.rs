@@ -32,25 +32,29 @@ pub fn shown_is_last_response(_: &PageModel, s: &PageState) -> bool {
     }
 }
 
-// ANCHOR: dns_answer_matches
-/// The address the resolver accepted is the zone's answer for the name it asked, in
-/// the reply to its latest query.
-pub fn dns_answer_matches(m: &PageModel, s: &PageState) -> bool {
-    let b = browser(s);
+// ANCHOR: zone_address_used
+/// The answer the resolver accepted, the address the browser goes on to use, is the
+/// zone's: the name server's A record for the name (or its NXDOMAIN).
+pub fn zone_address_used(m: &PageModel, s: &PageState) -> bool {
     let cfg = &m.actors[BROWSER].cfg;
-    match b.resolver.answer {
-        Some(a) => {
-            a == crate::dns::lookup(&cfg.zone, &cfg.host)
-                && b.resolver.accepted == Some(b.resolver.id)
-        }
-        None => true,
-    }
+    browser(s)
+        .resolver
+        .answer
+        .is_none_or(|a| a == crate::dns::lookup(&cfg.zone, &cfg.host))
 }
-// ANCHOR_END: dns_answer_matches
+// ANCHOR_END: zone_address_used
 
-pub fn late_dns_reply_ignored(_: &PageModel, s: &PageState) -> bool {
+/// The accepted reply answered a transmission before the last (RFC 1035 §7.3).
+pub fn earlier_transmission_answered(_: &PageModel, s: &PageState) -> bool {
     let r = &browser(s).resolver;
-    r.late_ignored && r.answer.is_some()
+    r.accepted.is_some_and(|i| i + 1 < r.tries())
+}
+
+/// A reply that answered no transmission was ignored, and the zone's address used.
+pub fn mismatched_reply_ignored(m: &PageModel, s: &PageState) -> bool {
+    browser(s).resolver.mismatched
+        && browser(s).resolver.answer.is_some()
+        && zone_address_used(m, s)
 }
 
 pub fn shown_something(_: &PageModel, s: &PageState) -> bool {
@@ -246,7 +250,7 @@ pub fn browser_error_page(_: &PageModel, s: &PageState) -> bool {
 
 pub fn dns_retransmitted(_: &PageModel, s: &PageState) -> bool {
     let b = browser(s);
-    b.resolver.tries >= 2 && b.resolver.answer.is_some()
+    b.resolver.tries() >= 2 && b.resolver.answer.is_some()
 }
 
 macro_rules! shows {
@@ -277,7 +281,7 @@ pub fn unknown_2xx_rendered(_: &PageModel, s: &PageState) -> bool {
 pub fn catalogue() -> Vec<(&'static str, &'static str)> {
     vec![
         ("what is shown answers the last request", "always"),
-        ("DNS answer matches the query", "always"),
+        ("the browser uses the zone's address", "always"),
         ("4xx and 5xx are shown with their own status", "always"),
         ("at most max_redirects redirects in a row", "always"),
         ("eventually rendered or error shown", "eventually"),
@@ -285,7 +289,11 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("every GET eventually gets a response", "eventually"),
         ("page rendered", "sometimes"),
         ("DNS query retransmitted", "sometimes"),
-        ("a late DNS reply is ignored", "sometimes"),
+        (
+            "a reply to an earlier transmission is accepted",
+            "sometimes",
+        ),
+        ("a reply that matches no query is ignored", "sometimes"),
         ("redirect followed", "sometimes"),
         ("too many redirects", "sometimes"),
         ("a redirect turns the POST into a GET", "sometimes"),
@@ -332,7 +340,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
     use crate::check::engine::Prop;
     Some(match name {
         "what is shown answers the last request" => Prop::always(name, shown_is_last_response),
-        "DNS answer matches the query" => Prop::always(name, dns_answer_matches),
+        "the browser uses the zone's address" => Prop::always(name, zone_address_used),
         "4xx and 5xx are shown with their own status" => {
             Prop::always(name, errors_shown_with_their_status)
         }
@@ -342,7 +350,12 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "a POST takes effect at most once" => Prop::always(name, post_at_most_once),
         "every GET eventually gets a response" => Prop::eventually(name, every_get_answered),
         "DNS query retransmitted" => Prop::sometimes(name, dns_retransmitted),
-        "a late DNS reply is ignored" => Prop::sometimes(name, late_dns_reply_ignored),
+        "a reply to an earlier transmission is accepted" => {
+            Prop::sometimes(name, earlier_transmission_answered)
+        }
+        "a reply that matches no query is ignored" => {
+            Prop::sometimes(name, mismatched_reply_ignored)
+        }
         "redirect followed" => Prop::sometimes(name, redirect_followed),
         "too many redirects" => Prop::sometimes(name, too_many_redirects),
         "a redirect turns the POST into a GET" => Prop::sometimes(name, post_became_get),
@@ -447,6 +460,14 @@ pub fn build(scn: &Scenario) -> PageModel {
             .collect(),
         gateway: h.gateway.as_ref().map(|g| g.timeout),
         expect_continue: h.expect_continue,
+        dns_ids: h.dns_ids.ids(),
+        dns_ports: h.dns_ports.clone(),
+        spoofer: h.dns_spoofer.as_ref().map(|s| super::node::SpooferConfig {
+            answer: s.answer_octets(),
+            ids: s.ids.clone(),
+            ports: s.ports.clone(),
+            forgeries: s.forgeries,
+        }),
         routes: h
             .route
             .iter()
@@ -467,7 +488,7 @@ pub fn build(scn: &Scenario) -> PageModel {
         role,
         cfg: cfg.clone(),
     };
-    let (actors, roles) = if cfg.gateway.is_some() {
+    let (mut actors, mut roles) = if cfg.gateway.is_some() {
         (
             vec![
                 node(Role::Browser),
@@ -487,6 +508,11 @@ pub fn build(scn: &Scenario) -> PageModel {
             vec!["browser", "resolver", "server"],
         )
     };
+    // The spoofer comes after every other actor, so that their ids stay put.
+    if cfg.spoofer.is_some() {
+        actors.push(node(Role::Spoofer));
+        roles.push("spoofer");
+    }
     let mut m = Wire::new(
         actors,
         roles.into_iter().map(String::from).collect(),
@@ -498,7 +524,7 @@ pub fn build(scn: &Scenario) -> PageModel {
             "what is shown answers the last request",
             shown_is_last_response,
         ),
-        stateright::Property::always("DNS answer matches the query", dns_answer_matches),
+        stateright::Property::always("the browser uses the zone's address", zone_address_used),
         stateright::Property::sometimes("page rendered", page_rendered),
     ];
     m
@@ -561,6 +587,9 @@ impl crate::report::Lifeline for NodeState {
                 None => b.tcb().state.name().into(),
             },
             NodeState::NameServer => "serving".into(),
+            NodeState::Spoofer(0) => "forged replies sent".into(),
+            NodeState::Spoofer(1) => "1 forged reply to send".into(),
+            NodeState::Spoofer(n) => format!("{n} forged replies to send"),
             NodeState::Gateway(g) => match g.said {
                 Some(st) => format!(
                     "said {st} / {} + {}",

@@ -383,9 +383,7 @@ impl Node {
         } else {
             let t: Arc<str> = Arc::from(self.cfg.targets[0].as_str());
             b.target = Some(t);
-            let q = b.resolver.query(&self.cfg.host);
-            o.send(Id::from(NAME_SERVER), Packet::Udp(q));
-            set(o, NodeTimer::DnsRetry, self.cfg.dns_rto, self.cfg.dns_rto);
+            self.dns_query(&mut b, o);
         }
         NodeState::Browser(b)
     }
@@ -398,6 +396,7 @@ impl Node {
         o.cancel_timer(NodeTimer::DnsRetry);
         let mut fx = Effects::default();
         match b.resolver.answer {
+            Some(Some(a)) if self.elsewhere(a) => b.shown = Some(Shown::Elsewhere(a)),
             Some(Some(_)) => b.conns[0].open_active(1, &mut fx),
             _ => b.shown = Some(Shown::NoSuchHost),
         }
@@ -432,10 +431,8 @@ impl Node {
             }
             NodeTimer::DnsRetry => {
                 if b.resolver.answer.is_none() {
-                    if b.resolver.tries < self.cfg.dns_tries {
-                        let q = b.resolver.query(&self.cfg.host);
-                        o.send(Id::from(NAME_SERVER), Packet::Udp(q));
-                        set(o, NodeTimer::DnsRetry, self.cfg.dns_rto, self.cfg.dns_rto);
+                    if b.resolver.tries() < self.cfg.dns_tries {
+                        self.dns_query(b, o);
                     } else {
                         b.shown = Some(Shown::DnsFailed);
                     }

@@ -5,6 +5,10 @@
 mod browser;
 mod gateway;
 mod origin;
+mod spoofer;
+mod stub;
+
+pub use spoofer::SpooferConfig;
 
 use super::message::{
     bodiless_status, class_of, parse_head, parse_request, progress, Framing, Head,
@@ -96,6 +100,9 @@ pub enum Shown {
     /// A Location that does not resolve to a URL of this origin.
     InvalidRedirect,
     BadResponse,
+    /// The resolver accepted an address that is not the origin's: the browser talks to
+    /// a host outside the model (the spoofer's), and the run ends there.
+    Elsewhere([u8; 4]),
     /// The connection ended before the whole response arrived (RFC 9112 §8).
     Incomplete,
 }
@@ -116,6 +123,9 @@ impl std::fmt::Display for Shown {
             Shown::TooManyRedirects => f.write_str("too many redirects"),
             Shown::InvalidRedirect => f.write_str("invalid redirect"),
             Shown::BadResponse => f.write_str("bad response"),
+            Shown::Elsewhere([a, b, c, d]) => {
+                write!(f, "whatever {a}.{b}.{c}.{d} serves (not the origin)")
+            }
             Shown::Incomplete => f.write_str("incomplete response"),
         }
     }
@@ -189,6 +199,12 @@ pub struct PageConfig {
     pub gateway: Option<u8>,
     /// A POST asks for 100 Continue before its body, waiting at most this many ticks.
     pub expect_continue: Option<u8>,
+    /// The IDs the resolver picks from for each transmission; `None`: 1, 2, 3, ...
+    pub dns_ids: Option<Vec<u16>>,
+    /// The source ports the resolver picks from for each transmission.
+    pub dns_ports: Vec<u16>,
+    /// An off-path host that forges the name server's replies.
+    pub spoofer: Option<SpooferConfig>,
 }
 
 impl PageConfig {
@@ -226,6 +242,10 @@ pub enum Pick {
     Method(Arc<str>),
     /// How the origin handles a request.
     Handling(OriginFault, Framing),
+    /// The ID and source port of a DNS query.
+    DnsQuery(u16, u16),
+    /// The spoofer's guess of a query's ID and source port.
+    Guess(u16, u16),
 }
 
 impl fmt::Debug for Pick {
@@ -233,6 +253,7 @@ impl fmt::Debug for Pick {
         match self {
             Pick::Isn(n) => write!(f, "{n}"),
             Pick::Target(t) | Pick::Method(t) => write!(f, "{t}"),
+            Pick::DnsQuery(id, port) | Pick::Guess(id, port) => write!(f, "id={id}, port {port}"),
             Pick::Handling(fault, framing) => {
                 let framing = match framing {
                     Framing::ContentLength => "Content-Length",
@@ -271,6 +292,7 @@ pub enum Role {
     NameServer,
     Origin,
     Gateway,
+    Spoofer,
 }
 
 /// The browser's progress.
@@ -368,6 +390,8 @@ pub enum NodeState {
     NameServer,
     Origin(Origin),
     Gateway(Gateway),
+    /// The forged datagrams the spoofer has yet to send.
+    Spoofer(u8),
 }
 
 /// An actor of the page load.
@@ -426,6 +450,7 @@ impl Actor for Node {
             Role::NameServer => NodeState::NameServer,
             Role::Gateway => self.gateway_start(),
             Role::Origin => self.origin_start(),
+            Role::Spoofer => self.spoofer_start(o),
         }
     }
 
@@ -472,7 +497,7 @@ impl Actor for Node {
             NodeState::Browser(b) => self.browser_timeout(b, timer, o),
             NodeState::Origin(s) => self.origin_timeout(s, timer, o),
             NodeState::Gateway(g) => self.gateway_timeout(g, timer, o),
-            NodeState::NameServer => {}
+            NodeState::NameServer | NodeState::Spoofer(_) => {}
         }
     }
 
@@ -481,9 +506,11 @@ impl Actor for Node {
         match (state.to_mut(), v) {
             (NodeState::Browser(b), Pick::Target(t)) => {
                 b.target = Some(t.clone());
-                let q = b.resolver.query(&self.cfg.host);
-                o.send(Id::from(NAME_SERVER), Packet::Udp(q));
-                set(o, NodeTimer::DnsRetry, self.cfg.dns_rto, self.cfg.dns_rto);
+                self.dns_query(b, o);
+            }
+            (NodeState::Browser(b), Pick::DnsQuery(id, port)) => self.dns_send(b, *id, *port, o),
+            (NodeState::Spoofer(left), Pick::Guess(id, port)) => {
+                self.spoofer_forge(left, *id, *port, o)
             }
             // The method of the next request on the persistent connection.
             (NodeState::Browser(b), Pick::Method(m)) => b.method = Some(m.clone()),
