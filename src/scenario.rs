@@ -342,6 +342,10 @@ pub struct HttpOrigin {
     /// request, chosen by the checker).
     #[serde(default)]
     pub faults: Vec<crate::http::node::OriginFault>,
+    /// How the origin closes an idle persistent connection: `"close"` (a RST answers
+    /// later data, as Linux and Go) or `"lingering"` (nginx: read and discard).
+    #[serde(default)]
+    pub idle_close: crate::http::node::IdleClose,
 }
 
 impl Default for HttpOrigin {
@@ -350,6 +354,7 @@ impl Default for HttpOrigin {
             framing: content_length(),
             chunks: 1,
             faults: Vec::new(),
+            idle_close: Default::default(),
         }
     }
 }

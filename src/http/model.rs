@@ -449,6 +449,7 @@ pub fn build(scn: &Scenario) -> PageModel {
         }),
         framings: h.origin.framing.clone(),
         chunks: h.origin.chunks,
+        idle_close: h.origin.idle_close,
         faults: std::iter::once(super::node::OriginFault::Answers)
             .chain(
                 h.origin

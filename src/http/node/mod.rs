@@ -166,6 +166,17 @@ pub struct KeepAlive {
     pub retry: Retry,
 }
 
+/// How the origin closes an idle persistent connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdleClose {
+    /// close(): data that arrives afterwards draws a RST (Linux, Go).
+    #[default]
+    Close,
+    /// Lingering close: FIN first, then read and discard (nginx).
+    Lingering,
+}
+
 /// The knobs of a page load.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageConfig {
@@ -193,6 +204,8 @@ pub struct PageConfig {
     pub framings: Vec<Framing>,
     /// Segments per response (1 or 2).
     pub chunks: u8,
+    /// How the origin closes an idle connection.
+    pub idle_close: IdleClose,
     /// What the origin may do with a request; `Answers` first.
     pub faults: Vec<OriginFault>,
     /// A gateway sits between the browser and the origin, with this upstream timeout.

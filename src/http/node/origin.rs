@@ -151,6 +151,8 @@ impl Node {
                             set(o, NodeTimer::Idle(conn), i, i);
                         }
                     }
+                    // Lingering close: read and discarded, never handled.
+                    Signal::Data(..) if s.conns[c].idle_closed => {}
                     Signal::Data(bytes, _) => {
                         // A head that announces a body still to come: wait for it, and
                         // ask for it with 100 Continue if the head expects that.
@@ -257,21 +259,26 @@ impl Node {
                 }
                 *c
             }
-            // RFC 9112 §9.5: a server may close an idle persistent connection.
-            // It calls close(), not shutdown(): a request that arrives
-            // afterwards is never read. Linux answers it with a RST
-            // (`tcp_rcv_state_process`, TCPABORTONDATA); nginx's lingering
-            // close reads and discards it. Either way the handler never runs.
+            // ANCHOR: idle_close
+            // RFC 9112 §9.5: a server may close an idle persistent connection. A
+            // request that arrives afterwards never reaches a handler. How the
+            // socket is closed is the knob `idle_close`:
+            // - `close`: close(), as Go and most servers: Linux answers data that
+            //   arrives on it with a RST (`tcp_rcv_state_process`, TCPABORTONDATA);
+            // - `lingering`: nginx's lingering close: shutdown(SHUT_WR) sends the FIN,
+            //   and the server goes on reading, and discards what it reads, before it
+            //   closes (`ngx_http_set_lingering_close`).
             NodeTimer::Idle(c) => {
                 if let Some(x) = s.conns.get_mut(*c as usize) {
                     if x.tcb.state == State::Established {
                         x.idle_closed = true;
-                        x.tcb.rcv_shut = true;
+                        x.tcb.rcv_shut = self.cfg.idle_close == IdleClose::Close;
                         x.tcb.close(&self.cfg.tcp, &mut fx);
                     }
                 }
                 *c
             }
+            // ANCHOR_END: idle_close
             _ => 0,
         };
         self.origin_signals(s, conn, fx, o);
