@@ -220,8 +220,8 @@ pub fn convert(bytes: &[u8]) -> Result<Converted, String> {
                 from,
                 to,
                 ctl: compared(p.ctl),
-                seq,
-                ack,
+                seq: seq as i64,
+                ack: ack.map(i64::from),
                 len: (p.len > 0) as u8,
             }),
         });

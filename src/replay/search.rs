@@ -108,7 +108,9 @@ fn step(m: &TcpModel, node: &Node, a: &TcpAction, calls: bool) -> Option<(Node, 
     let mut events = Vec::new();
     if calls {
         events.extend(
-            app_call(&s.actors[actor], &next.actors[actor], a).map(|c| Item::Call(actor, c)),
+            app_calls(&s.actors[actor], &next.actors[actor], a)
+                .into_iter()
+                .map(|c| Item::Call(actor, c)),
         );
     }
     for c in out {
@@ -123,30 +125,28 @@ fn step(m: &TcpModel, node: &Node, a: &TcpAction, calls: bool) -> Option<(Node, 
     Some((Node(next, isn), events))
 }
 
-/// The application call a step made, if any.
-fn app_call(p: &Host, n: &Host, a: &TcpAction) -> Option<Call> {
+/// The application calls a step made, in order.
+fn app_calls(p: &Host, n: &Host, a: &TcpAction) -> Vec<Call> {
     use crate::tcp::Timer;
+    let mut calls = Vec::new();
     if !p.crashed && n.crashed {
-        return Some(Call::Crash);
+        calls.push(Call::Crash);
+    }
+    let app = matches!(a, WireAction::Fire { timer: Timer::App, .. });
+    // A CLOSE that ends the connection may open the next one in the same step, which
+    // clears the flag again.
+    if !p.app_closed && (n.app_closed || app && n.opened > p.opened) {
+        calls.push(Call::Close);
     }
     if n.opened > p.opened
-        || matches!(
-            a,
-            WireAction::Fire {
-                timer: Timer::Listen,
-                ..
-            }
-        ) && p.tcb.state != n.tcb.state
+        || matches!(a, WireAction::Fire { timer: Timer::Listen, .. }) && p.tcb.state != n.tcb.state
     {
-        return Some(Call::Open);
-    }
-    if !p.app_closed && n.app_closed {
-        return Some(Call::Close);
+        calls.push(Call::Open);
     }
     if n.sent > p.sent {
-        return Some(Call::Send);
+        calls.push(Call::Send);
     }
-    None
+    calls
 }
 
 /// A model segment as a trace line: numbers relative to the ISNs.
@@ -161,24 +161,24 @@ fn relative(
         from,
         to,
         ctl: compared(seg.ctl),
-        seq: sp.sub(seg.seq, isn[from].unwrap_or(0)) as u32,
+        seq: sp.sub(seg.seq, isn[from].unwrap_or(0)) as i64,
         ack: seg
             .is_ack()
-            .then(|| sp.sub(seg.ack, isn[to].unwrap_or(0)) as u32),
+            .then(|| sp.sub(seg.ack, isn[to].unwrap_or(0)) as i64),
         len: seg.data.is_some() as u8,
     }
 }
 
 /// Whether a trace line shows a model event: sequence numbers modulo the space.
-fn same(line: &Item, event: &Item, space: u32) -> bool {
+fn same(line: &Item, event: &Item, space: i64) -> bool {
     match (line, event) {
         (Item::Seg(l), Item::Seg(e)) => {
             l.from == e.from
                 && l.to == e.to
                 && l.ctl == e.ctl
                 && l.len == e.len
-                && l.seq % space == e.seq
-                && l.ack.map(|a| a % space) == e.ack
+                && l.seq.rem_euclid(space) == e.seq
+                && l.ack.map(|a| a.rem_euclid(space)) == e.ack
         }
         _ => line == event,
     }
@@ -193,24 +193,27 @@ fn holds(item: &Item, s: &TcpState) -> bool {
 }
 
 /// Matches a step's events against the lines from `pos` on; state assertions between
-/// two of its events are checked against the state after the step. The position
+/// (and just before) its events are checked against the state after the step. The position
 /// after the last event, if they all match.
 fn match_events(
     lines: &[Line],
     pos: usize,
     events: &[Item],
     after: &TcpState,
-    space: u32,
+    space: i64,
 ) -> Option<usize> {
     let mut p = pos;
     for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            while p < lines.len() && matches!(lines[p].item, Item::State(..)) {
-                if !holds(&lines[p].item, after) {
-                    return None;
+        // A step is atomic: a state it enters may be asserted before the segment it
+        // sends on the way (a SYN arrives, SYN-RECEIVED, the SYN,ACK leaves).
+        while p < lines.len() && matches!(lines[p].item, Item::State(..)) {
+            if !holds(&lines[p].item, after) {
+                if i == 0 {
+                    break;
                 }
-                p += 1;
+                return None;
             }
+            p += 1;
         }
         if p >= lines.len() || !same(&lines[p].item, e, space) {
             return None;
@@ -223,7 +226,7 @@ fn match_events(
 /// Replays `lines` against the model.
 pub fn replay(m: &TcpModel, lines: &[Line], b: Bounds) -> Verdict {
     let calls = lines.iter().any(|l| matches!(l.item, Item::Call(..)));
-    let space = m.actors[0].cfg.tcp.space.0 as u32;
+    let space = m.actors[0].cfg.tcp.space.0 as i64;
     let roles = &m.roles;
     let mut frontiers: BTreeMap<usize, Vec<Node>> = BTreeMap::new();
     frontiers.insert(

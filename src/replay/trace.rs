@@ -53,9 +53,10 @@ pub struct SegLine {
     pub to: usize,
     /// Control bits without PSH (the model compares SYN, FIN, RST, ACK, URG).
     pub ctl: Ctl,
-    pub seq: u32,
+    /// May be negative: a segment of an earlier incarnation, relative to the current ISN.
+    pub seq: i64,
     /// Present exactly when `ctl` has ACK.
-    pub ack: Option<u32>,
+    pub ack: Option<i64>,
     /// Data chunks: 0 or 1.
     pub len: u8,
 }
@@ -198,9 +199,10 @@ pub fn parse_flags(word: &str) -> Result<Ctl, String> {
     Ok(c)
 }
 
-fn number(word: Option<&str>, what: &str) -> Result<u32, String> {
+fn number(word: Option<&str>, what: &str) -> Result<i64, String> {
     let w = word.ok_or_else(|| format!("`{what}` needs a number"))?;
-    w.parse::<u32>()
+    w.parse::<i32>()
+        .map(i64::from)
         .map_err(|_| format!("`{what}` needs a number, found `{w}`"))
 }
 
@@ -249,7 +251,7 @@ fn parse_seg(from: usize, rest: &str, roles: &[String]) -> Result<SegLine, Strin
     let ctl = ctl.ok_or("a segment line needs its flags, e.g. `Flags [S.]`")?;
     let seq = seq.ok_or("a segment line needs `seq N`")?;
     let len = len.unwrap_or(0);
-    if len > 1 {
+    if !(0..=1).contains(&len) {
         return Err(format!(
             "length {len}: a segment carries at most one data chunk (length 1) in the model's units"
         ));
@@ -268,6 +270,7 @@ fn parse_seg(from: usize, rest: &str, roles: &[String]) -> Result<SegLine, Strin
         len: len as u8,
     })
 }
+
 
 /// Parses one line; `None` for a blank line or a comment.
 pub fn parse_line(text: &str, roles: &[String]) -> Result<Option<Item>, String> {
