@@ -43,11 +43,11 @@ pub fn run(scn: &Scenario, src: Source, b: Bounds) -> Result<(i32, String), Erro
                 Error::input(format!("bad trace {}", p.display())).caused_by("not UTF-8 text")
             })?;
             let lines = trace::parse(&text, &m.roles).map_err(|e| {
-                Error::input(format!("bad trace {}", p.display())).caused_by(format!(
-                    "{}:{}",
-                    p.display(),
-                    e
-                ))
+                Error::input(format!("bad trace {}", p.display())).caused_by(if e.line == 0 {
+                    format!("{}: {}", p.display(), e.message)
+                } else {
+                    format!("{}:{}: {}", p.display(), e.line, e.message)
+                })
             })?;
             (p.display().to_string(), lines, String::new())
         }

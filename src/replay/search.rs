@@ -132,14 +132,26 @@ fn app_calls(p: &Host, n: &Host, a: &TcpAction) -> Vec<Call> {
     if !p.crashed && n.crashed {
         calls.push(Call::Crash);
     }
-    let app = matches!(a, WireAction::Fire { timer: Timer::App, .. });
+    let app = matches!(
+        a,
+        WireAction::Fire {
+            timer: Timer::App,
+            ..
+        }
+    );
     // A CLOSE that ends the connection may open the next one in the same step, which
     // clears the flag again.
     if !p.app_closed && (n.app_closed || app && n.opened > p.opened) {
         calls.push(Call::Close);
     }
     if n.opened > p.opened
-        || matches!(a, WireAction::Fire { timer: Timer::Listen, .. }) && p.tcb.state != n.tcb.state
+        || matches!(
+            a,
+            WireAction::Fire {
+                timer: Timer::Listen,
+                ..
+            }
+        ) && p.tcb.state != n.tcb.state
     {
         calls.push(Call::Open);
     }

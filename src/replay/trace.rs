@@ -105,11 +105,13 @@ pub fn tcpdump_flags(c: Ctl) -> String {
 
 /// Renders a segment line as the format reads it, with role names.
 pub fn render_seg(s: &SegLine, roles: &[String]) -> String {
+    // PSH is not compared; a data segment shows it, as Linux sets it.
+    let ctl = if s.len > 0 { s.ctl | Ctl::PSH } else { s.ctl };
     let mut t = format!(
         "{} > {}: Flags [{}], seq {}",
         roles[s.from],
         roles[s.to],
-        tcpdump_flags(s.ctl),
+        tcpdump_flags(ctl),
         s.seq
     );
     if let Some(a) = s.ack {
@@ -270,7 +272,6 @@ fn parse_seg(from: usize, rest: &str, roles: &[String]) -> Result<SegLine, Strin
         len: len as u8,
     })
 }
-
 
 /// Parses one line; `None` for a blank line or a comment.
 pub fn parse_line(text: &str, roles: &[String]) -> Result<Option<Item>, String> {
