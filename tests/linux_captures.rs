@@ -4,6 +4,8 @@
 //!
 //! Needs `tcpdump` (Debian's package; .ci/run installs it, with `curl`) and the right
 //! to capture (root, or CAP_NET_RAW): without either the test fails and says why.
+//! `SYNACK_BLESS=1 cargo test --release --test linux_captures` keeps the captures in
+//! tests/traces/captures/, which tests/replay.rs replays and the book shows.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -319,5 +321,15 @@ fn linux_loopback_captures_are_accepted() {
         "unexpected verdicts:\n{}",
         failed.join("\n")
     );
+    // `SYNACK_BLESS=1` keeps this run's captures as the committed examples that
+    // tests/replay.rs replays and the book shows.
+    if std::env::var("SYNACK_BLESS").as_deref() == Ok("1") {
+        let keep = root().join("tests/traces/captures");
+        std::fs::create_dir_all(&keep).unwrap();
+        for x in EXCHANGES {
+            let name = format!("{}.pcap", x.name);
+            std::fs::copy(dir.join(&name), keep.join(&name)).unwrap();
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -230,3 +230,52 @@ fn a_pcap_counterexample_reads_back_in_tshark() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+/// The captures tests/linux_captures.rs made once and kept (`SYNACK_BLESS=1`), as the
+/// book shows them: the replay of a real capture needs no capture rights.
+#[test]
+fn committed_linux_captures_replay_as_the_book_shows() {
+    let cases = [
+        (
+            "http-client-closes-first",
+            "tests/traces/linux-http.toml",
+            0,
+        ),
+        (
+            "http-server-closes-first",
+            "tests/traces/linux-http.toml",
+            0,
+        ),
+        ("half-close", "tests/traces/linux-half-close.toml", 0),
+        ("refused", "tcp-listen-late", 0),
+        ("both-shut-down", "tests/traces/linux-both-close.toml", 0),
+        ("abort-linger-0", "tests/traces/linux-abort.toml", 1),
+        (
+            "close-with-unread-data",
+            "tests/traces/linux-unread.toml",
+            1,
+        ),
+    ];
+    for (name, scenario, want) in cases {
+        let file = format!("tests/traces/captures/{name}.pcap");
+        let args = ["replay", scenario, "--pcap", &file];
+        let (code, out, err) = synack(&args);
+        assert_eq!(code, want, "{name}: {out}{err}");
+        snap!(
+            format!("replay.linux-{name}"),
+            format!("$ synack {}\nexit: {code}\n{out}{err}", args.join(" "))
+        );
+    }
+}
