@@ -232,3 +232,119 @@ pub fn convert(bytes: &[u8]) -> Result<Converted, String> {
         skipped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+
+    const C: [u8; 4] = [127, 0, 0, 1];
+    const S: [u8; 4] = [127, 0, 0, 2];
+
+    /// A packet from the client (`up`) or the server, with tcpdump's flag letters.
+    fn pkt(up: bool, flags: &str, seq: u32, ack: u32, len: usize) -> Vec<u8> {
+        let (src, dst, sp, dp) = if up {
+            (C, S, 40000, 80)
+        } else {
+            (S, C, 80, 40000)
+        };
+        let mut t = PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4(src, dst, 64)
+            .tcp(sp, dp, seq, 1000);
+        for f in flags.chars() {
+            t = match f {
+                'S' => t.syn(),
+                'F' => t.fin(),
+                'R' => t.rst(),
+                'P' => t.psh(),
+                '.' => t.ack(ack),
+                _ => unreachable!(),
+            };
+        }
+        let mut v = Vec::new();
+        t.write(&mut v, &vec![b'x'; len]).unwrap();
+        v
+    }
+
+    fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
+        let mut w = PcapWriter::with_header(Vec::new(), PcapHeader::default()).unwrap();
+        for p in packets {
+            w.write_packet(&PcapPacket::new(Default::default(), p.len() as u32, p))
+                .unwrap();
+        }
+        w.into_writer()
+    }
+
+    fn rendered(c: &Converted) -> Vec<String> {
+        let roles = ["client".to_string(), "server".to_string()];
+        c.lines.iter().map(|l| l.item.render(&roles)).collect()
+    }
+
+    #[test]
+    fn byte_counts_collapse_to_one_chunk_a_segment() {
+        // ISNs 1000 and 5000; a 77-byte request, a 40-byte and a 12-byte response.
+        let cap = pcap(&[
+            pkt(true, "S", 1000, 0, 0),
+            pkt(false, "S.", 5000, 1001, 0),
+            pkt(true, ".", 1001, 5001, 0),
+            pkt(true, "P.", 1001, 5001, 77),
+            pkt(false, "P.", 5001, 1078, 40),
+            pkt(false, "P.", 5041, 1078, 12),
+            pkt(true, ".", 1078, 5053, 0),
+            pkt(true, "F.", 1078, 5053, 0),
+            pkt(false, "F.", 5053, 1079, 0),
+            pkt(true, ".", 1079, 5054, 0),
+        ]);
+        let c = convert(&cap).unwrap();
+        assert_eq!(c.skipped, 0);
+        assert_eq!(
+            rendered(&c),
+            [
+                "client > server: Flags [S], seq 0, length 0",
+                "server > client: Flags [S.], seq 0, ack 1, length 0",
+                "client > server: Flags [.], seq 1, ack 1, length 0",
+                "client > server: Flags [P.], seq 1, ack 1, length 1",
+                "server > client: Flags [P.], seq 1, ack 2, length 1",
+                "server > client: Flags [P.], seq 2, ack 2, length 1",
+                "client > server: Flags [.], seq 2, ack 3, length 0",
+                "client > server: Flags [F.], seq 2, ack 3, length 0",
+                "server > client: Flags [F.], seq 3, ack 3, length 0",
+                "client > server: Flags [.], seq 3, ack 4, length 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_keeps_the_closed_port_at_isn_0() {
+        let cap = pcap(&[pkt(true, "S", 7, 0, 0), pkt(false, "R.", 0, 8, 0)]);
+        assert_eq!(
+            rendered(&convert(&cap).unwrap()),
+            [
+                "client > server: Flags [S], seq 0, length 0",
+                "server > client: Flags [R.], seq 0, ack 1, length 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ack_into_the_middle_of_a_segment_cannot_be_shown_in_chunks() {
+        let cap = pcap(&[
+            pkt(true, "S", 1000, 0, 0),
+            pkt(false, "S.", 5000, 1001, 0),
+            pkt(true, "P.", 1001, 5001, 100),
+            pkt(false, ".", 5001, 1051, 0),
+        ]);
+        let e = convert(&cap).unwrap_err();
+        assert!(
+            e.starts_with("packet 4: its acknowledgment's byte offset 51"),
+            "{e}"
+        );
+        assert!(convert(b"not a capture")
+            .unwrap_err()
+            .starts_with("not a pcap file"));
+        assert!(convert(&pcap(&[pkt(true, ".", 1, 1, 0)]))
+            .unwrap_err()
+            .contains("no SYN"));
+    }
+}

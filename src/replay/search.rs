@@ -326,3 +326,97 @@ fn push(
         frontiers.entry(pos).or_default().push(n);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::trace::parse;
+    use super::*;
+
+    fn model(name: &str) -> TcpModel {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(format!("{name}.toml"));
+        crate::tcp::model::build(&crate::scenario::Scenario::load(&path).unwrap())
+    }
+
+    fn run(name: &str, trace: &str) -> Verdict {
+        let m = model(name);
+        replay(&m, &parse(trace, &m.roles).unwrap(), Bounds::default())
+    }
+
+    const HANDSHAKE: &str = "client > server: Flags [S], seq 0
+server > client: Flags [S.], seq 0, ack 1
+client > server: Flags [.], seq 1, ack 1
+@server ESTABLISHED
+";
+
+    #[test]
+    fn test_listen_three_way_handshake_is_accepted() {
+        let v = run("tcp-handshake", HANDSHAKE);
+        assert!(v.accepted && v.complete, "{v:?}");
+        assert_eq!(v.matched, 4);
+    }
+
+    #[test]
+    fn test_syn_received_is_not_established_before_the_ack() {
+        let v = run(
+            "tcp-handshake",
+            "client > server: Flags [S], seq 0\nserver > client: Flags [S.], seq 0, ack 1\n@server ESTABLISHED\n",
+        );
+        assert!(!v.accepted && v.complete);
+        assert_eq!(v.matched, 2);
+        assert!(v
+            .allowed
+            .contains("client > server: Flags [.], seq 1, ack 1, length 0"));
+        assert!(v
+            .states_there
+            .contains("@client SYN-SENT, @server SYN-RECEIVED"));
+    }
+
+    #[test]
+    fn test_numbers_are_relative_and_compared_modulo_the_space() {
+        // The space of tcp-handshake is 8: seq 8 is seq 0.
+        let v = run(
+            "tcp-handshake",
+            &HANDSHAKE.replace("seq 1, ack 1", "seq 9, ack -7"),
+        );
+        assert!(v.accepted, "{v:?}");
+        let v = run(
+            "tcp-handshake",
+            &HANDSHAKE.replace("seq 1, ack 1", "seq 2, ack 1"),
+        );
+        assert!(!v.accepted);
+    }
+
+    #[test]
+    fn test_calls_count_once_the_trace_records_one() {
+        // Without calls in the trace, the client's CLOSE is unobservable.
+        let fin = "client > server: Flags [F.], seq 1, ack 1\n";
+        assert!(run("tcp-handshake", &format!("{HANDSHAKE}{fin}")).accepted);
+        // With the CLOSE recorded, the FIN follows it.
+        let v = run("tcp-handshake", &format!("{HANDSHAKE}!client CLOSE\n{fin}"));
+        assert!(v.accepted, "{v:?}");
+        // Once one call is recorded, a CLOSE the trace leaves out is a mismatch.
+        let v = run("tcp-handshake", &format!("{HANDSHAKE}{fin}!server CLOSE\n"));
+        assert!(!v.accepted);
+        assert!(v.allowed.contains("!client CLOSE"), "{v:?}");
+        // tcp-handshake's server sends no data.
+        let v = run("tcp-handshake", &format!("{HANDSHAKE}!server SEND\n"));
+        assert!(!v.accepted);
+    }
+
+    #[test]
+    fn test_the_state_budget_leaves_the_replay_undecided() {
+        let m = model("tcp-handshake");
+        let lines = parse(HANDSHAKE, &m.roles).unwrap();
+        let v = replay(
+            &m,
+            &lines,
+            Bounds {
+                max_steps: 24,
+                max_states: 3,
+            },
+        );
+        assert!(!v.accepted && !v.complete);
+    }
+}

@@ -361,7 +361,7 @@ mod tests {
         assert_eq!((s.ctl, s.seq, s.len), (Ctl::ACK, 1, 1));
         assert_eq!(
             render_seg(&s, &r),
-            "server > client: Flags [.], seq 1, ack 2, length 1"
+            "server > client: Flags [P.], seq 1, ack 2, length 1"
         );
         assert_eq!(
             parse_line("@server LISTEN", &r).unwrap(),
