@@ -279,3 +279,38 @@ fn committed_linux_captures_replay_as_the_book_shows() {
         );
     }
 }
+
+/// Wireshark saves pcapng: the same capture converted by tshark replays the same.
+#[test]
+fn a_pcapng_capture_replays_like_its_pcap() {
+    let dir = std::env::temp_dir().join(format!("synack-pcapng-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ng = dir.join("half-close.pcapng");
+    let st = Command::new("tshark")
+        .args([
+            "-r",
+            "tests/traces/captures/half-close.pcap",
+            "-F",
+            "pcapng",
+            "-w",
+        ])
+        .arg(&ng)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run tshark ({e}): install Debian's `tshark` package (.ci/run does)")
+        });
+    assert!(st.status.success(), "{st:?}");
+    let scenario = "tests/traces/linux-half-close.toml";
+    let (code, ng_out, err) = synack(&["replay", scenario, "--pcap", ng.to_str().unwrap()]);
+    assert_eq!(code, 0, "{ng_out}{err}");
+    let (_, pcap_out, _) = synack(&[
+        "replay",
+        scenario,
+        "--pcap",
+        "tests/traces/captures/half-close.pcap",
+    ]);
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&ng_out), body(&pcap_out));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,4 +1,4 @@
-//! A real capture (pcap) as a replay trace.
+//! A real capture (pcap or pcapng) as a replay trace.
 //!
 //! The abstraction, in full:
 //! - The connection is the first SYN's 4-tuple; its sender is the client. Packets of
@@ -99,8 +99,12 @@ fn tcp_of(number: usize, link: DataLink, data: &[u8]) -> Result<Option<Packet>, 
     }))
 }
 
-/// Reads the TCP packets of a pcap file.
+/// Reads the TCP packets of a pcap or pcapng file.
 fn packets(bytes: &[u8]) -> Result<Vec<Packet>, String> {
+    // pcapng files (Wireshark's default) start with a Section Header Block.
+    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        return packets_ng(bytes);
+    }
     let mut r = PcapReader::new(bytes).map_err(|e| format!("not a pcap file: {e}"))?;
     let link = r.header().datalink;
     let mut out = Vec::new();
@@ -108,6 +112,37 @@ fn packets(bytes: &[u8]) -> Result<Vec<Packet>, String> {
     while let Some(p) = r.next_packet() {
         number += 1;
         let p = p.map_err(|e| format!("packet {number}: {e}"))?;
+        if let Some(t) = tcp_of(number, link, &p.data)? {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+fn packets_ng(bytes: &[u8]) -> Result<Vec<Packet>, String> {
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let mut r = PcapNgReader::new(bytes).map_err(|e| format!("not a pcapng file: {e}"))?;
+    let mut out = Vec::new();
+    let mut number = 0;
+    let mut links: Vec<DataLink> = Vec::new();
+    while let Some(b) = r.next_block() {
+        let b = b.map_err(|e| format!("after packet {number}: {e}"))?;
+        let p = match b {
+            Block::SectionHeader(_) => {
+                links.clear();
+                continue;
+            }
+            Block::InterfaceDescription(i) => {
+                links.push(i.linktype);
+                continue;
+            }
+            Block::EnhancedPacket(p) => p,
+            _ => continue,
+        };
+        number += 1;
+        let link = *links
+            .get(p.interface_id as usize)
+            .ok_or_else(|| format!("packet {number}: no interface describes it"))?;
         if let Some(t) = tcp_of(number, link, &p.data)? {
             out.push(t);
         }
