@@ -274,7 +274,7 @@ fn committed_linux_captures_replay_as_the_book_shows() {
         let (code, out, err) = synack(&args);
         assert_eq!(code, want, "{name}: {out}{err}");
         snap!(
-            format!("replay.linux-{name}"),
+            format!("cli.replay-linux-{name}"),
             format!("$ synack {}\nexit: {code}\n{out}{err}", args.join(" "))
         );
     }
