@@ -70,6 +70,27 @@ pub enum Command {
         #[command(flatten)]
         bounds: Bounds,
     },
+    /// Replay a trace (or a real capture) against a tcp scenario's model.
+    Replay {
+        scenario: String,
+        /// A trace in the text format (one segment, state or call a line).
+        #[arg(
+            value_name = "TRACE",
+            required_unless_present = "pcap",
+            conflicts_with = "pcap"
+        )]
+        trace: Option<PathBuf>,
+        /// A capture (pcap) of one connection instead of a text trace.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+        /// Unobservable steps (ticks, deliveries, losses, timers, choices) searched
+        /// between two lines.
+        #[arg(long, default_value_t = crate::replay::Bounds::default().max_steps)]
+        max_steps: usize,
+        /// Stop after searching this many states (exit 3).
+        #[arg(long, default_value_t = crate::replay::Bounds::default().max_states as u64, value_parser = clap::value_parser!(u64).range(1..))]
+        max_states: u64,
+    },
     /// Serve the stateright Explorer for a scenario.
     Explore {
         scenario: String,
@@ -117,6 +138,8 @@ pub enum TraceFormat {
     Text,
     Mermaid,
     Json,
+    /// A pcap file of the trace's deliveries (needs -o FILE).
+    Pcap,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -315,6 +338,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             threads,
             bounds,
         } => {
+            if format == TraceFormat::Pcap && output.is_none() {
+                return Err(Error::input(
+                    "--format pcap writes a binary file: give it with -o FILE",
+                ));
+            }
             let mut s = resolve(&dir, &scenario)?;
             let Some(exp) = s.expect.iter().find(|(n, _)| *n == property).cloned() else {
                 let names: Vec<&str> = s.expect.iter().map(|(n, _)| n.as_str()).collect();
@@ -361,7 +389,17 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 "{} / {}: {} (expected {})",
                 s.name, property, p.verdict, p.expected
             );
+            if format == TraceFormat::Pcap {
+                let f = output.as_deref().unwrap_or(Path::new("-"));
+                let bytes = crate::report::pcap::pcap(&o.roles, steps)
+                    .map_err(|e| Error::input("cannot build the pcap file").caused_by(e))?;
+                std::fs::write(f, bytes).map_err(|e| {
+                    Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string())
+                })?;
+                return Ok(code);
+            }
             let text = match format {
+                TraceFormat::Pcap => unreachable!("written above"),
                 TraceFormat::Text => timeline(&title, steps, p.loop_start),
                 TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
                 TraceFormat::Json => {
@@ -417,6 +455,27 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     e
                 }
             })?;
+            Ok(code)
+        }
+        Command::Replay {
+            scenario,
+            trace,
+            pcap,
+            max_steps,
+            max_states,
+        } => {
+            let s = resolve(&dir, &scenario)?;
+            let src = match (&trace, &pcap) {
+                (_, Some(p)) => crate::replay::Source::Pcap(p),
+                (Some(t), None) => crate::replay::Source::Text(t),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let b = crate::replay::Bounds {
+                max_steps,
+                max_states: max_states.min(usize::MAX as u64) as usize,
+            };
+            let (code, text) = crate::replay::run(&s, src, b)?;
+            emit(&text).map_err(|e| if e.quiet { Error::closed(code) } else { e })?;
             Ok(code)
         }
         Command::Explore { scenario, addr } => {

@@ -8,7 +8,8 @@
 //! - [`tcp`]: RFC 9293 connection management as a stateright `Actor`;
 //! - [`scenario`]: the scenario file format of `models/*.toml`;
 //! - [`check`]: scenario → checker run → report, and the liveness checker;
-//! - [`report`]: reports and traces as text, JSON and Mermaid;
+//! - [`report`]: reports and traces as text, JSON, Mermaid and pcap;
+//! - [`replay`]: conformance, a trace or a real capture replayed against a model;
 //! - [`cli`]: the `synack` command line.
 
 pub mod check;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod dns;
 pub mod explore;
 pub mod http;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod tcp;

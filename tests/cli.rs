@@ -831,3 +831,118 @@ fn bad_dns_knobs_are_refused_with_file_line_and_key() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn replay_accepts_the_rfc_handshake_and_prints_its_bound() {
+    let args = [
+        "replay",
+        "tcp-handshake",
+        "tests/traces/rfc9293-figure-6.trace",
+    ];
+    let (code, out, err) = synack(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(": accepted, 9 of 9 lines matched"), "{out}");
+    assert!(
+        out.contains("24 unobservable steps between two lines"),
+        "{out}"
+    );
+    snap!("replay-accepted", shown(&args));
+}
+
+#[test]
+fn replay_rejects_a_two_way_handshake_with_the_line_and_the_alternatives() {
+    let args = [
+        "replay",
+        "tcp-handshake",
+        "tests/traces/two-way-handshake.trace",
+    ];
+    let (code, out, err) = synack(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("first unmatched: line 5: @server ESTABLISHED"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    client > server: Flags [.], seq 1, ack 1, length 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    @client SYN-SENT, @server SYN-RECEIVED"),
+        "{out}"
+    );
+    snap!("replay-rejected", shown(&args));
+}
+
+#[test]
+fn replay_bad_input_names_file_line_and_problem() {
+    let dir = std::env::temp_dir().join(format!("synack-replay-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "endpoint",
+            "client > browser: Flags [S], seq 0",
+            ":1: unknown endpoint `browser`",
+        ),
+        (
+            "no-ack",
+            "server > client: Flags [S.], seq 0",
+            ":1: an ACK segment needs `ack N`",
+        ),
+        (
+            "state",
+            "@server LISTENING",
+            ":1: unknown state `LISTENING`",
+        ),
+        (
+            "bytes",
+            "client > server: Flags [P.], seq 1:78, ack 1",
+            ":1: length 77",
+        ),
+        (
+            "empty",
+            "# nothing but a comment",
+            ": the trace has no events",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let path = dir.join(format!("{name}.trace"));
+        std::fs::write(&path, format!("{text}\n")).unwrap();
+        let (code, out, err) = synack(&["replay", "tcp-handshake", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{name}: {err}");
+        assert!(lines[0].starts_with("error: bad trace "), "{name}: {err}");
+        assert!(lines[1].starts_with("caused by: "), "{name}: {err}");
+        assert!(
+            lines[1].contains(&format!("{name}.trace{want}")),
+            "{name}: {err}"
+        );
+    }
+    let (code, _, err) = synack(&["replay", "tcp-handshake", "no/such.trace"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: cannot read no/such.trace"), "{err}");
+    let (code, _, err) = synack(&["replay", "page-load", "tests/traces/rfc9293-figure-6.trace"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: replay needs a tcp scenario"),
+        "{err}"
+    );
+    let (code, _, err) = synack(&[
+        "replay",
+        "tcp-handshake",
+        "--pcap",
+        "tests/traces/rfc9293-figure-6.trace",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a pcap file"), "{err}");
+    let (code, _, err) = synack(&[
+        "trace",
+        "tcp-handshake",
+        "reaches CLOSING",
+        "--format",
+        "pcap",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("-o FILE"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

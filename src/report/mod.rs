@@ -2,6 +2,7 @@
 //! segment timeline, and Mermaid sequence diagrams.
 
 pub mod narrate;
+pub mod pcap;
 
 pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
 use serde::Serialize;
