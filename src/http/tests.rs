@@ -309,3 +309,42 @@ fn a_close_ends_a_close_delimited_body_but_not_a_content_length_one() {
     b.recv(ORIGIN, seg(Ctl::RST, 2, 0));
     assert_eq!(shown(&b), (Some(Shown::Incomplete), 0));
 }
+
+/// The gateway waits for a request that spans two segments, and answers a smuggling
+/// request (Transfer-Encoding with Content-Length) 400 itself, never forwarding it.
+#[test]
+fn the_gateway_reassembles_requests_and_refuses_smuggling_rfc_9112_6_3() {
+    let cfg = scenario("http-gateway");
+    let (mut g, _) = Timeline::start(&cfg, Role::Gateway);
+    g.recv(BROWSER, seg(Ctl::SYN, 0, 0));
+    g.pick(Pick::Isn(0));
+    g.recv(BROWSER, seg(Ctl::ACK, 1, 1));
+    // Half a head: acknowledged, nothing forwarded yet.
+    assert_eq!(
+        g.recv(BROWSER, data(1, 1, &GET[..20])),
+        ["to 0: ACK seq=1 ack=2"]
+    );
+    let l = g.recv(BROWSER, data(2, 1, &GET[20..]));
+    assert_eq!(l[1..], ["choose isn from [0]", "set Deadline"], "{l:?}");
+    let forwarded = match &g.state {
+        NodeState::Gateway(x) => x.request.clone().expect("a request"),
+        _ => panic!("a gateway"),
+    };
+    assert!(String::from_utf8_lossy(&forwarded).contains("\r\nVia: 1.1 gateway\r\n\r\n"));
+
+    let (mut g, _) = Timeline::start(&cfg, Role::Gateway);
+    g.recv(BROWSER, seg(Ctl::SYN, 0, 0));
+    g.pick(Pick::Isn(0));
+    g.recv(BROWSER, seg(Ctl::ACK, 1, 1));
+    let smuggle = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc";
+    let l = g.recv(BROWSER, data(1, 1, smuggle));
+    assert!(
+        l.iter().any(|x| x.contains("\"HTTP/1.1 400 Bad Request\"")),
+        "{l:?}"
+    );
+    assert!(
+        !l.iter().any(|x| x.contains(&format!("to {UPSTREAM}"))),
+        "{l:?}"
+    );
+    assert_eq!(said(&g).0, Some(400));
+}

@@ -155,6 +155,8 @@ impl Segment {
 }
 
 /// tcpdump-style: `SYN seq=0`, `SYN,ACK seq=4 ack=1`, `ACK seq=1 ack=5 "hello"`.
+/// A payload with a line break shows it escaped (`"a\nb"`); an HTTP message shows only
+/// its start line.
 impl fmt::Display for Segment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} seq={}", self.ctl.names(), self.seq)?;
@@ -162,8 +164,14 @@ impl fmt::Display for Segment {
             write!(f, " ack={}", self.ack)?;
         }
         if let Some(t) = self.text() {
+            // An HTTP message shows its start line; any other payload is shown whole,
+            // a newline escaped, so a line break never cuts it.
             let first = t.lines().next().unwrap_or("");
-            write!(f, " {first:?}")?;
+            if first.starts_with("HTTP/") || first.ends_with(" HTTP/1.1") {
+                write!(f, " {first:?}")?;
+            } else {
+                write!(f, " {t:?}")?;
+            }
         }
         Ok(())
     }
@@ -234,5 +242,24 @@ mod tests {
         assert_eq!(seg.to_string(), "FIN,ACK seq=3 ack=5");
         assert_eq!(seg.len(), 1);
         assert_eq!(Segment::new(Ctl::RST, 2, 9, 1).ack, 0);
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_with_a_newline_is_shown_whole_and_an_http_message_by_its_start_line() {
+        let data = |t: &str| Segment::new(Ctl::ACK, 1, 1, 1).with_data(Payload::from(t.as_bytes()));
+        assert!(
+            data("one\ntwo").to_string().ends_with(r#""one\ntwo""#),
+            "{}",
+            data("one\ntwo")
+        );
+        let get = data("GET / HTTP/1.1\r\nHost: h\r\n\r\n").to_string();
+        assert!(get.ends_with(r#""GET / HTTP/1.1""#), "{get}");
+        let ok = data("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").to_string();
+        assert!(ok.ends_with(r#""HTTP/1.1 200 OK""#), "{ok}");
     }
 }

@@ -36,6 +36,20 @@ impl Node {
                             continue;
                         }
                         let req = std::mem::take(&mut g.req_rx);
+                        // A request the gateway cannot frame (a bad Content-Length, or
+                        // Transfer-Encoding with Content-Length: request smuggling,
+                        // RFC 9112 §6.3, §11.2) is answered 400 here, never forwarded.
+                        if parse_request(&req).is_none() {
+                            g.request = Some(Arc::from(req.into_boxed_slice()));
+                            let bad = Response::new(400, Vec::new(), "bad request");
+                            self.gateway_answer(
+                                g,
+                                400,
+                                Arc::from(bad.to_bytes().into_boxed_slice()),
+                                o,
+                            );
+                            continue;
+                        }
                         g.request = Some(Arc::from(with_via(req).into_boxed_slice()));
                         let mut up = Effects::default();
                         g.up.open_active(1, &mut up);
