@@ -106,7 +106,7 @@ fn framing_origin_with_request() -> Timeline {
     assert_eq!(l[0], "to 0: ACK seq=1 ack=2");
     assert!(
         l[1].starts_with(
-            "choose handling from [answer, Content-Length, answer, close-delimited, crash (FIN)"
+            "choose handling from [answer, Content-Length, answer, close-delimited, answer, chunked, crash (FIN)"
         ),
         "{l:?}"
     );
