@@ -45,6 +45,10 @@ pub enum Command {
         /// Worker threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
+        /// Per kind of action: transitions, new states, first depth; flags the kinds
+        /// the model defines that no run took (JSON: a `coverage` table).
+        #[arg(long)]
+        coverage: bool,
         #[command(flatten)]
         bounds: Bounds,
     },
@@ -262,6 +266,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             all,
             json,
             threads,
+            coverage,
             bounds,
         } => {
             limits::catch_signals();
@@ -279,6 +284,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 max_memory: Some(bounds.max_memory()),
                 timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
+                coverage,
                 ..RunOptions::default()
             };
             let mut reports: Vec<Report> = Vec::new();

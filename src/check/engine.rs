@@ -62,6 +62,18 @@ pub trait FairModel: Model {
     fn fairness_category(&self, _key: u64) -> &'static str {
         ""
     }
+
+    /// The kinds of action the model defines, for coverage ([`Options::coverage`]):
+    /// e.g. "tick", "server receives SYN". Empty: the model names none.
+    fn action_kinds(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The index in [`FairModel::action_kinds`] of `action` taken in `state`. An index
+    /// out of range counts as an action of no declared kind.
+    fn action_kind(&self, _state: &Self::State, _action: &Self::Action) -> usize {
+        usize::MAX
+    }
 }
 
 /// A state predicate.
@@ -241,6 +253,20 @@ pub struct RunResult<M: Model> {
     /// parents, CSR, bitsets), computed from capacities.
     pub graph_bytes: u64,
     pub properties: Vec<PropertyResult<M>>,
+    /// With [`Options::coverage`]: one entry per [`FairModel::action_kinds`] entry,
+    /// then one for actions of no declared kind.
+    pub coverage: Option<Vec<KindCount>>,
+}
+
+/// What one kind of action did in a run (see [`Options::coverage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KindCount {
+    /// Transitions taken (successors computed), repeats included.
+    pub transitions: u64,
+    /// Transitions that led to a state seen for the first time.
+    pub new_states: u64,
+    /// The BFS depth of the first state where an action of this kind was taken.
+    pub first_depth: Option<u32>,
 }
 
 /// Progress report passed to [`Options::progress`] about once a second.
@@ -265,6 +291,9 @@ pub struct Options<'a> {
     /// Polled after each batch: stop (incomplete) when it returns true (a signal,
     /// a memory bound).
     pub stop: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Count transitions and new states per kind of action
+    /// ([`FairModel::action_kind`]) into [`RunResult::coverage`].
+    pub coverage: bool,
 }
 
 impl Default for Options<'_> {
@@ -275,6 +304,7 @@ impl Default for Options<'_> {
             timeout: None,
             progress: None,
             stop: None,
+            coverage: false,
         }
     }
 }
@@ -287,6 +317,7 @@ impl fmt::Debug for Options<'_> {
             .field("timeout", &self.timeout)
             .field("progress", &self.progress.is_some())
             .field("stop", &self.stop.is_some())
+            .field("coverage", &self.coverage)
             .finish()
     }
 }
@@ -491,6 +522,7 @@ where
         seconds: start.elapsed().as_secs_f64(),
         graph_bytes: g.bytes() + ex.live_bits.iter().map(|b| b.bytes() as u64).sum::<u64>(),
         properties,
+        coverage: ex.coverage,
     }
 }
 

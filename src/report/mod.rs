@@ -44,9 +44,12 @@ pub struct Report {
     /// Why the run is incomplete, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// With `check --coverage`: per kind of action, what it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Vec<crate::check::coverage::CoverageRow>>,
 }
 
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -124,6 +127,9 @@ impl Report {
             n,
             self.properties.len()
         );
+        if let Some(rows) = &self.coverage {
+            o.push_str(&crate::check::coverage::render(rows, self.complete));
+        }
         o
     }
 }

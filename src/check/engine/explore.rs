@@ -7,7 +7,7 @@
 //! which assigns new state indices in order. Hence indices, parents, edges
 //! and discoveries are the same for any number of threads.
 
-use super::{FairModel, Fairness, Options, Progress, StateFn, StepFn};
+use super::{FairModel, Fairness, KindCount, Options, Progress, StateFn, StepFn};
 use stateright::Model;
 use std::any::Any;
 use std::collections::HashMap;
@@ -451,6 +451,8 @@ pub struct Exploration {
     pub step_found: Vec<Option<Discovery>>,
     /// One bitset per `Spec::live_preds` entry (filled for expanded states).
     pub live_bits: Vec<BitSet>,
+    /// With `Options::coverage`: per kind of action, then one for undeclared kinds.
+    pub coverage: Option<Vec<KindCount>>,
 }
 
 enum Target<S> {
@@ -480,6 +482,8 @@ struct ChunkOut<S> {
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
     succs: Vec<Succ<S>>,
+    /// With coverage on: the kind of action of each successor, parallel to `succs`.
+    kinds: Vec<u32>,
     generated: u64,
 }
 
@@ -491,6 +495,7 @@ struct Ctx<'a, M: Model> {
     graph: &'a Graph,
     expand: bool,
     words: usize,
+    coverage: bool,
 }
 
 impl<S> ChunkOut<S> {
@@ -502,6 +507,7 @@ impl<S> ChunkOut<S> {
             hits: Vec::new(),
             step_hits: Vec::new(),
             succs: Vec::new(),
+            kinds: Vec::new(),
             generated: 0,
         }
     }
@@ -512,6 +518,7 @@ impl<S> ChunkOut<S> {
         self.hits.clear();
         self.step_hits.clear();
         self.succs.clear();
+        self.kinds.clear();
         self.generated = 0;
     }
 }
@@ -564,6 +571,11 @@ where
         model.actions(s, &mut actions);
         for (ai, a) in actions.drain(..).enumerate() {
             let (key, kind) = model.fairness(s, &a);
+            let action_kind = if ctx.coverage {
+                model.action_kind(s, &a).min(u32::MAX as usize) as u32
+            } else {
+                0
+            };
             let (next, a) = if any_step {
                 (model.next_state(s, a.clone()), Some(a))
             } else {
@@ -600,6 +612,9 @@ where
                 target: Target::New(fp, next),
                 class,
             });
+            if ctx.coverage {
+                out.kinds.push(action_kind);
+            }
         }
         out.succ_end.push(out.succs.len() as u32);
     }
@@ -701,6 +716,7 @@ struct Crew<'a, M: Model> {
     barrier: SpinBarrier,
     /// No worker threads.
     solo: bool,
+    coverage: bool,
 }
 
 impl<M> Crew<'_, M>
@@ -722,6 +738,7 @@ where
             graph: &g,
             expand: job.expand,
             words: job.words,
+            coverage: self.coverage,
         };
         let mut mine = Vec::new();
         loop {
@@ -821,6 +838,8 @@ struct Merge<'a, S> {
     max_depth: &'a mut u32,
     depth: u32,
     tmp: Vec<(u32, u32)>,
+    /// With coverage on: the counts per kind of action (the last for undeclared).
+    coverage: Option<&'a mut Vec<KindCount>>,
 }
 
 impl<S> Merge<'_, S> {
@@ -859,6 +878,7 @@ impl<S> Merge<'_, S> {
         } else {
             out.live.len() / out.n.max(1)
         };
+        let kinds = &out.kinds;
         let mut succs = out.succs.drain(..);
         let mut start = 0usize;
         for i in 0..out.n {
@@ -868,10 +888,11 @@ impl<S> Merge<'_, S> {
             }
             let end = out.succ_end[i] as usize;
             self.tmp.clear();
-            for succ in succs.by_ref().take(end - start) {
+            for (at, succ) in (start..end).zip(succs.by_ref()) {
                 if !*self.complete {
                     continue;
                 }
+                let mut fresh = false;
                 let target = match succ.target {
                     Target::Known(t) => t,
                     Target::New(fp, state) => {
@@ -881,6 +902,7 @@ impl<S> Merge<'_, S> {
                             Found::New(t) => {
                                 self.next.push(state);
                                 *self.max_depth = self.depth + 1;
+                                fresh = true;
                                 t
                             }
                             Found::Full => {
@@ -895,6 +917,9 @@ impl<S> Merge<'_, S> {
                     ClassRef::Key(k, f) => self.g.intern(k, f),
                 };
                 self.tmp.push((class, target));
+                if let Some(cov) = self.coverage.as_deref_mut() {
+                    count_kind(cov, kinds.get(at).copied(), fresh, self.depth);
+                }
             }
             start = end;
             self.tmp.sort_unstable();
@@ -921,6 +946,20 @@ struct Drive {
     complete: bool,
     generated: u64,
     max_depth: u32,
+    coverage: Option<Vec<KindCount>>,
+}
+
+/// Counts one transition of kind `kind` (the last entry of `cov` for a kind out of
+/// range) taken at `depth`; `fresh` if it found a new state.
+fn count_kind(cov: &mut [KindCount], kind: Option<u32>, fresh: bool, depth: u32) {
+    let last = cov.len() - 1;
+    let k = kind.map_or(last, |k| (k as usize).min(last));
+    let c = &mut cov[k];
+    c.transitions += 1;
+    c.new_states += fresh as u64;
+    if c.first_depth.is_none() {
+        c.first_depth = Some(depth);
+    }
 }
 
 /// Explores the reachable graph of `model` (see the module docs).
@@ -970,6 +1009,7 @@ where
         panic: Mutex::new(None),
         barrier: SpinBarrier::new(threads),
         solo: threads == 1,
+        coverage: opts.coverage,
     };
     let drive = std::thread::scope(|sc| {
         for _ in 1..threads {
@@ -991,6 +1031,7 @@ where
         complete,
         generated,
         max_depth,
+        coverage,
     } = drive;
     let mut g = crew
         .graph
@@ -1017,6 +1058,7 @@ where
         state_found,
         step_found,
         live_bits,
+        coverage,
     }
 }
 
@@ -1036,6 +1078,9 @@ where
         complete,
         generated: 0,
         max_depth: 0,
+        coverage: opts
+            .coverage
+            .then(|| vec![KindCount::default(); crew.model.action_kinds().len() + 1]),
     };
     let mut base = 0usize; // index of frontier[0]
     let mut depth = 0u32;
@@ -1068,6 +1113,7 @@ where
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: std::mem::take(&mut tmp),
+                coverage: d.coverage.as_mut(),
             };
             let mut first = base + pos;
             let mut outs = outs;
@@ -1144,6 +1190,7 @@ where
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: Vec::new(),
+                coverage: None,
             };
             let mut f = first + at;
             for out in &outs {
