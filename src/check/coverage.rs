@@ -186,10 +186,8 @@ impl ActionKinds for Node {
                 if self.role == Role::Gateway {
                     timers.push("response deadline");
                 }
-                let mut choices = Vec::new();
-                if self.role == Role::Gateway {
-                    choices.push("ISN");
-                }
+                // The ISS of each connection it accepts (and the gateway's upstream).
+                let mut choices = vec!["ISN"];
                 if self.role == Role::Origin && c.modes() > 1 {
                     choices.push("how the origin handles a request");
                 }
