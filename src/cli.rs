@@ -58,6 +58,10 @@ pub enum Command {
         property: String,
         #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
         format: TraceFormat,
+        /// After each step, show the fields of the endpoints, timers and network that
+        /// changed (text format only; unchanged fields are collapsed).
+        #[arg(long)]
+        diff: bool,
         /// Write to FILE instead of standard output.
         #[arg(short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -121,6 +125,8 @@ pub enum TraceFormat {
     Text,
     Mermaid,
     Json,
+    /// Apalache's Informal Trace Format (JSON).
+    Itf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -317,10 +323,16 @@ fn run(cli: Cli) -> Result<i32, Error> {
             scenario,
             property,
             format,
+            diff,
             output,
             threads,
             bounds,
         } => {
+            if diff && format != TraceFormat::Text {
+                return Err(Error::input("--diff applies to --format text").caused_by(
+                    "json and itf hold every field of every state; mermaid draws the messages",
+                ));
+            }
             let mut s = resolve(&dir, &scenario)?;
             let Some(exp) = s.expect.iter().find(|(n, _)| *n == property).cloned() else {
                 let names: Vec<&str> = s.expect.iter().map(|(n, _)| n.as_str()).collect();
@@ -338,6 +350,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 max_memory: Some(bounds.max_memory()),
                 timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
+                states: diff || format == TraceFormat::Itf,
                 ..RunOptions::default()
             };
             let o = check::check(&s, &opts);
@@ -367,8 +380,23 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 "{} / {}: {} (expected {})",
                 s.name, property, p.verdict, p.expected
             );
+            let states = o.states.first().and_then(Option::as_deref).unwrap_or(&[]);
             let text = match format {
+                TraceFormat::Text if diff => {
+                    crate::report::diff::timeline_diff(&title, steps, p.loop_start, states)
+                }
                 TraceFormat::Text => timeline(&title, steps, p.loop_start),
+                TraceFormat::Itf => {
+                    let v = crate::report::itf::itf(
+                        &s.name,
+                        &property,
+                        &p.verdict,
+                        steps,
+                        p.loop_start,
+                        states,
+                    );
+                    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+                }
                 TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
                 TraceFormat::Json => {
                     let v = serde_json::json!({

@@ -58,7 +58,12 @@ fn coverage_counts_every_transition_once_and_flags_kinds_never_taken() {
     assert_eq!(row("tick")["first_depth"], 1);
     assert_eq!(row("client chooses ISN")["first_depth"], 0);
     // The configuration enables delayed ACK, and the server's fires.
-    assert!(row("server timer: delayed ACK")["transitions"].as_u64().unwrap() > 0);
+    assert!(
+        row("server timer: delayed ACK")["transitions"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     // Neither end opens simultaneously: the client's SYN handler is never run.
     assert_eq!(row("client receives SYN")["never_taken"], true);
     // The network of this scenario neither loses nor duplicates: no such rows.
@@ -96,4 +101,159 @@ fn without_a_terminal_stderr_stays_empty() {
     let (code, _, err) = synack(&["check", "tcp-delayed-ack", "--json", "--coverage"]);
     assert_eq!(code, 0);
     assert_eq!(err, "");
+}
+
+#[test]
+fn trace_diff_keeps_the_timeline_and_shows_only_what_changed() {
+    let args = ["trace", "tcp-two-way-handshake", "no double connection"];
+    let (code, plain, _) = synack(&args);
+    assert_eq!(code, 0);
+    let (code, diff, err) = synack(&[&args[..], &["--diff"]].concat());
+    assert_eq!(code, 0, "{err}");
+    // Every line of the plain timeline is there, in order.
+    let mut rest = diff.lines();
+    for line in plain.lines() {
+        assert!(rest.any(|l| l == line), "missing {line:?} in\n{diff}");
+    }
+    // The first step lists the whole state, the next ones what they changed.
+    assert!(
+        diff.contains("               client.tcb.state = Closed\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("               client.tcb.state: Closed → SynSent\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("client.opens_by_isn[0]: 0 → 1"), "{diff}");
+    assert!(diff.contains("network.in_flight + "), "{diff}");
+    let unchanged = diff.matches("fields unchanged)").count();
+    assert_eq!(
+        unchanged,
+        plain.lines().filter(|l| l.contains("  t=")).count() - 1
+    );
+    let (code, _, err) = synack(&[&args[..], &["--diff", "--format", "json"]].concat());
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --diff applies to --format text\n"),
+        "{err}"
+    );
+}
+
+/// Checks `v` against the value grammar of ITF (ADR-015): no null, integers within
+/// ±(2^53 − 1) or `#bigint`, records whose keys do not start with `#` unless they are
+/// one of ITF's own forms.
+fn itf_value_ok(v: &Value) -> Result<(), String> {
+    match v {
+        Value::Null => Err("null is not an ITF value".into()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i.unsigned_abs() < 1 << 53 => Ok(()),
+            _ => Err(format!("{n}: not an ITF integer")),
+        },
+        Value::Bool(_) | Value::String(_) => Ok(()),
+        Value::Array(a) => a.iter().try_for_each(itf_value_ok),
+        Value::Object(m) => {
+            if let Some(k) = m.keys().find(|k| k.starts_with('#')) {
+                match (k.as_str(), m.len()) {
+                    ("#bigint", 1) => m[k]
+                        .as_str()
+                        .filter(|s| s.parse::<i128>().is_ok())
+                        .map(|_| ())
+                        .ok_or("bad #bigint".into()),
+                    ("#tup" | "#set", 1) => m[k]
+                        .as_array()
+                        .ok_or("#tup/#set need a list".to_string())?
+                        .iter()
+                        .try_for_each(itf_value_ok),
+                    ("#unserializable", 1) => Ok(()),
+                    _ => Err(format!("unexpected ITF key {k}")),
+                }
+            } else {
+                m.values().try_for_each(itf_value_ok)
+            }
+        }
+    }
+}
+
+fn itf_ok(doc: &Value, steps: usize) -> Result<(), String> {
+    let top = doc.as_object().ok_or("not an object")?;
+    for k in top.keys() {
+        if !["#meta", "params", "vars", "states", "loop"].contains(&k.as_str()) {
+            return Err(format!("unexpected top-level key {k}"));
+        }
+    }
+    if !top["#meta"].is_object() {
+        return Err("#meta is not an object".into());
+    }
+    let vars: Vec<&str> = top["vars"]
+        .as_array()
+        .ok_or("vars is not a list")?
+        .iter()
+        .map(|v| v.as_str().ok_or("a var is not a string"))
+        .collect::<Result<_, _>>()?;
+    let states = top["states"].as_array().ok_or("states is not a list")?;
+    if states.len() != steps {
+        return Err(format!("{} states for {steps} steps", states.len()));
+    }
+    for (i, s) in states.iter().enumerate() {
+        let s = s.as_object().ok_or("a state is not an object")?;
+        if s["#meta"]["index"] != i {
+            return Err(format!("state {i}: #meta.index is {}", s["#meta"]["index"]));
+        }
+        let mut keys: Vec<&str> = s
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "#meta")
+            .collect();
+        keys.sort_unstable();
+        let mut want = vars.clone();
+        want.sort_unstable();
+        if keys != want {
+            return Err(format!("state {i} has {keys:?}, vars are {want:?}"));
+        }
+        for (k, v) in s.iter().filter(|(k, _)| *k != "#meta") {
+            itf_value_ok(v).map_err(|e| format!("state {i}, {k}: {e}"))?;
+        }
+    }
+    if let Some(l) = top.get("loop") {
+        let l = l.as_u64().ok_or("loop is not an index")? as usize;
+        if l >= states.len() {
+            return Err("loop beyond the last state".into());
+        }
+        // A lasso's last state is the state its loop returns to.
+        let (a, b) = (&states[l], &states[states.len() - 1]);
+        let strip = |s: &Value| {
+            let mut s = s.clone();
+            s.as_object_mut().map(|m| m.remove("#meta"));
+            s
+        };
+        if strip(a) != strip(b) {
+            return Err("the loop does not return to its first state".into());
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn itf_traces_follow_the_informal_trace_format() {
+    for (scenario, property, lasso) in [
+        ("tcp-two-way-handshake", "no double connection", false),
+        ("tcp-unbounded-syn-retry", "both sides reach CLOSED", true),
+        ("http-status", "page rendered", false),
+    ] {
+        let steps = json(&["trace", scenario, property, "--format", "json"])["trace"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert!(steps > 1, "{scenario}");
+        let doc = json(&["trace", scenario, property, "--format", "itf"]);
+        itf_ok(&doc, steps).unwrap_or_else(|e| panic!("{scenario}: {e}"));
+        assert_eq!(doc.get("loop").is_some(), lasso, "{scenario}");
+        assert_eq!(doc["#meta"]["format"], "ITF");
+        let vars = doc["vars"].as_array().unwrap();
+        assert!(vars.contains(&Value::from("network")) && vars.contains(&Value::from("timers")));
+    }
+    // The validator itself refuses what ITF does not allow.
+    assert!(itf_value_ok(&serde_json::json!({"a": null})).is_err());
+    assert!(itf_value_ok(&serde_json::json!({"#map": []})).is_err());
+    assert!(itf_value_ok(&serde_json::json!(9_007_199_254_740_993u64)).is_err());
+    assert!(itf_ok(&serde_json::json!({"vars": [], "states": [], "x": 1}), 0).is_err());
 }

@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub explorer: Option<std::net::SocketAddr>,
     /// Count transitions and new states per kind of action ([`coverage`]).
     pub coverage: bool,
+    /// Keep every trace's states as trees ([`Outcome::states`]), for trace diffs and ITF.
+    pub states: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +80,7 @@ impl Default for RunOptions {
             progress: false,
             explorer: Some(([127, 0, 0, 1], 3000).into()),
             coverage: false,
+            states: false,
         }
     }
 }
@@ -86,7 +89,13 @@ impl Default for RunOptions {
 pub struct Outcome {
     pub report: Report,
     pub roles: Vec<String>,
+    /// With [`RunOptions::states`]: per property, the states of its trace as named
+    /// variables ([`crate::report::state_tree::wire_state`]), in real sequence numbers.
+    pub states: Vec<Option<Vec<TraceState>>>,
 }
+
+/// One state of a trace as named variables: each actor, `timers`, `network`.
+pub type TraceState = Vec<(String, serde_json::Value)>;
 
 fn kind_name(k: Kind) -> &'static str {
     match k {
@@ -184,6 +193,19 @@ where
             explorer,
         });
     }
+    let states = res
+        .properties
+        .iter()
+        .map(|p| {
+            let t = p.trace.as_ref().filter(|_| opts.states)?;
+            let real = m.in_real_numbers(&t.steps);
+            Some(
+                real.iter()
+                    .map(|(_, s)| crate::report::state_tree::wire_state::<A>(&m.roles, s))
+                    .collect(),
+            )
+        })
+        .collect();
     let as_expected = properties.iter().all(|p| p.expected == p.verdict);
     let stopped = (!res.complete).then(|| match (watch.why(), opts.max_states) {
         (Some(why), _) => why.describe(),
@@ -208,6 +230,7 @@ where
                 .map(|c| coverage::table(&coverage::kinds(m), c)),
         },
         roles: m.roles.clone(),
+        states,
     }
 }
 

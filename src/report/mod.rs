@@ -1,7 +1,10 @@
 //! Reports and traces: the JSON contract of shared/DESIGN.md, a text report, a text
 //! segment timeline, and Mermaid sequence diagrams.
 
+pub mod diff;
+pub mod itf;
 pub mod narrate;
+pub mod state_tree;
 
 pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
 use serde::Serialize;
@@ -136,6 +139,16 @@ impl Report {
 
 /// A trace as a segment timeline.
 pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> String {
+    timeline_with(title, steps, loop_start, |_| String::new())
+}
+
+/// A segment timeline with `after(i)` written after step `i` (e.g. its state diff).
+pub fn timeline_with(
+    title: &str,
+    steps: &[Step],
+    loop_start: Option<usize>,
+    after: impl Fn(usize) -> String,
+) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{title}");
     let _ = writeln!(o, "step  time  what happened");
@@ -158,6 +171,7 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
             for (from, to, l) in &s.sent {
                 let _ = writeln!(o, "{:13}{from} sends {l} → {to}", "");
             }
+            o.push_str(&after(i));
             continue;
         }
         for (who, a, b) in &s.moves {
@@ -169,6 +183,7 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
         for (from, to, l) in &s.expired {
             let _ = writeln!(o, "{:13}{l} ({from} → {to}) expires: older than MSL", "");
         }
+        o.push_str(&after(i));
     }
     if let Some(k) = loop_start {
         let _ = writeln!(
