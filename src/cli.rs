@@ -304,6 +304,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 reports.push(o.report);
                 // The reader is gone: the rest of the catalogue would go unread.
                 shown.map_err(|e| closed_with(e, &reports))?;
+                if !json {
+                    warn(&reports[reports.len() - 1..]);
+                }
                 // Interrupted: this report is partial, the rest are not run.
                 if limits::interrupted().is_some() {
                     break;
@@ -316,6 +319,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     serde_json::to_string_pretty(&reports)
                 };
                 emit(&(out.unwrap_or_default() + "\n")).map_err(|e| closed_with(e, &reports))?;
+                warn(&reports);
             }
             Ok(or_signalled(exit_code(&reports)))
         }
@@ -463,6 +467,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
 /// A line on standard error; a failure to write it is not worth failing for.
 pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The vacuity warnings of `reports` on stderr, after their reports were written.
+fn warn(reports: &[Report]) {
+    let text: String = reports.iter().map(check::vacuity::lines).collect();
+    // Nowhere to report a failure to warn.
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A quiet [`Error::closed`] carries the exit code of the runs done so far.

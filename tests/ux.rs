@@ -93,14 +93,69 @@ fn coverage_of_a_page_load_names_its_actors_and_the_text_flags_what_is_never_tak
 }
 
 #[test]
-fn without_a_terminal_stderr_stays_empty() {
-    // Output captured by a pipe: no progress line, no escape codes.
-    let (code, _, err) = synack(&["check", "tcp-delayed-ack"]);
-    assert_eq!(code, 0);
+fn without_a_terminal_stderr_has_no_progress_line() {
+    // Output captured by a pipe: no progress line, no escape codes; only warnings.
+    for args in [
+        &["check", "tcp-delayed-ack"][..],
+        &["check", "tcp-delayed-ack", "--json", "--coverage"],
+    ] {
+        let (code, _, err) = synack(args);
+        assert_eq!(code, 0);
+        assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+        assert!(err.lines().all(|l| l.starts_with("warning: ")), "{err}");
+    }
+}
+
+/// `model`'s scenario file with its network buffer set to `capacity`, in a new file.
+fn with_capacity(model: &str, from: u8, capacity: u8) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("synack-ux-{}-{model}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = std::fs::read_to_string(format!("models/{model}.toml")).expect("scenario");
+    let old = format!("\ncapacity = {from}\n");
+    assert!(text.contains(&old), "{model} has {old:?}");
+    let file = dir.join(format!("{model}-capacity-{capacity}.toml"));
+    std::fs::write(
+        &file,
+        text.replace(&old, &format!("\ncapacity = {capacity}\n")),
+    )
+    .expect("write");
+    file
+}
+
+#[test]
+fn a_liveness_verdict_says_when_a_full_buffer_cut_runs() {
+    let name = "eventually rendered or error shown";
+    let (code, out, err) = synack(&["check", "dns-late-reply", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let props = v["properties"].as_array().unwrap();
+    let live = props.iter().find(|p| p["name"] == name).expect(name);
+    assert_eq!(live["verdict"], "holds");
+    let w = live["warnings"][0].as_str().expect("a warning");
+    assert!(w.contains("refused") && w.contains("capacity 4"), "{w}");
+    // Safety verdicts carry none.
+    assert!(props
+        .iter()
+        .filter(|p| p["kind"] == "always")
+        .all(|p| p.get("warnings").is_none()));
+    assert_eq!(err, format!("warning: dns-late-reply / {name}: {w}\n"));
+    // With room for every datagram no step is refused: the same verdict, no warning.
+    let roomy = with_capacity("dns-late-reply", 4, 8);
+    let (code, out, err) = synack(&["check", roomy.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
     assert_eq!(err, "");
-    let (code, _, err) = synack(&["check", "tcp-delayed-ack", "--json", "--coverage"]);
-    assert_eq!(code, 0);
-    assert_eq!(err, "");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let live = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .cloned();
+    assert_eq!(
+        live.as_ref().map(|p| &p["verdict"]),
+        Some(&Value::from("holds"))
+    );
+    assert!(live.is_some_and(|p| p.get("warnings").is_none()));
 }
 
 #[test]

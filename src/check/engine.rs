@@ -256,6 +256,10 @@ pub struct RunResult<M: Model> {
     /// With [`Options::coverage`]: one entry per [`FairModel::action_kinds`] entry,
     /// then one for actions of no declared kind.
     pub coverage: Option<Vec<KindCount>>,
+    /// Actions the model listed (`Model::actions`) whose `next_state` was `None`:
+    /// steps a bound of the model refused, e.g. a send into a full network buffer.
+    /// A run that needed one was cut there.
+    pub refused: u64,
 }
 
 /// What one kind of action did in a run (see [`Options::coverage`]).
@@ -523,6 +527,7 @@ where
         graph_bytes: g.bytes() + ex.live_bits.iter().map(|b| b.bytes() as u64).sum::<u64>(),
         properties,
         coverage: ex.coverage,
+        refused: ex.refused,
     }
 }
 

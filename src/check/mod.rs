@@ -7,6 +7,7 @@ pub mod limits;
 pub mod progress;
 pub mod run;
 pub mod transitions;
+pub mod vacuity;
 
 pub use run::{check, Outcome, RunOptions};
 

@@ -31,6 +31,10 @@ pub struct PropReport {
     /// The Explorer deep link that opens the trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explorer: Option<String>,
+    /// What the verdict does not cover, when the checker can tell (vacuity warnings):
+    /// e.g. a liveness property that holds while the bounds cut some runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One scenario's report.

@@ -453,6 +453,8 @@ pub struct Exploration {
     pub live_bits: Vec<BitSet>,
     /// With `Options::coverage`: per kind of action, then one for undeclared kinds.
     pub coverage: Option<Vec<KindCount>>,
+    /// Actions the model listed in an expanded state whose `next_state` was `None`.
+    pub refused: u64,
 }
 
 enum Target<S> {
@@ -485,6 +487,8 @@ struct ChunkOut<S> {
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
     kinds: Vec<u32>,
     generated: u64,
+    /// Actions the model listed whose `next_state` was `None`.
+    refused: u64,
 }
 
 struct Ctx<'a, M: Model> {
@@ -509,6 +513,7 @@ impl<S> ChunkOut<S> {
             succs: Vec::new(),
             kinds: Vec::new(),
             generated: 0,
+            refused: 0,
         }
     }
     fn clear(&mut self) {
@@ -520,6 +525,7 @@ impl<S> ChunkOut<S> {
         self.succs.clear();
         self.kinds.clear();
         self.generated = 0;
+        self.refused = 0;
     }
 }
 
@@ -581,7 +587,10 @@ where
             } else {
                 (model.next_state(s, a), None)
             };
-            let Some(next) = next else { continue };
+            let Some(next) = next else {
+                out.refused += 1;
+                continue;
+            };
             out.generated += 1;
             let fp = fingerprint(&next);
             if let Some(a) = &a {
@@ -947,6 +956,7 @@ struct Drive {
     generated: u64,
     max_depth: u32,
     coverage: Option<Vec<KindCount>>,
+    refused: u64,
 }
 
 /// Counts one transition of kind `kind` (the last entry of `cov` for a kind out of
@@ -1032,6 +1042,7 @@ where
         generated,
         max_depth,
         coverage,
+        refused,
     } = drive;
     let mut g = crew
         .graph
@@ -1059,6 +1070,7 @@ where
         step_found,
         live_bits,
         coverage,
+        refused,
     }
 }
 
@@ -1081,6 +1093,7 @@ where
         coverage: opts
             .coverage
             .then(|| vec![KindCount::default(); crew.model.action_kinds().len() + 1]),
+        refused: 0,
     };
     let mut base = 0usize; // index of frontier[0]
     let mut depth = 0u32;
@@ -1119,6 +1132,7 @@ where
             let mut outs = outs;
             for out in &mut outs {
                 d.generated += out.generated;
+                d.refused += out.refused;
                 m.expanded(out, first);
                 first += out.n;
             }
