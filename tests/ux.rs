@@ -312,3 +312,34 @@ fn itf_traces_follow_the_informal_trace_format() {
     assert!(itf_value_ok(&serde_json::json!(9_007_199_254_740_993u64)).is_err());
     assert!(itf_ok(&serde_json::json!({"vars": [], "states": [], "x": 1}), 0).is_err());
 }
+
+#[test]
+fn on_a_terminal_a_long_run_shows_a_live_progress_line() {
+    // `script` (util-linux) runs the check on a pseudo-terminal, as a user's shell.
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            concat!(
+                env!("CARGO_BIN_EXE_synack"),
+                " check tcp-handshake --threads 1"
+            ),
+            "/dev/null",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script (util-linux) runs a command on a pseudo-terminal");
+    assert_eq!(out.status.code(), Some(0));
+    let tty = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    // The engine reports about once a second; the run takes several.
+    let line = tty
+        .split("\r\x1b[2K")
+        .find(|l| l.starts_with("tcp-handshake: ") && l.contains(" states/s, depth "))
+        .unwrap_or_else(|| panic!("no progress line in {tty:?}"));
+    assert!(line.contains(" resident, "), "{line}");
+    // The line is erased before the report, which is the report (and the warnings)
+    // that pipes get.
+    let (_, piped, warned) = synack(&["check", "tcp-handshake", "--threads", "1"]);
+    let report = tty.rsplit("\r\x1b[2K").next().unwrap();
+    let untimed = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(untimed(report), untimed(&(piped + &warned)));
+}

@@ -37,11 +37,11 @@ fn line_with(scenario: &str, p: &Progress, rss: Option<u64>) -> String {
     let rate = p.states as f64 / secs.max(1e-9);
     let mem = rss.map_or(String::new(), |b| format!(", {} resident", bytes(b)));
     format!(
-        "{}{scenario}: {} states ({} unique), {:.0} states/s, depth {}{mem}, {:.0} s",
+        "{}{scenario}: {} states ({} unique), {} states/s, depth {}{mem}, {:.0} s",
         clear(),
         crate::report::thousands(p.states),
         crate::report::thousands(p.unique_states),
-        rate,
+        crate::report::thousands(rate as u64),
         p.depth,
         secs,
     )
@@ -63,7 +63,7 @@ mod tests {
         let l = line_with("tcp-handshake", &p, Some(300 << 20));
         assert_eq!(
             l,
-            "\r\x1b[2Ktcp-handshake: 2,000,000 states (500,000 unique), 500000 states/s, \
+            "\r\x1b[2Ktcp-handshake: 2,000,000 states (500,000 unique), 500,000 states/s, \
              depth 31, 300 MiB resident, 4 s"
         );
         assert!(!line_with("x", &p, None).contains("resident"));
