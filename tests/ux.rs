@@ -343,3 +343,40 @@ fn on_a_terminal_a_long_run_shows_a_live_progress_line() {
     let untimed = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(untimed(report), untimed(&(piped + &warned)));
 }
+
+/// With `SYNACK_BLESS=1` writes `text` to `path`; otherwise fails unless the committed
+/// file already holds exactly `text` (as tests/book.rs does for its generated files).
+fn bless_or_compare(path: &std::path::Path, text: &str) {
+    if std::env::var("SYNACK_BLESS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is stale; regenerate it with `SYNACK_BLESS=1 cargo test --release --test ux`, \
+         then reread book/src/running.md against it.\n--- committed\n{committed}\n--- \
+         generated\n{text}",
+        path.display()
+    );
+}
+
+#[test]
+fn the_books_coverage_table_and_trace_diff_are_generated() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/generated");
+    let (code, out, err) = synack(&["check", "tcp-handshake", "--coverage"]);
+    assert_eq!(code, 0);
+    let table = out.split_once("  coverage:\n").expect("a coverage table").1;
+    bless_or_compare(&dir.join("coverage-tcp-handshake.txt"), table);
+    assert!(err.starts_with("warning: "), "{err}");
+    bless_or_compare(&dir.join("warnings-tcp-handshake.txt"), &err);
+    let (code, out, _) = synack(&[
+        "trace",
+        "tcp-two-way-handshake",
+        "no double connection",
+        "--diff",
+    ]);
+    assert_eq!(code, 0);
+    bless_or_compare(&dir.join("trace-diff-tcp-two-way-handshake.txt"), &out);
+}
