@@ -343,11 +343,17 @@ pub fn render(rows: &[CoverageRow], complete: bool) -> String {
         let _ = writeln!(o);
     }
     let never = rows.iter().filter(|r| r.never_taken).count();
-    if never > 0 {
+    if never > 0 && complete {
         let _ = writeln!(
             o,
             "    {never} kind(s) of action the model defines were never taken: a bound or \
              the configuration keeps them out, or a handler cannot be reached"
+        );
+    } else if never > 0 {
+        let _ = writeln!(
+            o,
+            "    {never} kind(s) of action the model defines were not taken before the run \
+             stopped"
         );
     }
     o
