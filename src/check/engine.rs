@@ -234,6 +234,9 @@ pub struct PropertyResult<M: Model> {
     /// cycle. For a `Violated` fair lasso: the Weak/Strong classes enabled
     /// somewhere in the cycle's component (the lasso respects them all).
     pub assumptions: Vec<&'static str>,
+    /// Leads-to only, on a complete run: `p` holds in no reachable state, so the
+    /// property holds vacuously.
+    pub vacuous: bool,
 }
 
 /// The result of a run.
@@ -380,6 +383,7 @@ where
             verdict: self.verdict,
             trace: self.trace.clone(),
             assumptions: self.assumptions.clone(),
+            vacuous: self.vacuous,
         }
     }
 }
@@ -473,6 +477,7 @@ where
                 verdict: Verdict::Unknown,
                 trace: None,
                 assumptions: Vec::new(),
+                vacuous: false,
             };
             let found = match slot {
                 Slot::State(i) => Some(ex.state_found[*i]),
@@ -509,6 +514,7 @@ where
                     let ws = workspace.get_or_insert_with(|| liveness::Workspace::new(g));
                     let out = liveness::check(g, &ex.live_bits[*q], Some(&ex.live_bits[*p]), ws);
                     fill_liveness(model, g, out, &mut res);
+                    res.vacuous = !ex.live_bits[*p].any();
                 }
                 _ => {}
             }

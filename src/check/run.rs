@@ -191,7 +191,7 @@ where
             trace,
             fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
             explorer,
-            warnings: super::vacuity::warnings(m, p.kind, p.verdict, res.refused),
+            warnings: super::vacuity::warnings(m, p.kind, p.verdict, p.vacuous, res.refused),
         });
     }
     let states = res

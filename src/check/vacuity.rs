@@ -8,21 +8,27 @@
 //! runs that went another way. The engine counts these refusals; when there were some,
 //! a liveness verdict of "holds" says so.
 //!
-//! Not covered here: an "always" property whose antecedent is never reached. The
-//! properties are predicates whose antecedents the checker cannot see; see the report.
+//! A leads-to property "p leads to q" whose p holds in no reachable state holds
+//! vacuously; the report says so. Not covered: an "always" property whose antecedent
+//! is never reached, since the properties are predicates whose antecedents the checker
+//! cannot see.
 
 use super::engine::{Kind, Verdict};
 use crate::wire::{Wire, WireActor};
 
-/// The warnings for a property of kind `kind` with verdict `verdict`, in a run that
-/// refused `refused` steps.
+/// The warnings for a property of kind `kind` with verdict `verdict` (`vacuous`: a
+/// leads-to whose antecedent is never reached), in a run that refused `refused` steps.
 pub fn warnings<A: WireActor>(
     m: &Wire<A>,
     kind: Kind,
     verdict: Verdict,
+    vacuous: bool,
     refused: u64,
 ) -> Vec<String> {
     let mut w = Vec::new();
+    if vacuous && verdict == Verdict::Holds {
+        w.push("holds vacuously: its antecedent holds in no reachable state".to_string());
+    }
     let live = matches!(kind, Kind::Eventually | Kind::LeadsTo);
     if live && verdict == Verdict::Holds && refused > 0 {
         w.push(format!(

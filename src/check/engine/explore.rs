@@ -153,6 +153,10 @@ impl BitSet {
     pub fn bytes(&self) -> usize {
         self.words.capacity() * 8
     }
+    /// Whether some bit is set.
+    pub fn any(&self) -> bool {
+        self.words.iter().any(|&w| w != 0)
+    }
     fn shrink(&mut self) {
         self.words.shrink_to_fit();
     }
