@@ -45,6 +45,10 @@ pub enum Command {
         /// Worker threads.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: u16,
+        /// Per kind of action: transitions, new states, first depth; flags the kinds
+        /// the model defines that no run took (JSON: a `coverage` table).
+        #[arg(long)]
+        coverage: bool,
         #[command(flatten)]
         bounds: Bounds,
     },
@@ -54,6 +58,10 @@ pub enum Command {
         property: String,
         #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
         format: TraceFormat,
+        /// After each step, show the fields of the endpoints, timers and network that
+        /// changed (text format only; unchanged fields are collapsed).
+        #[arg(long)]
+        diff: bool,
         /// Write to FILE instead of standard output.
         #[arg(short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -140,6 +148,8 @@ pub enum TraceFormat {
     Json,
     /// A pcap file of the trace's deliveries (needs -o FILE).
     Pcap,
+    /// Apalache's Informal Trace Format (JSON).
+    Itf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -285,6 +295,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             all,
             json,
             threads,
+            coverage,
             bounds,
         } => {
             limits::catch_signals();
@@ -302,6 +313,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 max_memory: Some(bounds.max_memory()),
                 timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
+                coverage,
                 ..RunOptions::default()
             };
             let mut reports: Vec<Report> = Vec::new();
@@ -315,6 +327,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 reports.push(o.report);
                 // The reader is gone: the rest of the catalogue would go unread.
                 shown.map_err(|e| closed_with(e, &reports))?;
+                if !json {
+                    warn(&reports[reports.len() - 1..]);
+                }
                 // Interrupted: this report is partial, the rest are not run.
                 if limits::interrupted().is_some() {
                     break;
@@ -327,6 +342,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     serde_json::to_string_pretty(&reports)
                 };
                 emit(&(out.unwrap_or_default() + "\n")).map_err(|e| closed_with(e, &reports))?;
+                warn(&reports);
             }
             Ok(or_signalled(exit_code(&reports)))
         }
@@ -334,6 +350,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             scenario,
             property,
             format,
+            diff,
             output,
             threads,
             bounds,
@@ -341,6 +358,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             if format == TraceFormat::Pcap && output.is_none() {
                 return Err(Error::input(
                     "--format pcap writes a binary file: give it with -o FILE",
+                ));
+            }
+            if diff && format != TraceFormat::Text {
+                return Err(Error::input("--diff applies to --format text").caused_by(
+                    "json and itf hold every field of every state; mermaid draws the messages",
                 ));
             }
             let mut s = resolve(&dir, &scenario)?;
@@ -360,6 +382,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 max_memory: Some(bounds.max_memory()),
                 timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
+                states: diff || format == TraceFormat::Itf,
                 ..RunOptions::default()
             };
             let o = check::check(&s, &opts);
@@ -398,9 +421,24 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 })?;
                 return Ok(code);
             }
+            let states = o.states.first().and_then(Option::as_deref).unwrap_or(&[]);
             let text = match format {
                 TraceFormat::Pcap => unreachable!("written above"),
+                TraceFormat::Text if diff => {
+                    crate::report::diff::timeline_diff(&title, steps, p.loop_start, states)
+                }
                 TraceFormat::Text => timeline(&title, steps, p.loop_start),
+                TraceFormat::Itf => {
+                    let v = crate::report::itf::itf(
+                        &s.name,
+                        &property,
+                        &p.verdict,
+                        steps,
+                        p.loop_start,
+                        states,
+                    );
+                    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+                }
                 TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
                 TraceFormat::Json => {
                     let v = serde_json::json!({
@@ -488,6 +526,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
 /// A line on standard error; a failure to write it is not worth failing for.
 pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The vacuity warnings of `reports` on stderr, after their reports were written.
+fn warn(reports: &[Report]) {
+    let text: String = reports.iter().map(check::vacuity::lines).collect();
+    // Nowhere to report a failure to warn.
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A quiet [`Error::closed`] carries the exit code of the runs done so far.

@@ -62,6 +62,18 @@ pub trait FairModel: Model {
     fn fairness_category(&self, _key: u64) -> &'static str {
         ""
     }
+
+    /// The kinds of action the model defines, for coverage ([`Options::coverage`]):
+    /// e.g. "tick", "server receives SYN". Empty: the model names none.
+    fn action_kinds(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The index in [`FairModel::action_kinds`] of `action` taken in `state`. An index
+    /// out of range counts as an action of no declared kind.
+    fn action_kind(&self, _state: &Self::State, _action: &Self::Action) -> usize {
+        usize::MAX
+    }
 }
 
 /// A state predicate.
@@ -222,6 +234,9 @@ pub struct PropertyResult<M: Model> {
     /// cycle. For a `Violated` fair lasso: the Weak/Strong classes enabled
     /// somewhere in the cycle's component (the lasso respects them all).
     pub assumptions: Vec<&'static str>,
+    /// Leads-to only, on a complete run: `p` holds in no reachable state, so the
+    /// property holds vacuously.
+    pub vacuous: bool,
 }
 
 /// The result of a run.
@@ -241,6 +256,24 @@ pub struct RunResult<M: Model> {
     /// parents, CSR, bitsets), computed from capacities.
     pub graph_bytes: u64,
     pub properties: Vec<PropertyResult<M>>,
+    /// With [`Options::coverage`]: one entry per [`FairModel::action_kinds`] entry,
+    /// then one for actions of no declared kind.
+    pub coverage: Option<Vec<KindCount>>,
+    /// Actions the model listed (`Model::actions`) whose `next_state` was `None`:
+    /// steps a bound of the model refused, e.g. a send into a full network buffer.
+    /// A run that needed one was cut there.
+    pub refused: u64,
+}
+
+/// What one kind of action did in a run (see [`Options::coverage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KindCount {
+    /// Transitions taken (successors computed), repeats included.
+    pub transitions: u64,
+    /// Transitions that led to a state seen for the first time.
+    pub new_states: u64,
+    /// The BFS depth of the first state where an action of this kind was taken.
+    pub first_depth: Option<u32>,
 }
 
 /// Progress report passed to [`Options::progress`] about once a second.
@@ -265,6 +298,9 @@ pub struct Options<'a> {
     /// Polled after each batch: stop (incomplete) when it returns true (a signal,
     /// a memory bound).
     pub stop: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Count transitions and new states per kind of action
+    /// ([`FairModel::action_kind`]) into [`RunResult::coverage`].
+    pub coverage: bool,
 }
 
 impl Default for Options<'_> {
@@ -275,6 +311,7 @@ impl Default for Options<'_> {
             timeout: None,
             progress: None,
             stop: None,
+            coverage: false,
         }
     }
 }
@@ -287,6 +324,7 @@ impl fmt::Debug for Options<'_> {
             .field("timeout", &self.timeout)
             .field("progress", &self.progress.is_some())
             .field("stop", &self.stop.is_some())
+            .field("coverage", &self.coverage)
             .finish()
     }
 }
@@ -345,6 +383,7 @@ where
             verdict: self.verdict,
             trace: self.trace.clone(),
             assumptions: self.assumptions.clone(),
+            vacuous: self.vacuous,
         }
     }
 }
@@ -438,6 +477,7 @@ where
                 verdict: Verdict::Unknown,
                 trace: None,
                 assumptions: Vec::new(),
+                vacuous: false,
             };
             let found = match slot {
                 Slot::State(i) => Some(ex.state_found[*i]),
@@ -474,6 +514,7 @@ where
                     let ws = workspace.get_or_insert_with(|| liveness::Workspace::new(g));
                     let out = liveness::check(g, &ex.live_bits[*q], Some(&ex.live_bits[*p]), ws);
                     fill_liveness(model, g, out, &mut res);
+                    res.vacuous = !ex.live_bits[*p].any();
                 }
                 _ => {}
             }
@@ -491,6 +532,8 @@ where
         seconds: start.elapsed().as_secs_f64(),
         graph_bytes: g.bytes() + ex.live_bits.iter().map(|b| b.bytes() as u64).sum::<u64>(),
         properties,
+        coverage: ex.coverage,
+        refused: ex.refused,
     }
 }
 

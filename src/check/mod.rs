@@ -1,10 +1,13 @@
 //! Scenario → checker run → report. The engine explores the state graph once,
 //! checks safety on the fly and decides liveness on the graph afterwards.
 
+pub mod coverage;
 pub mod engine;
 pub mod limits;
+pub mod progress;
 pub mod run;
 pub mod transitions;
+pub mod vacuity;
 
 pub use run::{check, Outcome, RunOptions};
 

@@ -1,6 +1,7 @@
 //! Runs one scenario: builds its model, checks its properties with the engine, and
 //! turns the result into a [`Report`].
 
+use super::coverage::{self, ActionKinds};
 use super::engine::{self, FairModel, Fairness as EFair, Kind, Options, Prop, Verdict};
 use super::limits;
 use crate::report::{narrate, Envelope, Lifeline, PropReport, Report, Step, TimerName};
@@ -21,7 +22,7 @@ const CATEGORIES: [&str; 4] = [
 
 impl<A> FairModel for Wire<A>
 where
-    A: WireActor,
+    A: ActionKinds,
 {
     fn fairness(&self, s: &StateOf<A>, a: &ActionOf<A>) -> (u64, EFair) {
         let (key, f) = self.fairness_of(s, a);
@@ -40,6 +41,14 @@ where
     fn fairness_category(&self, key: u64) -> &'static str {
         CATEGORIES[(key >> 62) as usize]
     }
+
+    fn action_kinds(&self) -> Vec<String> {
+        coverage::kinds(self)
+    }
+
+    fn action_kind(&self, _s: &StateOf<A>, a: &ActionOf<A>) -> usize {
+        coverage::kind_of(self, a)
+    }
 }
 
 /// How to run the checker.
@@ -55,6 +64,10 @@ pub struct RunOptions {
     pub progress: bool,
     /// Explorer address for deep links.
     pub explorer: Option<std::net::SocketAddr>,
+    /// Count transitions and new states per kind of action ([`coverage`]).
+    pub coverage: bool,
+    /// Keep every trace's states as trees ([`Outcome::states`]), for trace diffs and ITF.
+    pub states: bool,
 }
 
 impl Default for RunOptions {
@@ -66,6 +79,8 @@ impl Default for RunOptions {
             timeout: None,
             progress: false,
             explorer: Some(([127, 0, 0, 1], 3000).into()),
+            coverage: false,
+            states: false,
         }
     }
 }
@@ -74,7 +89,13 @@ impl Default for RunOptions {
 pub struct Outcome {
     pub report: Report,
     pub roles: Vec<String>,
+    /// With [`RunOptions::states`]: per property, the states of its trace as named
+    /// variables ([`crate::report::state_tree::wire_state`]), in real sequence numbers.
+    pub states: Vec<Option<Vec<TraceState>>>,
 }
+
+/// One state of a trace as named variables: each actor, `timers`, `network`.
+pub type TraceState = Vec<(String, serde_json::Value)>;
 
 fn kind_name(k: Kind) -> &'static str {
     match k {
@@ -122,7 +143,7 @@ pub fn check_model<A>(
     opts: &RunOptions,
 ) -> Outcome
 where
-    A: WireActor + Sync,
+    A: ActionKinds + Sync,
     A::State: Clone + Hash + Send + Sync + Lifeline + Debug,
     A::Msg: Clone + Hash + Send + Sync + Envelope + Debug,
     A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,
@@ -132,12 +153,8 @@ where
     let progress = |p: engine::Progress| {
         let _ = write!(
             std::io::stderr(),
-            "\r{}: {} states, {} unique, {:.0} states/s, depth {}   ",
-            scn.name,
-            p.states,
-            p.unique_states,
-            p.states as f64 / p.elapsed.as_secs_f64().max(1e-9),
-            p.depth
+            "{}",
+            super::progress::line(&scn.name, &p)
         );
     };
     // Signals and the memory bound are polled at the engine's safe points.
@@ -149,10 +166,11 @@ where
         timeout: opts.timeout,
         progress: if opts.progress { Some(&progress) } else { None },
         stop: Some(&stop),
+        coverage: opts.coverage,
     };
     let res = engine::run(m, &props, &eopts);
     if opts.progress {
-        let _ = write!(std::io::stderr(), "\r{:80}\r", "");
+        let _ = write!(std::io::stderr(), "{}", super::progress::clear());
     }
     let mut properties = Vec::new();
     for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
@@ -173,8 +191,22 @@ where
             trace,
             fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
             explorer,
+            warnings: super::vacuity::warnings(m, p.kind, p.verdict, p.vacuous, res.refused),
         });
     }
+    let states = res
+        .properties
+        .iter()
+        .map(|p| {
+            let t = p.trace.as_ref().filter(|_| opts.states)?;
+            let real = m.in_real_numbers(&t.steps);
+            Some(
+                real.iter()
+                    .map(|(_, s)| crate::report::state_tree::wire_state::<A>(&m.roles, s))
+                    .collect(),
+            )
+        })
+        .collect();
     let as_expected = properties.iter().all(|p| p.expected == p.verdict);
     let stopped = (!res.complete).then(|| match (watch.why(), opts.max_states) {
         (Some(why), _) => why.describe(),
@@ -193,8 +225,13 @@ where
             properties,
             as_expected,
             stopped,
+            coverage: res
+                .coverage
+                .as_ref()
+                .map(|c| coverage::table(&coverage::kinds(m), c)),
         },
         roles: m.roles.clone(),
+        states,
     }
 }
 

@@ -89,7 +89,7 @@ impl<A: WireActor> WireSite<A> {
 
 impl<A> WireSite<A>
 where
-    A: WireActor + Sync + Send + 'static,
+    A: crate::check::coverage::ActionKinds + Sync + Send + 'static,
     A::State: Clone + Hash + Send + Sync + Lifeline + Debug,
     A::Msg: Clone + Hash + Send + Sync + Envelope + Debug,
     A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,
@@ -293,7 +293,7 @@ where
 
 impl<A> Site for WireSite<A>
 where
-    A: WireActor + Sync + Send + 'static,
+    A: crate::check::coverage::ActionKinds + Sync + Send + 'static,
     A::State: Clone + Hash + Send + Sync + Lifeline + Debug,
     A::Msg: Clone + Hash + Send + Sync + Envelope + Debug,
     A::Timer: Clone + Hash + Send + Sync + Debug + TimerName,

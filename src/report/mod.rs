@@ -1,8 +1,11 @@
 //! Reports and traces: the JSON contract of shared/DESIGN.md, a text report, a text
 //! segment timeline, and Mermaid sequence diagrams.
 
+pub mod diff;
+pub mod itf;
 pub mod narrate;
 pub mod pcap;
+pub mod state_tree;
 
 pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
 use serde::Serialize;
@@ -29,6 +32,10 @@ pub struct PropReport {
     /// The Explorer deep link that opens the trace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explorer: Option<String>,
+    /// What the verdict does not cover, when the checker can tell (vacuity warnings):
+    /// e.g. a liveness property that holds while the bounds cut some runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One scenario's report.
@@ -45,9 +52,12 @@ pub struct Report {
     /// Why the run is incomplete, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// With `check --coverage`: per kind of action, what it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Vec<crate::check::coverage::CoverageRow>>,
 }
 
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -125,12 +135,25 @@ impl Report {
             n,
             self.properties.len()
         );
+        if let Some(rows) = &self.coverage {
+            o.push_str(&crate::check::coverage::render(rows, self.complete));
+        }
         o
     }
 }
 
 /// A trace as a segment timeline.
 pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> String {
+    timeline_with(title, steps, loop_start, |_| String::new())
+}
+
+/// A segment timeline with `after(i)` written after step `i` (e.g. its state diff).
+pub fn timeline_with(
+    title: &str,
+    steps: &[Step],
+    loop_start: Option<usize>,
+    after: impl Fn(usize) -> String,
+) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{title}");
     let _ = writeln!(o, "step  time  what happened");
@@ -153,6 +176,7 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
             for (from, to, l) in &s.sent {
                 let _ = writeln!(o, "{:13}{from} sends {l} → {to}", "");
             }
+            o.push_str(&after(i));
             continue;
         }
         for (who, a, b) in &s.moves {
@@ -164,6 +188,7 @@ pub fn timeline(title: &str, steps: &[Step], loop_start: Option<usize>) -> Strin
         for (from, to, l) in &s.expired {
             let _ = writeln!(o, "{:13}{l} ({from} → {to}) expires: older than MSL", "");
         }
+        o.push_str(&after(i));
     }
     if let Some(k) = loop_start {
         let _ = writeln!(

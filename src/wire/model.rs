@@ -138,6 +138,9 @@ pub struct Wire<A: WireActor> {
     pub clock: Option<Clock<A>>,
     /// State properties, for the Explorer. The checker in `crate::check` has its own list.
     pub properties: Vec<Property<Self>>,
+    /// The kinds of action (actor, category, kind), computed once for coverage
+    /// (`crate::check::coverage`).
+    pub kind_table: std::sync::OnceLock<Vec<(usize, u8, &'static str)>>,
 }
 
 /// Why an actor's step could not happen.
@@ -159,6 +162,7 @@ where
             choice_filter: None,
             clock: None,
             properties: Vec::new(),
+            kind_table: std::sync::OnceLock::new(),
         }
     }
 

@@ -7,7 +7,7 @@
 //! which assigns new state indices in order. Hence indices, parents, edges
 //! and discoveries are the same for any number of threads.
 
-use super::{FairModel, Fairness, Options, Progress, StateFn, StepFn};
+use super::{FairModel, Fairness, KindCount, Options, Progress, StateFn, StepFn};
 use stateright::Model;
 use std::any::Any;
 use std::collections::HashMap;
@@ -152,6 +152,10 @@ impl BitSet {
     }
     pub fn bytes(&self) -> usize {
         self.words.capacity() * 8
+    }
+    /// Whether some bit is set.
+    pub fn any(&self) -> bool {
+        self.words.iter().any(|&w| w != 0)
     }
     fn shrink(&mut self) {
         self.words.shrink_to_fit();
@@ -451,6 +455,10 @@ pub struct Exploration {
     pub step_found: Vec<Option<Discovery>>,
     /// One bitset per `Spec::live_preds` entry (filled for expanded states).
     pub live_bits: Vec<BitSet>,
+    /// With `Options::coverage`: per kind of action, then one for undeclared kinds.
+    pub coverage: Option<Vec<KindCount>>,
+    /// Actions the model listed in an expanded state whose `next_state` was `None`.
+    pub refused: u64,
 }
 
 enum Target<S> {
@@ -480,7 +488,11 @@ struct ChunkOut<S> {
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
     succs: Vec<Succ<S>>,
+    /// With coverage on: the kind of action of each successor, parallel to `succs`.
+    kinds: Vec<u32>,
     generated: u64,
+    /// Actions the model listed whose `next_state` was `None`.
+    refused: u64,
 }
 
 struct Ctx<'a, M: Model> {
@@ -491,6 +503,7 @@ struct Ctx<'a, M: Model> {
     graph: &'a Graph,
     expand: bool,
     words: usize,
+    coverage: bool,
 }
 
 impl<S> ChunkOut<S> {
@@ -502,7 +515,9 @@ impl<S> ChunkOut<S> {
             hits: Vec::new(),
             step_hits: Vec::new(),
             succs: Vec::new(),
+            kinds: Vec::new(),
             generated: 0,
+            refused: 0,
         }
     }
     fn clear(&mut self) {
@@ -512,7 +527,9 @@ impl<S> ChunkOut<S> {
         self.hits.clear();
         self.step_hits.clear();
         self.succs.clear();
+        self.kinds.clear();
         self.generated = 0;
+        self.refused = 0;
     }
 }
 
@@ -564,12 +581,20 @@ where
         model.actions(s, &mut actions);
         for (ai, a) in actions.drain(..).enumerate() {
             let (key, kind) = model.fairness(s, &a);
+            let action_kind = if ctx.coverage {
+                model.action_kind(s, &a).min(u32::MAX as usize) as u32
+            } else {
+                0
+            };
             let (next, a) = if any_step {
                 (model.next_state(s, a.clone()), Some(a))
             } else {
                 (model.next_state(s, a), None)
             };
-            let Some(next) = next else { continue };
+            let Some(next) = next else {
+                out.refused += 1;
+                continue;
+            };
             out.generated += 1;
             let fp = fingerprint(&next);
             if let Some(a) = &a {
@@ -600,6 +625,9 @@ where
                 target: Target::New(fp, next),
                 class,
             });
+            if ctx.coverage {
+                out.kinds.push(action_kind);
+            }
         }
         out.succ_end.push(out.succs.len() as u32);
     }
@@ -701,6 +729,7 @@ struct Crew<'a, M: Model> {
     barrier: SpinBarrier,
     /// No worker threads.
     solo: bool,
+    coverage: bool,
 }
 
 impl<M> Crew<'_, M>
@@ -722,6 +751,7 @@ where
             graph: &g,
             expand: job.expand,
             words: job.words,
+            coverage: self.coverage,
         };
         let mut mine = Vec::new();
         loop {
@@ -821,6 +851,8 @@ struct Merge<'a, S> {
     max_depth: &'a mut u32,
     depth: u32,
     tmp: Vec<(u32, u32)>,
+    /// With coverage on: the counts per kind of action (the last for undeclared).
+    coverage: Option<&'a mut Vec<KindCount>>,
 }
 
 impl<S> Merge<'_, S> {
@@ -859,6 +891,7 @@ impl<S> Merge<'_, S> {
         } else {
             out.live.len() / out.n.max(1)
         };
+        let kinds = &out.kinds;
         let mut succs = out.succs.drain(..);
         let mut start = 0usize;
         for i in 0..out.n {
@@ -868,10 +901,11 @@ impl<S> Merge<'_, S> {
             }
             let end = out.succ_end[i] as usize;
             self.tmp.clear();
-            for succ in succs.by_ref().take(end - start) {
+            for (at, succ) in (start..end).zip(succs.by_ref()) {
                 if !*self.complete {
                     continue;
                 }
+                let mut fresh = false;
                 let target = match succ.target {
                     Target::Known(t) => t,
                     Target::New(fp, state) => {
@@ -881,6 +915,7 @@ impl<S> Merge<'_, S> {
                             Found::New(t) => {
                                 self.next.push(state);
                                 *self.max_depth = self.depth + 1;
+                                fresh = true;
                                 t
                             }
                             Found::Full => {
@@ -895,6 +930,9 @@ impl<S> Merge<'_, S> {
                     ClassRef::Key(k, f) => self.g.intern(k, f),
                 };
                 self.tmp.push((class, target));
+                if let Some(cov) = self.coverage.as_deref_mut() {
+                    count_kind(cov, kinds.get(at).copied(), fresh, self.depth);
+                }
             }
             start = end;
             self.tmp.sort_unstable();
@@ -921,6 +959,21 @@ struct Drive {
     complete: bool,
     generated: u64,
     max_depth: u32,
+    coverage: Option<Vec<KindCount>>,
+    refused: u64,
+}
+
+/// Counts one transition of kind `kind` (the last entry of `cov` for a kind out of
+/// range) taken at `depth`; `fresh` if it found a new state.
+fn count_kind(cov: &mut [KindCount], kind: Option<u32>, fresh: bool, depth: u32) {
+    let last = cov.len() - 1;
+    let k = kind.map_or(last, |k| (k as usize).min(last));
+    let c = &mut cov[k];
+    c.transitions += 1;
+    c.new_states += fresh as u64;
+    if c.first_depth.is_none() {
+        c.first_depth = Some(depth);
+    }
 }
 
 /// Explores the reachable graph of `model` (see the module docs).
@@ -970,6 +1023,7 @@ where
         panic: Mutex::new(None),
         barrier: SpinBarrier::new(threads),
         solo: threads == 1,
+        coverage: opts.coverage,
     };
     let drive = std::thread::scope(|sc| {
         for _ in 1..threads {
@@ -991,6 +1045,8 @@ where
         complete,
         generated,
         max_depth,
+        coverage,
+        refused,
     } = drive;
     let mut g = crew
         .graph
@@ -1017,6 +1073,8 @@ where
         state_found,
         step_found,
         live_bits,
+        coverage,
+        refused,
     }
 }
 
@@ -1036,6 +1094,10 @@ where
         complete,
         generated: 0,
         max_depth: 0,
+        coverage: opts
+            .coverage
+            .then(|| vec![KindCount::default(); crew.model.action_kinds().len() + 1]),
+        refused: 0,
     };
     let mut base = 0usize; // index of frontier[0]
     let mut depth = 0u32;
@@ -1068,11 +1130,13 @@ where
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: std::mem::take(&mut tmp),
+                coverage: d.coverage.as_mut(),
             };
             let mut first = base + pos;
             let mut outs = outs;
             for out in &mut outs {
                 d.generated += out.generated;
+                d.refused += out.refused;
                 m.expanded(out, first);
                 first += out.n;
             }
@@ -1144,6 +1208,7 @@ where
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: Vec::new(),
+                coverage: None,
             };
             let mut f = first + at;
             for out in &outs {

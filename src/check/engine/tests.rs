@@ -386,13 +386,17 @@ fn leads_to_holds_and_fails() {
     assert_eq!(t.loop_start, Some(3));
     validate(&m, t);
 
+    assert!(!pr.vacuous);
+
     // p unreachable: holds vacuously; p and q together: holds.
     let m = ring(true).pq(&[7], &[]);
     let r = run1(&m, &[Prop::leads_to("x", p, q)]);
     assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert!(r.properties[0].vacuous);
     let m = ring(true).pq(&[4], &[4]);
     let r = run1(&m, &[Prop::leads_to("x", p, q)]);
     assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert!(!r.properties[0].vacuous);
 }
 
 #[test]
