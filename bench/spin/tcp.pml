@@ -140,12 +140,24 @@ byte dup;
 #endif
 
 /* ---- scratch: not part of the state vector --------------------------------------- */
-hidden int  cur, ins, tmp;
-hidden byte k, j, sq, ak, sc, si, ex;
-hidden byte sig, cl_out, pc_inc;   /* signals: 1 Established, 2 PeerClosed, 4 Closed, 8 NeedIsn */
-hidden byte who;                   /* the receiver of a delivery */
-hidden byte rstf, blocked, ack_ok, psu;
-hidden byte seqx, vv;
+/* SPIN's multi-core mode (pan -DNCORE) refuses hidden variables: spin -DMULTICORE makes
+ * them ordinary ones, cleared at the end of every step, so that they add bytes to the
+ * state vector but no states. */
+#ifdef MULTICORE
+#define SCRATCH
+#define CLEAN cur = 0; ins = 0; tmp = 0; k = 0; j = 0; sq = 0; ak = 0; sc = 0; si = 0; \
+    ex = 0; sig = 0; cl_out = 0; pc_inc = 0; who = 0; rstf = 0; blocked = 0; ack_ok = 0; \
+    psu = 0; seqx = 0; vv = 0; saved = 0
+#else
+#define SCRATCH hidden
+#define CLEAN skip
+#endif
+SCRATCH int  cur, ins, tmp;
+SCRATCH byte k, j, sq, ak, sc, si, ex;
+SCRATCH byte sig, cl_out, pc_inc;   /* signals: 1 Established, 2 PeerClosed, 4 Closed, 8 NeedIsn */
+SCRATCH byte who;                   /* the receiver of a delivery */
+SCRATCH byte rstf, blocked, ack_ok, psu, saved;
+SCRATCH byte seqx, vv;
 
 /* ---- guards ---------------------------------------------------------------------- */
 
@@ -699,61 +711,73 @@ inline tick() {
  * removing it frees a slot for the one reply a delivery can send). */
 #define DELIVER(i) \
     :: d_step { !URGENT && (i) < nf && DIFF_PREV(i) -> \
-        cur = fl[i]; fl_remove(i); blocked = 0; who = 1 - SRC(cur); on_msg(who, cur); assert(!blocked) }
+        cur = fl[i]; fl_remove(i); blocked = 0; who = 1 - SRC(cur); on_msg(who, cur); assert(!blocked); CLEAN }
 
 /* Drop the segment at index i. */
 #define DROP(i) \
     :: d_step { !URGENT && (i) < nf && DIFF_PREV(i) && !DLV(fl[i]) && lost < LB -> \
-        fl_remove(i); lost++; skip }
+        fl_remove(i); lost++; CLEAN }
 
+#ifdef SHOW_BLOCKED
+#define COUNT_BLOCKED assert(!blocked)   /* pan -c0 counts them as errors */
+#else
+#define COUNT_BLOCKED skip
+#endif
 #if DB
 /* Deliver the segment at index i and keep a copy (marked delivered). When the buffer
  * is full and the loss budget spent, a reply cannot be sent and synack offers no
  * successor: here the step is undone, a self-loop (bench/spin/README.md). */
 #define DELIVER_COPY(i) \
     :: d_step { !URGENT && dup < DB && (i) < nf && DIFF_PREV(i) -> \
-        cur = fl[i]; blocked = 0; \
+        cur = fl[i]; blocked = 0; saved = 0; \
         if \
-        :: nf >= CAP && lost >= LB -> save() \
+        :: nf >= CAP && lost >= LB -> save(); saved = 1 \
         :: else \
         fi; \
         fl_remove(i); ins = cur | DLV_BIT; fl_insert(); dup++; who = 1 - SRC(cur); on_msg(who, cur); \
-        if :: blocked -> restore() :: else fi; skip }
+        if :: blocked -> COUNT_BLOCKED; restore() :: else fi; \
+        if :: saved -> CLEAN_SAVE :: else fi; CLEAN }
 #else
 #define DELIVER_COPY(i)
 #endif
 
 #define FIRE(a) \
     :: d_step { !URGENT && t_rx[a] == 0 && !DYING && ROOM(RX_SENDS(a)) -> \
-        t_rx[a] = UNARMED; blocked = 0; on_retransmit(a); assert(!blocked) } \
+        t_rx[a] = UNARMED; blocked = 0; on_retransmit(a); assert(!blocked); CLEAN } \
     :: d_step { !URGENT && t_tw[a] == 0 && !DYING -> \
-        t_tw[a] = UNARMED; on_time_wait(a); skip } \
+        t_tw[a] = UNARMED; on_time_wait(a); CLEAN } \
     :: d_step { !URGENT && t_app[a] == 0 && (PACE == 0 || !DYING) \
                 && ROOM((APP_CLOSES(a) -> 1 : 0)) -> \
-        t_app[a] = UNARMED; blocked = 0; on_app(a); assert(!blocked) }
+        t_app[a] = UNARMED; blocked = 0; on_app(a); assert(!blocked); CLEAN }
 
 #if CLOCK
 #define CHOOSE(a) \
     :: d_step { ANY(a) && ((a) == 0 || !ANY(0)) -> \
-        choice[a] = 0; blocked = 0; vv = CLOCK_ISN(a); on_random(a, vv); assert(!blocked) }
+        choice[a] = 0; blocked = 0; vv = CLOCK_ISN(a); on_random(a, vv); assert(!blocked); CLEAN }
 #else
 #define CHOOSE1(a, v) \
     :: d_step { ANY(a) && ((a) == 0 || !ANY(0)) && ALLOWED(a, v) -> \
-        choice[a] = 0; blocked = 0; on_random(a, v); assert(!blocked) }
+        choice[a] = 0; blocked = 0; on_random(a, v); assert(!blocked); CLEAN }
 #define CHOOSE(a) CHOOSE1(a, ISN0) CHOOSE1(a, ISN1)
 #endif
 
 #if DB
-hidden byte s_st[2], s_passive[2], s_iss[2], s_una[2], s_nxt[2], s_irs[2], s_rnxt[2];
-hidden byte s_fin_sent[2], s_retries[2], s_psyn[2], s_psyn_seq[2], s_psyn_inc[2], s_inc[2];
-hidden byte s_app_closed[2], s_outcome[2], s_rst_seen[2], s_accepted[2], s_old_acc[2];
-hidden byte s_opens[2 * SPACE], s_est[2 * SPACE];
-hidden byte s_ended_closed[2], s_ended_rst[2], s_ended_abort[2], s_choice[2];
-hidden byte s_t_rx[2], s_t_tw[2], s_t_app[2];
-hidden int  s_fl[CAP];
-hidden byte s_nf, s_lost, s_dup;
+SCRATCH byte s_st[2], s_passive[2], s_iss[2], s_una[2], s_nxt[2], s_irs[2], s_rnxt[2];
+SCRATCH byte s_fin_sent[2], s_retries[2], s_psyn[2], s_psyn_seq[2], s_psyn_inc[2], s_inc[2];
+SCRATCH byte s_app_closed[2], s_outcome[2], s_rst_seen[2], s_accepted[2], s_old_acc[2];
+SCRATCH byte s_opens[2 * SPACE], s_est[2 * SPACE];
+SCRATCH byte s_ended_closed[2], s_ended_rst[2], s_ended_abort[2], s_choice[2];
+SCRATCH byte s_t_rx[2], s_t_tw[2], s_t_app[2];
+SCRATCH int  s_fl[CAP];
+SCRATCH byte s_nf, s_lost, s_dup;
 
+#ifdef MULTICORE
+#define CLEAN_SAVE save_clear()
+#else
+#define CLEAN_SAVE skip
+#endif
 #define SV(x) s_##x[j] = x[j]
+#define CL(x) s_##x[j] = 0
 #define RS(x) x[j] = s_##x[j]
 inline save() {
     j = 0;
@@ -768,6 +792,20 @@ inline save() {
     j = 0; do :: j < 2 * SPACE -> SV(opens); SV(est); j++ :: else -> break od;
     j = 0; do :: j < CAP -> SV(fl); j++ :: else -> break od;
     s_nf = nf; s_lost = lost; s_dup = dup
+}
+inline save_clear() {
+    j = 0;
+    do
+    :: j < 2 ->
+        CL(st); CL(passive); CL(iss); CL(una); CL(nxt); CL(irs); CL(rnxt); CL(fin_sent);
+        CL(retries); CL(psyn); CL(psyn_seq); CL(psyn_inc); CL(inc); CL(app_closed);
+        CL(outcome); CL(rst_seen); CL(accepted); CL(old_acc); CL(ended_closed);
+        CL(ended_rst); CL(ended_abort); CL(choice); CL(t_rx); CL(t_tw); CL(t_app); j++
+    :: else -> break
+    od;
+    j = 0; do :: j < 2 * SPACE -> CL(opens); CL(est); j++ :: else -> break od;
+    j = 0; do :: j < CAP -> CL(fl); j++ :: else -> break od;
+    s_nf = 0; s_lost = 0; s_dup = 0
 }
 inline restore() {
     j = 0;
@@ -791,7 +829,7 @@ end:
     do
     CHOOSE(0)
     CHOOSE(1)
-    :: d_step { !URGENT && TICK_OK -> tick(); skip }
+    :: d_step { !URGENT && TICK_OK -> tick(); CLEAN }
     DELIVER(0) DELIVER(1) DELIVER(2)
     DELIVER_COPY(0) DELIVER_COPY(1) DELIVER_COPY(2)
     DROP(0) DROP(1) DROP(2)
