@@ -20,7 +20,9 @@
 
 #ifdef HANDSHAKE
 #define SPACE    8      /* isns = [0, 4], space = 8 */
+#ifndef CAP
 #define CAP      3      /* capacity = 3 */
+#endif
 #define LB       1      /* loss_budget = 1 */
 #define DB       1      /* duplication = true, duplication_budget = 1 */
 #define CLOCK    0      /* isn = "oracle" */
@@ -30,7 +32,9 @@
 #endif
 #ifdef TEARDOWN
 #define SPACE    16     /* space = 16 */
+#ifndef CAP
 #define CAP      4      /* capacity = 4 */
+#endif
 #define LB       1      /* loss_budget = 1 */
 #define DB       0      /* duplication = false */
 #define CLOCK    1      /* isn = "clock", isn_clock = 1, offsets [0, space/2] */
@@ -162,12 +166,15 @@ SCRATCH byte seqx, vv;
 /* ---- guards ---------------------------------------------------------------------- */
 
 #define EXP(f)   (AGE(f) >= MSL && !DLV(f))
-#if CAP == 3
-#define EXPIRING ((nf > 0 && EXP(fl[0]) -> 1 : 0) + (nf > 1 && EXP(fl[1]) -> 1 : 0) \
-                + (nf > 2 && EXP(fl[2]) -> 1 : 0))
+#define EXP_AT(i) (nf > (i) && EXP(fl[i]) -> 1 : 0)
+#if CAP == 2
+#define EXPIRING (EXP_AT(0) + EXP_AT(1))
+#elif CAP == 3
+#define EXPIRING (EXP_AT(0) + EXP_AT(1) + EXP_AT(2))
+#elif CAP == 4
+#define EXPIRING (EXP_AT(0) + EXP_AT(1) + EXP_AT(2) + EXP_AT(3))
 #else
-#define EXPIRING ((nf > 0 && EXP(fl[0]) -> 1 : 0) + (nf > 1 && EXP(fl[1]) -> 1 : 0) \
-                + (nf > 2 && EXP(fl[2]) -> 1 : 0) + (nf > 3 && EXP(fl[3]) -> 1 : 0))
+#error "the twin supports capacity 2 to 4"
 #endif
 #define DYING    (EXPIRING > 0)
 #define DUE      (t_rx[0] == 0 || t_tw[0] == 0 || t_app[0] == 0 \
@@ -189,12 +196,13 @@ SCRATCH byte seqx, vv;
 #define ENTRY_OK(a, v, f) \
     (SRC(f) == (a) -> !(INNEW(v, SEQ(f)) || (SLEN(CTL(f)) > 1 && INNEW(v, ADD(SEQ(f), 1)))) \
                     : !(HAS(CTL(f), C_ACK) && INNEW(v, SUB(ACKN(f), 1))))
-#if CAP == 3
-#define ALLOWED(a, v) ((nf <= 0 || ENTRY_OK(a, v, fl[0])) && (nf <= 1 || ENTRY_OK(a, v, fl[1])) \
-                    && (nf <= 2 || ENTRY_OK(a, v, fl[2])))
+#define OK_AT(a, v, i) (nf <= (i) || ENTRY_OK(a, v, fl[i]))
+#if CAP == 2
+#define ALLOWED(a, v) (OK_AT(a, v, 0) && OK_AT(a, v, 1))
+#elif CAP == 3
+#define ALLOWED(a, v) (OK_AT(a, v, 0) && OK_AT(a, v, 1) && OK_AT(a, v, 2))
 #else
-#define ALLOWED(a, v) ((nf <= 0 || ENTRY_OK(a, v, fl[0])) && (nf <= 1 || ENTRY_OK(a, v, fl[1])) \
-                    && (nf <= 2 || ENTRY_OK(a, v, fl[2])) && (nf <= 3 || ENTRY_OK(a, v, fl[3])))
+#define ALLOWED(a, v) (OK_AT(a, v, 0) && OK_AT(a, v, 1) && OK_AT(a, v, 2) && OK_AT(a, v, 3))
 #endif
 #define ISN0 0
 #define ISN1 4
@@ -830,9 +838,11 @@ end:
     CHOOSE(0)
     CHOOSE(1)
     :: d_step { !URGENT && TICK_OK -> tick(); CLEAN }
-    DELIVER(0) DELIVER(1) DELIVER(2)
-    DELIVER_COPY(0) DELIVER_COPY(1) DELIVER_COPY(2)
-    DROP(0) DROP(1) DROP(2)
+    DELIVER(0) DELIVER_COPY(0) DROP(0)
+    DELIVER(1) DELIVER_COPY(1) DROP(1)
+#if CAP > 2
+    DELIVER(2) DELIVER_COPY(2) DROP(2)
+#endif
 #if CAP > 3
     DELIVER(3) DELIVER_COPY(3) DROP(3)
 #endif
