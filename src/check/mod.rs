@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod limits;
+pub mod many;
 pub mod run;
 pub mod transitions;
 

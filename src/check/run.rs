@@ -151,6 +151,7 @@ where
         stop: Some(&stop),
     };
     let res = engine::run(m, &props, &eopts);
+    limits::release_freed_memory();
     if opts.progress {
         let _ = write!(std::io::stderr(), "\r{:80}\r", "");
     }
