@@ -317,8 +317,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 ..RunOptions::default()
             };
             let mut reports: Vec<Report> = Vec::new();
-            for s in &list {
-                let o = check::check(s, &opts);
+            let mut unread = None;
+            let mut each = |o: check::Outcome| {
                 let shown = if json {
                     Ok(())
                 } else {
@@ -326,14 +326,33 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 };
                 reports.push(o.report);
                 // The reader is gone: the rest of the catalogue would go unread.
-                shown.map_err(|e| closed_with(e, &reports))?;
+                if let Err(e) = shown {
+                    unread = Some(e);
+                    return false;
+                }
                 if !json {
                     warn(&reports[reports.len() - 1..]);
                 }
                 // Interrupted: this report is partial, the rest are not run.
-                if limits::interrupted().is_some() {
-                    break;
+                limits::interrupted().is_none()
+            };
+            if list.len() > 1 && threads > 1 {
+                // Several scenarios: side by side, one thread each (check::many); one
+                // progress line cannot speak for several runs.
+                let opts = RunOptions {
+                    progress: false,
+                    ..opts
+                };
+                check::many::check_side_by_side(list, &opts, each);
+            } else {
+                for s in &list {
+                    if !each(check::check(s, &opts)) {
+                        break;
+                    }
                 }
+            }
+            if let Some(e) = unread {
+                return Err(closed_with(e, &reports));
             }
             if json {
                 let out = if reports.len() == 1 {

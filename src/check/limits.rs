@@ -107,6 +107,20 @@ pub fn resident_bytes() -> Option<u64> {
     pages.checked_mul(u64::try_from(page).ok()?)
 }
 
+extern "C" {
+    /// mimalloc's `mi_collect`: the allocator of this crate (lib.rs) keeps freed pages
+    /// resident for a while before it purges them; this purges them now.
+    fn mi_collect(force: bool);
+}
+
+/// Gives the memory a finished run freed back to the operating system, so that the
+/// resident set the next run's memory bound polls is that run's own, not what the
+/// last one left behind.
+pub fn release_freed_memory() {
+    // SAFETY: mi_collect has no preconditions and is linked with the allocator.
+    unsafe { mi_collect(true) }
+}
+
 /// Parses a byte count: a number with an optional binary suffix, `K`, `M`, `G` or `T`
 /// (powers of 1024), optionally followed by `B` or `iB`: `8G`, `512MiB`, `1000000`.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {

@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod engine;
 pub mod limits;
+pub mod many;
 pub mod progress;
 pub mod run;
 pub mod transitions;

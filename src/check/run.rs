@@ -169,6 +169,7 @@ where
         coverage: opts.coverage,
     };
     let res = engine::run(m, &props, &eopts);
+    limits::release_freed_memory();
     if opts.progress {
         let _ = write!(std::io::stderr(), "{}", super::progress::clear());
     }
