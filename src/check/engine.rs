@@ -298,6 +298,9 @@ pub struct Options<'a> {
     /// Polled after each batch: stop (incomplete) when it returns true (a signal,
     /// a memory bound).
     pub stop: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Asked before the liveness phase allocates its workspace, with the bytes it
+    /// needs: `false` stops the run there (incomplete; liveness verdicts unknown).
+    pub admit: Option<&'a (dyn Fn(u64) -> bool + Sync)>,
     /// Count transitions and new states per kind of action
     /// ([`FairModel::action_kind`]) into [`RunResult::coverage`].
     pub coverage: bool,
@@ -311,6 +314,7 @@ impl Default for Options<'_> {
             timeout: None,
             progress: None,
             stop: None,
+            admit: None,
             coverage: false,
         }
     }
@@ -324,6 +328,7 @@ impl fmt::Debug for Options<'_> {
             .field("timeout", &self.timeout)
             .field("progress", &self.progress.is_some())
             .field("stop", &self.stop.is_some())
+            .field("admit", &self.admit.is_some())
             .field("coverage", &self.coverage)
             .finish()
     }
@@ -465,6 +470,21 @@ where
     let ex = explore::explore(model, &spec, opts);
     let g = &ex.graph;
     let mut workspace: Option<liveness::Workspace> = None;
+    // The liveness phase is bounded like exploration: its workspace is admitted
+    // against the memory bound before it is allocated, and a signal or the bound is
+    // polled before each liveness property. A stop there leaves the liveness verdicts
+    // unknown and the run incomplete.
+    let mut complete = ex.complete;
+    let live_ok = |complete: &mut bool, ws: &Option<liveness::Workspace>| -> bool {
+        if !*complete {
+            return false;
+        }
+        let admitted = ws.is_some() || opts.admit.is_none_or(|f| f(liveness::Workspace::bytes(g)));
+        if !admitted || opts.stop.is_some_and(|f| f()) {
+            *complete = false;
+        }
+        *complete
+    };
 
     let properties = props
         .iter()
@@ -505,12 +525,12 @@ where
                         Verdict::NotFound
                     };
                 }
-                (None, Slot::Eventually(goal)) if ex.complete => {
+                (None, Slot::Eventually(goal)) if live_ok(&mut complete, &workspace) => {
                     let ws = workspace.get_or_insert_with(|| liveness::Workspace::new(g));
                     let out = liveness::check(g, &ex.live_bits[*goal], None, ws);
                     fill_liveness(model, g, out, &mut res);
                 }
-                (None, Slot::LeadsTo(p, q)) if ex.complete => {
+                (None, Slot::LeadsTo(p, q)) if live_ok(&mut complete, &workspace) => {
                     let ws = workspace.get_or_insert_with(|| liveness::Workspace::new(g));
                     let out = liveness::check(g, &ex.live_bits[*q], Some(&ex.live_bits[*p]), ws);
                     fill_liveness(model, g, out, &mut res);
@@ -524,7 +544,7 @@ where
     drop(workspace);
 
     RunResult {
-        complete: ex.complete,
+        complete,
         states: ex.generated,
         unique_states: g.len() as u64,
         edges: g.targets.len() as u64,

@@ -167,7 +167,16 @@ pub fn show_bytes(b: u64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
     Signal(i32),
-    Memory { limit: u64, resident: u64 },
+    Memory {
+        limit: u64,
+        resident: u64,
+    },
+    /// The liveness check would need `need` more bytes than the bound leaves.
+    Liveness {
+        limit: u64,
+        resident: u64,
+        need: u64,
+    },
 }
 
 impl Stop {
@@ -179,6 +188,16 @@ impl Stop {
                 "reached --max-memory {} ({} resident)",
                 show_bytes(*limit),
                 show_bytes(*resident)
+            ),
+            Stop::Liveness {
+                limit,
+                resident,
+                need,
+            } => format!(
+                "reached --max-memory {} before the liveness check ({} resident, {} more needed)",
+                show_bytes(*limit),
+                show_bytes(*resident),
+                show_bytes(*need)
             ),
         }
     }
@@ -221,6 +240,24 @@ impl Watch {
         }
     }
 
+    /// Whether `need` more bytes fit under the memory bound; if not, remembers why
+    /// the run stops.
+    pub fn admit(&self, need: u64) -> bool {
+        let (Some(limit), Some(resident)) = (self.max_memory, resident_bytes()) else {
+            return true;
+        };
+        if resident.saturating_add(need) <= limit {
+            return true;
+        }
+        let mut why = self.why.lock().unwrap_or_else(|e| e.into_inner());
+        why.get_or_insert(Stop::Liveness {
+            limit,
+            resident,
+            need,
+        });
+        false
+    }
+
     /// Why the run stopped, if [`Watch::poll`] ever said so.
     pub fn why(&self) -> Option<Stop> {
         self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -230,6 +267,18 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn admit_refuses_what_would_pass_the_bound_and_says_why() {
+        assert!(Watch::new(None).admit(u64::MAX));
+        let w = Watch::new(Some(1));
+        assert!(!w.admit(1 << 20));
+        assert!(w
+            .why()
+            .is_some_and(|s| s.describe().contains("before the liveness check")));
+        let roomy = Watch::new(Some(u64::MAX));
+        assert!(roomy.admit(1 << 20) && roomy.why().is_none());
+    }
 
     #[test]
     fn sizes_parse_with_binary_suffixes() {

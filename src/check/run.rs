@@ -160,12 +160,14 @@ where
     // Signals and the memory bound are polled at the engine's safe points.
     let watch = limits::Watch::new(opts.max_memory);
     let stop = || watch.poll();
+    let admit = |bytes: u64| watch.admit(bytes);
     let eopts = Options {
         threads: opts.threads,
         max_states: opts.max_states,
         timeout: opts.timeout,
         progress: if opts.progress { Some(&progress) } else { None },
         stop: Some(&stop),
+        admit: Some(&admit),
         coverage: opts.coverage,
     };
     let res = engine::run(m, &props, &eopts);

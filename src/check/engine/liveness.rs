@@ -86,6 +86,15 @@ impl ClassScratch {
 }
 
 impl Workspace {
+    /// The bytes [`Workspace::new`] and a check allocate for `g`, about: per state
+    /// the reverse parents, the order, and Tarjan's node and stacks; per fairness
+    /// class the scratch counters.
+    pub fn bytes(g: &Graph) -> u64 {
+        let n = g.len() as u64;
+        let k = g.class_keys.len() as u64;
+        n * (4 + 4 + std::mem::size_of::<super::scc::Node>() as u64 + 4 + 8 + 4) + k * 16
+    }
+
     pub fn new(g: &Graph) -> Self {
         let n = g.len();
         let k = g.class_keys.len();

@@ -774,6 +774,44 @@ fn a_stop_request_cuts_the_run_at_a_batch_boundary() {
     assert_eq!(r.properties[4].verdict, Verdict::Unknown);
 }
 
+/// The liveness phase is bounded too: when the memory bound cannot admit its
+/// workspace, the run stops there, incomplete, with every safety verdict decided and
+/// every liveness verdict unknown; when it can, the verdicts are those of a free run.
+#[test]
+fn the_liveness_phase_stops_when_its_workspace_is_not_admitted() {
+    let asked = AtomicUsize::new(0);
+    let refuse = |bytes: u64| {
+        assert!(
+            bytes >= W as u64 * H as u64 * D as u64 * 16,
+            "{bytes} bytes"
+        );
+        asked.fetch_add(1, Ordering::Relaxed);
+        false
+    };
+    let opts = Options {
+        admit: Some(&refuse),
+        ..Options::default()
+    };
+    let r = run(&Counters, &counter_props(), &opts);
+    assert!(!r.complete);
+    assert_eq!(asked.load(Ordering::Relaxed), 1, "asked once, then stopped");
+    assert_eq!(r.unique_states, W as u64 * H as u64 * D as u64);
+    use Verdict::*;
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    assert_eq!(&v[..4], &[Holds, Violated, Found, Found]);
+    assert!(v[4..].iter().all(|x| *x == Unknown), "{v:?}");
+
+    let admit = |_: u64| true;
+    let opts = Options {
+        admit: Some(&admit),
+        ..Options::default()
+    };
+    let free = run(&Counters, &counter_props(), &Options::default());
+    let r = run(&Counters, &counter_props(), &opts);
+    assert!(r.complete);
+    assert_eq!(canonical(&r), canonical(&free));
+}
+
 // ---------------------------------------------------------------------------
 // Random small graphs against a brute-force fair-cycle search.
 
