@@ -151,6 +151,13 @@ pub struct Tcp {
     /// `close()` or `shutdown(SHUT_WR)`, for both applications.
     #[serde(default = "shutdown")]
     pub close_call: crate::tcp::CloseCall,
+    /// Whether the applications read what arrives (`false`: a `close()` over unread
+    /// data is a RST, RFC 1122 §4.2.2.13).
+    #[serde(default = "yes")]
+    pub reads: bool,
+    /// Whether an ABORT's RST carries an ACK, as Linux's does (§3.10.5 has none).
+    #[serde(default)]
+    pub rst_ack: bool,
     /// Ticks between the applications' calls (0: a burst).
     #[serde(default)]
     pub pace: u8,

@@ -269,11 +269,11 @@ fn committed_linux_captures_replay_as_the_book_shows() {
         ("half-close", "tests/traces/linux-half-close.toml", 0),
         ("refused", "tcp-listen-late", 0),
         ("both-shut-down", "tests/traces/linux-both-close.toml", 0),
-        ("abort-linger-0", "tests/traces/linux-abort.toml", 1),
+        ("abort-linger-0", "tests/traces/linux-abort.toml", 0),
         (
             "close-with-unread-data",
             "tests/traces/linux-unread.toml",
-            1,
+            0,
         ),
     ];
     for (name, scenario, want) in cases {

@@ -354,6 +354,7 @@ impl Tcb {
                 )
             {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
+                self.unread |= !cfg.reads;
                 fx.signal(Signal::Data(data.clone(), seg.inc));
                 if !seg.fin() {
                     self.ack_accepted(cfg, fx);

@@ -403,6 +403,8 @@ pub fn tcp_config(scn: &Scenario) -> TcpConfig {
         simultaneous_open: t.simultaneous_open,
         delayed_ack: t.delayed_ack,
         close_call: t.close_call,
+        reads: t.reads,
+        rst_ack: t.rst_ack,
         msl: scn.network.msl,
         time_wait: t.time_wait,
         ignore_rst_in_time_wait: t.ignore_rst_in_time_wait,

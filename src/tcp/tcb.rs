@@ -43,8 +43,11 @@ pub enum CloseCall {
     Shutdown,
     /// `close()`: the application reads no more. Data that arrives afterwards is
     /// answered with a RST and the connection is aborted (RFC 2525 §2.17; Linux
-    /// `tcp_rcv_state_process`, `LINUX_MIB_TCPABORTONDATA`).
+    /// `tcp_rcv_state_process`, `LINUX_MIB_TCPABORTONDATA`). Data the application
+    /// never read makes the close a RST (RFC 1122 §4.2.2.13; Linux `tcp_close`).
     Close,
+    /// `close()` with `SO_LINGER` 0: ABORT (§3.10.5), a RST instead of a FIN.
+    Abort,
 }
 
 /// The protocol knobs of one endpoint. Times are in ticks.
@@ -76,6 +79,12 @@ pub struct TcpConfig {
     pub delayed_ack: bool,
     /// How the application closes.
     pub close_call: CloseCall,
+    /// Whether the applications read what arrives. `false`: data stays unread, and a
+    /// `close()` over it is a RST.
+    pub reads: bool,
+    /// Whether the RST of an ABORT carries an ACK. §3.10.5 sends
+    /// `<SEQ=SND.NXT><CTL=RST>`; Linux's `tcp_send_active_reset` adds ACK (`R.`).
+    pub rst_ack: bool,
     /// MSL in ticks (the wire's).
     pub msl: u8,
     /// TIME-WAIT lasts this many MSL (RFC 9293: 2).
@@ -100,6 +109,8 @@ impl Default for TcpConfig {
             simultaneous_open: SimultaneousOpen::Stack,
             delayed_ack: false,
             close_call: CloseCall::Shutdown,
+            reads: true,
+            rst_ack: false,
             msl: 2,
             time_wait: 2,
             ignore_rst_in_time_wait: false,
@@ -218,6 +229,8 @@ pub struct Tcb {
     pub pending_syn: Option<(u8, u8)>,
     /// The application called `close()`, not `shutdown()`: it reads no more.
     pub rcv_shut: bool,
+    /// Data arrived that the application has not read ([`TcpConfig::reads`]).
+    pub unread: bool,
     /// An ACK is owed and delayed (§3.8.6.3).
     pub ack_pending: bool,
     /// Ghost: the incarnation this TCB's segments belong to.
@@ -240,6 +253,7 @@ impl Tcb {
             retries: 0,
             pending_syn: None,
             rcv_shut: false,
+            unread: false,
             ack_pending: false,
             inc: 0,
         }
@@ -347,6 +361,15 @@ impl Tcb {
 
     /// CLOSE (§3.10.4). With [`CloseCall::Close`] the application also stops reading.
     pub fn close(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        // SO_LINGER 0, or a close() over unread data (RFC 1122 §4.2.2.13: "its TCP
+        // SHOULD send a RST to show that data was lost"; Linux `tcp_close`): ABORT.
+        if cfg.close_call == CloseCall::Abort
+            || (cfg.close_call == CloseCall::Close
+                && self.unread
+                && matches!(self.state, State::Established | State::CloseWait))
+        {
+            return self.abort_as(cfg, fx);
+        }
         if cfg.close_call == CloseCall::Close {
             self.rcv_shut = true;
         }
@@ -387,6 +410,32 @@ impl Tcb {
 
     /// ABORT (§3.10.5): in a synchronized state (and SYN-RECEIVED) "a reset segment
     /// <SEQ=SND.NXT><CTL=RST> is sent"; the TCB is deleted.
+    /// ABORT, its RST as `cfg` says: with ACK (Linux) or without (§3.10.5).
+    pub fn abort_as(&mut self, cfg: &TcpConfig, fx: &mut Effects) {
+        if cfg.rst_ack
+            && matches!(
+                self.state,
+                State::SynReceived
+                    | State::Established
+                    | State::FinWait1
+                    | State::FinWait2
+                    | State::CloseWait
+                    | State::Closing
+                    | State::LastAck
+            )
+        {
+            fx.send.push(Segment::new(
+                Ctl::RST | Ctl::ACK,
+                self.snd_nxt,
+                self.rcv_nxt,
+                self.inc,
+            ));
+            fx.rst = true;
+            return self.delete(fx, Outcome::Aborted);
+        }
+        self.abort(fx)
+    }
+
     pub fn abort(&mut self, fx: &mut Effects) {
         if matches!(self.state, State::Closed | State::Listen | State::SynSent) {
             self.delete(fx, Outcome::Aborted);

@@ -531,3 +531,47 @@ fn test_retransmission_backs_off_to_the_cap_and_the_user_timeout_aborts() {
     // 1 + 2 + 4 + 4 = 11 ≥ 10: three retransmissions, then the abort.
     assert_eq!(arms, [2, 4, 4]);
 }
+
+#[test]
+fn test_close_over_unread_data_and_abort_send_rst_as_linux_does() {
+    // RFC 1122 §4.2.2.13: a CLOSE "while received data is still pending in TCP"
+    // SHOULD send a RST; Linux's `tcp_close` does, and its active reset carries an ACK
+    // (`tcp_send_active_reset`), where §3.10.5's ABORT sends <SEQ=SND.NXT><CTL=RST>.
+    let data = seg(Ctl::PSH | Ctl::ACK, 5, 1).with_data(std::sync::Arc::from(&b"req"[..]));
+    let unread = TcpConfig {
+        close_call: super::tcb::CloseCall::Close,
+        reads: false,
+        rst_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    t.arrive(&unread, &data, &mut Effects::default());
+    assert!(t.unread);
+    let mut fx = Effects::default();
+    t.close(&unread, &mut fx);
+    assert_eq!(sent(&fx), ["RST,ACK seq=1 ack=6"]);
+    assert!(fx.signals.contains(&Signal::Closed(Outcome::Aborted)));
+    // An application that reads closes with a FIN as before.
+    let reads = TcpConfig {
+        reads: true,
+        ..unread.clone()
+    };
+    let mut t = socket_established();
+    t.arrive(&reads, &data, &mut Effects::default());
+    let mut fx = Effects::default();
+    t.close(&reads, &mut fx);
+    assert_eq!(sent(&fx), ["FIN,ACK seq=1 ack=6"]);
+    // SO_LINGER 0: close() is ABORT, with or without the ACK.
+    for (rst_ack, want) in [(true, "RST,ACK seq=1 ack=5"), (false, "RST seq=1")] {
+        let abort = TcpConfig {
+            close_call: super::tcb::CloseCall::Abort,
+            rst_ack,
+            ..cfg()
+        };
+        let mut t = socket_established();
+        let mut fx = Effects::default();
+        t.close(&abort, &mut fx);
+        assert_eq!(sent(&fx), [want]);
+        assert_eq!(t.state, State::Closed);
+    }
+}
