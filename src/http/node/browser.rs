@@ -408,14 +408,7 @@ impl Node {
         let Some(t) = b.conns.get_mut(conn as usize) else {
             return;
         };
-        let mut fx = Effects::default();
-        if t.state == State::Closed {
-            if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space) {
-                fx.send.push(r);
-            }
-        } else {
-            t.arrive(&self.cfg.tcp, &seg, &mut fx);
-        }
+        let fx = self.deliver(t, &seg);
         self.browser_signals(b, conn, fx, o);
     }
 

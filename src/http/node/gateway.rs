@@ -176,14 +176,7 @@ impl Node {
         if t.pending_syn.is_some() {
             return;
         }
-        let mut fx = Effects::default();
-        if t.state == State::Closed {
-            if let Some(r) = crate::tcp::arrive::reset_for(&seg, t.inc, self.cfg.tcp.space) {
-                fx.send.push(r);
-            }
-        } else {
-            t.arrive(&self.cfg.tcp, &seg, &mut fx);
-        }
+        let fx = self.deliver(t, &seg);
         if from_browser {
             self.gateway_down(g, fx, o);
         } else {

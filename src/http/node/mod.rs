@@ -423,6 +423,20 @@ fn set(o: &mut Out<Node>, t: NodeTimer, lo: u8, hi: u8) {
 }
 
 impl Node {
+    /// A segment for `t`: SEGMENT ARRIVES, or the RST a CLOSED connection answers
+    /// with (§3.10.7.1).
+    fn deliver(&self, t: &mut Tcb, seg: &Segment) -> Effects {
+        let mut fx = Effects::default();
+        if t.state == State::Closed {
+            if let Some(r) = crate::tcp::arrive::reset_for(seg, t.inc, self.cfg.tcp.space) {
+                fx.send.push(r);
+            }
+        } else {
+            t.arrive(&self.cfg.tcp, seg, &mut fx);
+        }
+        fx
+    }
+
     /// Sends connection `conn`'s effects to `peer` and returns its signals.
     fn flush(&self, peer: usize, conn: u8, fx: &mut Effects, o: &mut Out<Node>) -> Vec<Signal> {
         self.flush_timers(peer, conn, conn, fx, o)

@@ -239,14 +239,7 @@ impl Node {
         if c.tcb.pending_syn.is_some() {
             return;
         }
-        let mut fx = Effects::default();
-        if c.tcb.state == State::Closed {
-            if let Some(r) = crate::tcp::arrive::reset_for(&seg, c.tcb.inc, self.cfg.tcp.space) {
-                fx.send.push(r);
-            }
-        } else {
-            c.tcb.arrive(&self.cfg.tcp, &seg, &mut fx);
-        }
+        let fx = self.deliver(&mut c.tcb, &seg);
         self.origin_signals(s, conn, fx, o);
     }
 
