@@ -6,20 +6,25 @@
 //! optionally on several threads, and returns a [`RunResult`] that is
 //! identical for every thread count and every run.
 //!
-//! Graph storage per state: a 64-bit fingerprint, a parent index, a CSR offset
-//! and one bit per liveness predicate, plus 8 bytes per (deduplicated) edge
-//! (target index and fairness-class id). Full states are kept only for the
-//! BFS frontier; counterexamples are rebuilt afterwards by replaying the
-//! model along the recorded fingerprints.
+//! Graph storage per state: a 64-bit fingerprint and a parent index (in
+//! fixed-size blocks, `segvec`) and a slot of the fingerprint table. A run with
+//! liveness properties also keeps a CSR offset and one bit per liveness
+//! predicate per state, plus 8 bytes per (deduplicated) edge (target index and
+//! fairness-class id); a safety-only run only counts the edges. States
+//! themselves are kept only for the BFS frontier, packed (`pack`: a postcard
+//! encoding with its zero runs squeezed); counterexamples are rebuilt afterwards
+//! by replaying the model along the recorded fingerprints.
 //!
-//! Submodules: `explore` (exploration), `scc` (iterative Tarjan),
-//! `liveness` (fair-cycle search with Streett refinement) and `path`
-//! (trace replay).
+//! Submodules: `explore` (exploration), `pack` (the packed frontier), `segvec`
+//! (block vectors), `scc` (iterative Tarjan), `liveness` (fair-cycle search with
+//! Streett refinement) and `path` (trace replay).
 
 mod explore;
 mod liveness;
+pub mod pack;
 mod path;
 mod scc;
+mod segvec;
 #[cfg(test)]
 mod tests;
 
@@ -431,7 +436,7 @@ enum Slot {
 pub fn run<M>(model: &M, props: &[Prop<M>], opts: &Options) -> RunResult<M>
 where
     M: FairModel + Sync,
-    M::State: Clone + Hash + Send + Sync,
+    M::State: Clone + Hash + Send + Sync + pack::Pack,
     M::Action: Clone + Send + Sync,
 {
     let start = Instant::now();
@@ -547,7 +552,7 @@ where
         complete,
         states: ex.generated,
         unique_states: g.len() as u64,
-        edges: g.targets.len() as u64,
+        edges: g.edge_count,
         max_depth: ex.max_depth,
         seconds: start.elapsed().as_secs_f64(),
         graph_bytes: g.bytes() + ex.live_bits.iter().map(|b| b.bytes() as u64).sum::<u64>(),

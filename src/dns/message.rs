@@ -25,7 +25,7 @@ const TTL: u32 = 300;
 /// One UDP datagram of DNS: who it claims to come from, its ports, and the message
 /// bytes. Nothing authenticates `src_addr`: an off-path host may write any address
 /// there (RFC 5452 §3).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Dns {
     /// The IP source address.
     pub src_addr: [u8; 4],

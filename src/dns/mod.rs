@@ -40,7 +40,7 @@ pub fn answer(zone: &[(String, [u8; 4])], q: &Dns) -> Option<Dns> {
 }
 
 /// The stub resolver's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Resolver {
     /// Every transmission of the question so far: its ID and source port.
     pub sent: Vec<(u16, u16)>,

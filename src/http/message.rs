@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::io::Write as _;
 
 /// A request the browser sends.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     pub method: String,
     /// Path and query, as the `url` crate gives them.
@@ -127,7 +127,9 @@ pub fn parse_request(bytes: &[u8]) -> Option<ParsedRequest> {
 }
 
 /// How a response's body ends (RFC 9112 §6.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Framing {
     /// `Content-Length: N`: the body is the next N bytes (rule 6).
@@ -156,7 +158,7 @@ pub fn expects_continue(bytes: &[u8]) -> bool {
 }
 
 /// A response the origin sends.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,

@@ -43,7 +43,7 @@ pub enum CloseWhen {
 }
 
 /// The knobs of one host.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct HostConfig {
     pub tcp: TcpConfig,
     pub peer: Id,
@@ -79,7 +79,9 @@ pub struct HostConfig {
 }
 
 /// The timers of a host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Timer {
     Tcp(TcpTimer),
     /// The application's next call is due.
@@ -95,7 +97,7 @@ pub enum Timer {
 }
 
 /// A host's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Host {
     pub tcb: Tcb,
     /// Active OPENs so far.

@@ -12,7 +12,9 @@ use std::sync::Arc;
 pub type Payload = Arc<[u8]>;
 
 /// Control bits (RFC 9293 §3.1).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct Ctl(pub u8);
 
 impl Ctl {
@@ -75,7 +77,7 @@ impl fmt::Debug for Ctl {
 }
 
 /// One TCP segment of the model.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     pub seq: u8,
     /// The acknowledgment number; meaningful only with ACK.
@@ -186,7 +188,7 @@ impl fmt::Debug for Segment {
 /// Arithmetic modulo the scenario's sequence space (RFC 9293 §3.4: "all arithmetic
 /// dealing with sequence numbers must be performed modulo 2**32"; here the modulus
 /// is small).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SeqSpace(pub u8);
 
 impl SeqSpace {

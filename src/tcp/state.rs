@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A connection state, printed as RFC 9293 spells it (`SYN-SENT`, `TIME-WAIT`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum State {
     /// No TCB exists (RFC 9293: "fictional because it represents the state when there
     /// is no TCB").

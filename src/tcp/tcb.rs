@@ -51,7 +51,7 @@ pub enum CloseCall {
 }
 
 /// The protocol knobs of one endpoint. Times are in ticks.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TcpConfig {
     pub space: SeqSpace,
     /// RCV.WND in sequence numbers. The model keeps no out-of-order queue (the RFC
@@ -120,7 +120,9 @@ impl Default for TcpConfig {
 }
 
 /// The TCP timers of one connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum TcpTimer {
     /// Retransmission of the oldest unacknowledged SYN, data or FIN.
     Retransmit,
@@ -133,7 +135,9 @@ pub enum TcpTimer {
 }
 
 /// How a connection ended, as the user learns it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Outcome {
     /// Both FINs exchanged and acknowledged (or TIME-WAIT passed).
     Normal,
@@ -150,7 +154,7 @@ pub enum Outcome {
 }
 
 /// What the user learns (RFC 9293 §3.9.1.2 and the "signal the user" steps).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Signal {
     /// The connection is open.
     Established,
@@ -206,7 +210,7 @@ impl Effects {
 
 /// One connection's TCB. When `state` is CLOSED there is, in RFC terms, no TCB; the
 /// fields then keep only what the ghost properties read.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Tcb {
     pub state: State,
     /// Opened with a passive OPEN (it came from LISTEN): Note 1 of §3.5.

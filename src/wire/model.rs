@@ -20,6 +20,8 @@
 
 use super::network::{Faults, InFlight};
 use super::timer::{ticks, Timers};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use smallvec::SmallVec;
 use stateright::actor::{Actor, Command, Id, Out};
 use stateright::{Model, Property};
 use std::borrow::Cow;
@@ -28,17 +30,36 @@ use std::hash::{Hash, Hasher};
 
 /// An actor the wire can run: its timers and messages are ordered, so that the
 /// global state keeps them sorted and equal states hash equally.
-pub trait WireActor: Actor<Timer: Ord, Msg: Ord> {}
-impl<A: Actor<Timer: Ord, Msg: Ord>> WireActor for A {}
+///
+/// Every part of the global state can be encoded (serde), so that the checker can
+/// keep the BFS frontier packed (`crate::check::engine::pack`).
+pub trait WireActor:
+    Actor<
+    Timer: Ord + Serialize + DeserializeOwned,
+    Msg: Ord + Serialize + DeserializeOwned,
+    State: Serialize + DeserializeOwned,
+    Random: Serialize + DeserializeOwned,
+>
+{
+}
+impl<A> WireActor for A where
+    A: Actor<
+        Timer: Ord + Serialize + DeserializeOwned,
+        Msg: Ord + Serialize + DeserializeOwned,
+        State: Serialize + DeserializeOwned,
+        Random: Serialize + DeserializeOwned,
+    >
+{
+}
 
 /// The global state: every actor's state, its timers, its pending random choices,
 /// and the network.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WireState<S, M, T, R> {
     pub actors: Vec<S>,
-    pub timers: Vec<Timers<T>>,
+    pub timers: SmallVec<[Timers<T>; 4]>,
     /// Pending `choose_random` calls per actor: (key, values).
-    pub choices: Vec<Vec<(String, Vec<R>)>>,
+    pub choices: SmallVec<[Vec<(String, Vec<R>)>; 4]>,
     /// Segments in flight, sorted, so that equal multisets hash equally.
     pub flight: Vec<InFlight<M>>,
     /// Segments that died undelivered so far (dropped, expired or refused).
@@ -304,8 +325,8 @@ where
         let n = self.actors.len();
         let mut s = WireState {
             actors: Vec::with_capacity(n),
-            timers: vec![Timers(Vec::new()); n],
-            choices: vec![Vec::new(); n],
+            timers: smallvec::smallvec![Timers(SmallVec::new()); n],
+            choices: smallvec::smallvec![Vec::new(); n],
             flight: Vec::new(),
             lost: 0,
             duplicated: 0,

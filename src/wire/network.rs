@@ -63,7 +63,9 @@ impl Faults {
 }
 
 /// One segment (or datagram) in flight.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct InFlight<M> {
     /// Index of the sending actor.
     pub src: u8,

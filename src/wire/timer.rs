@@ -12,7 +12,9 @@ use std::time::Duration;
 pub const NO_DEADLINE: u8 = u8::MAX;
 
 /// One armed timer: ticks left until it may fire, and until it must.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Armed<T> {
     pub timer: T,
     /// Ticks until the timer may fire (0: it may fire now).
@@ -43,8 +45,8 @@ pub fn ticks(d: Duration) -> u8 {
 }
 
 /// The armed timers of one actor, sorted by timer so that equal sets hash equally.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Timers<T>(pub Vec<Armed<T>>);
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct Timers<T>(pub smallvec::SmallVec<[Armed<T>; 3]>);
 
 impl<T: Ord + Clone> Timers<T> {
     /// Arms (or re-arms) `timer` for `lo..hi` ticks.

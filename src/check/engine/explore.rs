@@ -7,6 +7,8 @@
 //! which assigns new state indices in order. Hence indices, parents, edges
 //! and discoveries are the same for any number of threads.
 
+use super::pack::{Pack, Packed};
+use super::segvec::SegVec;
 use super::{FairModel, Fairness, KindCount, Options, Progress, StateFn, StepFn};
 use stateright::Model;
 use std::any::Any;
@@ -196,7 +198,7 @@ impl FpTable {
         }
     }
     #[inline]
-    fn find(&self, fp: u64, fps: &[u64]) -> Option<u32> {
+    fn find(&self, fp: u64, fps: &SegVec<u64>) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let idx_mask = (1u64 << self.index_bits) - 1;
         let want = self.tag(fp);
@@ -217,7 +219,7 @@ impl FpTable {
     }
     /// Reads the home slots of `fps_wanted`, then the fingerprints they point
     /// to, so that following lookups hit the cache.
-    fn warm(&self, fps_wanted: impl Iterator<Item = u64> + Clone, fps: &[u64]) {
+    fn warm(&self, fps_wanted: impl Iterator<Item = u64> + Clone, fps: &SegVec<u64>) {
         let mask = self.slots.len() - 1;
         let mut acc = 0u64;
         for fp in fps_wanted.clone() {
@@ -238,7 +240,7 @@ impl FpTable {
     }
     /// Looks `fp` up; if absent and `add`, inserts `fps.len()` for it (the
     /// caller then pushes `fp` to `fps`). One probe sequence for both.
-    fn find_or_insert(&mut self, fp: u64, fps: &[u64], add: bool) -> Found {
+    fn find_or_insert(&mut self, fp: u64, fps: &SegVec<u64>, add: bool) -> Found {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(fps);
         }
@@ -267,7 +269,7 @@ impl FpTable {
         self.len += 1;
         Found::New(idx)
     }
-    fn grow(&mut self, fps: &[u64]) {
+    fn grow(&mut self, fps: &SegVec<u64>) {
         let mut bigger = Self::with_slots(self.slots.len() * 2);
         let idx_mask = (1u64 << self.index_bits) - 1;
         for &s in &self.slots {
@@ -280,7 +282,7 @@ impl FpTable {
         *self = bigger;
     }
     /// Inserts `idx` (whose fingerprint is `fps[idx]`, known to be absent).
-    fn insert(&mut self, idx: u32, fps: &[u64]) {
+    fn insert(&mut self, idx: u32, fps: &SegVec<u64>) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(fps);
         }
@@ -311,9 +313,9 @@ enum Found {
 /// with parallel fairness-class ids in `classes`, sorted by (class, target)
 /// and deduplicated. Class 0 is the unfair class.
 pub struct Graph {
-    pub fps: Vec<u64>,
+    pub fps: SegVec<u64>,
     /// BFS-tree parent (`NONE` for initial states).
-    pub parents: Vec<u32>,
+    pub parents: SegVec<u32>,
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub classes: Vec<u32>,
@@ -321,6 +323,8 @@ pub struct Graph {
     pub class_keys: Vec<u64>,
     pub class_kinds: Vec<Fairness>,
     pub num_init: u32,
+    /// Distinct (source, class, target) edges found, stored or not.
+    pub edge_count: u64,
     class_index: ClassIndex,
     table: FpTable,
 }
@@ -328,14 +332,15 @@ pub struct Graph {
 impl Graph {
     fn new() -> Self {
         Graph {
-            fps: Vec::new(),
-            parents: Vec::new(),
+            fps: SegVec::new(),
+            parents: SegVec::new(),
             offsets: vec![0],
             targets: Vec::new(),
             classes: Vec::new(),
             class_keys: vec![0],
             class_kinds: vec![Fairness::Unfair],
             num_init: 0,
+            edge_count: 0,
             class_index: ClassIndex::default(),
             table: FpTable::new(),
         }
@@ -399,8 +404,8 @@ impl Graph {
     /// Bytes held, from capacities.
     pub fn bytes(&self) -> u64 {
         let v = self.table.slots.capacity() * 4
-            + self.fps.capacity() * 8
-            + self.parents.capacity() * 4
+            + self.fps.bytes()
+            + self.parents.bytes()
             + self.offsets.capacity() * 4
             + self.targets.capacity() * 4
             + self.classes.capacity() * 4
@@ -435,6 +440,15 @@ pub struct Spec<M: Model> {
     pub live_preds: Vec<StateFn<M>>,
 }
 
+impl<M: Model> Spec<M> {
+    /// Whether the run keeps the graph's edges and fairness classes: only the
+    /// liveness phase reads them. A safety-only run keeps fingerprints and BFS
+    /// parents (enough for every counterexample path) and counts the edges.
+    pub fn keeps_edges(&self) -> bool {
+        !self.live_preds.is_empty()
+    }
+}
+
 /// The first place a safety/sometimes property was discovered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Discovery {
@@ -461,9 +475,12 @@ pub struct Exploration {
     pub refused: u64,
 }
 
-enum Target<S> {
+enum Target {
     Known(u32),
-    New(u64, S),
+    /// A state not in the graph when the chunk looked: its fingerprint and where
+    /// it is (first the index of its value in `ChunkOut::fresh`, then, once
+    /// packed, the range of its encoding in `ChunkOut::bytes`).
+    New(u64, u32, u32),
 }
 
 enum ClassRef {
@@ -471,8 +488,8 @@ enum ClassRef {
     Key(u64, Fairness),
 }
 
-struct Succ<S> {
-    target: Target<S>,
+struct Succ {
+    target: Target,
     class: ClassRef,
 }
 
@@ -487,7 +504,11 @@ struct ChunkOut<S> {
     hits: Vec<(u32, u32)>,
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
-    succs: Vec<Succ<S>>,
+    succs: Vec<Succ>,
+    /// The values of new successors, until they are packed into `bytes`.
+    fresh: Vec<S>,
+    /// The packed new successors.
+    bytes: Vec<u8>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
     kinds: Vec<u32>,
     generated: u64,
@@ -504,6 +525,8 @@ struct Ctx<'a, M: Model> {
     expand: bool,
     words: usize,
     coverage: bool,
+    /// Whether edges are kept ([`Spec::keeps_edges`]): fairness is computed only then.
+    edges: bool,
 }
 
 impl<S> ChunkOut<S> {
@@ -515,6 +538,8 @@ impl<S> ChunkOut<S> {
             hits: Vec::new(),
             step_hits: Vec::new(),
             succs: Vec::new(),
+            fresh: Vec::new(),
+            bytes: Vec::new(),
             kinds: Vec::new(),
             generated: 0,
             refused: 0,
@@ -527,6 +552,8 @@ impl<S> ChunkOut<S> {
         self.hits.clear();
         self.step_hits.clear();
         self.succs.clear();
+        self.fresh.clear();
+        self.bytes.clear();
         self.kinds.clear();
         self.generated = 0;
         self.refused = 0;
@@ -547,7 +574,7 @@ fn work_chunk<M>(
 ) -> ChunkOut<M::State>
 where
     M: FairModel,
-    M::State: Hash,
+    M::State: Hash + Pack,
     M::Action: Clone,
 {
     let spec = ctx.spec;
@@ -580,7 +607,11 @@ where
         actions.clear();
         model.actions(s, &mut actions);
         for (ai, a) in actions.drain(..).enumerate() {
-            let (key, kind) = model.fairness(s, &a);
+            let (key, kind) = if ctx.edges {
+                model.fairness(s, &a)
+            } else {
+                (0, Fairness::Unfair)
+            };
             let action_kind = if ctx.coverage {
                 model.action_kind(s, &a).min(u32::MAX as usize) as u32
             } else {
@@ -622,9 +653,10 @@ where
                 }
             };
             out.succs.push(Succ {
-                target: Target::New(fp, next),
+                target: Target::New(fp, out.fresh.len() as u32, 0),
                 class,
             });
+            out.fresh.push(next);
             if ctx.coverage {
                 out.kinds.push(action_kind);
             }
@@ -634,20 +666,28 @@ where
     // Resolve the successors already in the graph (dropping their states).
     // The table and fingerprint reads are cache misses: issue them for the
     // whole chunk first, as independent loads that overlap, then look up.
-    let fp_of = |s: &Succ<M::State>| match s.target {
-        Target::New(fp, _) => fp,
+    let fp_of = |s: &Succ| match s.target {
+        Target::New(fp, ..) => fp,
         Target::Known(_) => 0,
     };
     ctx.graph
         .table
         .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
+    // Pack the states that are still new; drop the others.
+    let mut fresh = std::mem::take(&mut out.fresh);
     for succ in &mut out.succs {
-        if let Target::New(fp, _) = succ.target {
+        if let Target::New(fp, i, _) = succ.target {
             if let Some(t) = ctx.graph.index_of(fp) {
                 succ.target = Target::Known(t);
+            } else {
+                let start = out.bytes.len();
+                fresh[i as usize].pack(&mut out.bytes);
+                succ.target = Target::New(fp, start as u32, out.bytes.len() as u32);
             }
         }
     }
+    fresh.clear();
+    out.fresh = fresh;
     out
 }
 
@@ -720,7 +760,7 @@ struct Crew<'a, M: Model> {
     model: &'a M,
     spec: &'a Spec<M>,
     graph: RwLock<Graph>,
-    frontier: RwLock<Vec<M::State>>,
+    frontier: RwLock<Packed>,
     job: RwLock<Job>,
     next_chunk: AtomicUsize,
     results: Mutex<Vec<(usize, ChunkOut<M::State>)>>,
@@ -735,7 +775,7 @@ struct Crew<'a, M: Model> {
 impl<M> Crew<'_, M>
 where
     M: FairModel + Sync,
-    M::State: Hash + Send + Sync,
+    M::State: Hash + Send + Sync + Pack,
     M::Action: Clone,
 {
     /// Takes chunks of the current job until none is left.
@@ -752,8 +792,10 @@ where
             expand: job.expand,
             words: job.words,
             coverage: self.coverage,
+            edges: self.spec.keeps_edges(),
         };
         let mut mine = Vec::new();
+        let mut states = Vec::new();
         loop {
             let c = self.next_chunk.fetch_add(1, Ordering::Relaxed);
             let lo = job.lo.saturating_add(c.saturating_mul(CHUNK));
@@ -761,10 +803,11 @@ where
                 break;
             }
             let hi = (lo + CHUNK).min(job.hi);
-            let Some(states) = frontier.get(lo..hi) else {
+            if hi > frontier.len() {
                 break;
-            };
-            mine.push((c, work_chunk(&ctx, states, take_buffer(&self.pool))));
+            }
+            frontier.unpack_range(lo, hi, &mut states);
+            mine.push((c, work_chunk(&ctx, &states, take_buffer(&self.pool))));
         }
         lock(&self.results).append(&mut mine);
     }
@@ -845,7 +888,8 @@ struct Merge<'a, S> {
     live_bits: &'a mut [BitSet],
     state_found: &'a mut [Option<Discovery>],
     step_found: &'a mut [Option<Discovery>],
-    next: &'a mut Vec<S>,
+    next: &'a mut Packed,
+    _states: std::marker::PhantomData<S>,
     limit: usize,
     complete: &'a mut bool,
     max_depth: &'a mut u32,
@@ -853,6 +897,8 @@ struct Merge<'a, S> {
     tmp: Vec<(u32, u32)>,
     /// With coverage on: the counts per kind of action (the last for undeclared).
     coverage: Option<&'a mut Vec<KindCount>>,
+    /// Whether edges are stored ([`Spec::keeps_edges`]).
+    edges: bool,
 }
 
 impl<S> Merge<'_, S> {
@@ -881,7 +927,7 @@ impl<S> Merge<'_, S> {
         self.hits(out, first);
         self.g.table.warm(
             out.succs.iter().map(|s| match s.target {
-                Target::New(fp, _) => fp,
+                Target::New(fp, ..) => fp,
                 Target::Known(_) => 0,
             }),
             &self.g.fps,
@@ -892,7 +938,8 @@ impl<S> Merge<'_, S> {
             out.live.len() / out.n.max(1)
         };
         let kinds = &out.kinds;
-        let mut succs = out.succs.drain(..);
+        let mut all = std::mem::take(&mut out.succs);
+        let mut succs = all.drain(..);
         let mut start = 0usize;
         for i in 0..out.n {
             let src = (first + i) as u32;
@@ -908,12 +955,12 @@ impl<S> Merge<'_, S> {
                 let mut fresh = false;
                 let target = match succ.target {
                     Target::Known(t) => t,
-                    Target::New(fp, state) => {
+                    Target::New(fp, a, b) => {
                         let room = self.g.len() < self.limit;
                         match self.g.find_or_add(fp, src, room) {
                             Found::Old(t) => t,
                             Found::New(t) => {
-                                self.next.push(state);
+                                self.next.push_bytes(&out.bytes[a as usize..b as usize]);
                                 *self.max_depth = self.depth + 1;
                                 fresh = true;
                                 t
@@ -937,6 +984,12 @@ impl<S> Merge<'_, S> {
             start = end;
             self.tmp.sort_unstable();
             self.tmp.dedup();
+            if *self.complete {
+                self.g.edge_count += self.tmp.len() as u64;
+            }
+            if !self.edges {
+                continue;
+            }
             if self.g.targets.len() + self.tmp.len() > u32::MAX as usize {
                 *self.complete = false;
             }
@@ -948,6 +1001,8 @@ impl<S> Merge<'_, S> {
             }
             self.g.offsets.push(self.g.targets.len() as u32);
         }
+        drop(succs);
+        out.succs = all;
     }
 }
 
@@ -980,7 +1035,7 @@ fn count_kind(cov: &mut [KindCount], kind: Option<u32>, fresh: bool, depth: u32)
 pub fn explore<M>(model: &M, spec: &Spec<M>, opts: &Options) -> Exploration
 where
     M: FairModel + Sync,
-    M::State: Clone + Hash + Send + Sync,
+    M::State: Clone + Hash + Send + Sync + Pack,
     M::Action: Clone + Send + Sync,
 {
     let start = Instant::now();
@@ -988,7 +1043,7 @@ where
     let limit = opts.max_states.unwrap_or(usize::MAX).min(MAX_STATES);
     let mut g = Graph::new();
     let mut complete = true;
-    let mut frontier: Vec<M::State> = Vec::new();
+    let mut frontier = Packed::default();
     for s in model.init_states() {
         let fp = fingerprint(&s);
         if g.index_of(fp).is_some() {
@@ -999,7 +1054,7 @@ where
             break;
         }
         g.add_state(fp, NONE);
-        frontier.push(s);
+        frontier.push(&s);
     }
     g.num_init = g.len() as u32;
 
@@ -1052,13 +1107,11 @@ where
         .graph
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    if !complete {
+    if !complete && spec.keeps_edges() {
         // Unexpanded states have no edges.
         let last = g.targets.len() as u32;
         g.offsets.resize(g.len() + 1, last);
     }
-    g.fps.shrink_to_fit();
-    g.parents.shrink_to_fit();
     g.offsets.shrink_to_fit();
     g.targets.shrink_to_fit();
     g.classes.shrink_to_fit();
@@ -1082,7 +1135,7 @@ where
 fn drive<M>(crew: &Crew<M>, opts: &Options, start: Instant, limit: usize, complete: bool) -> Drive
 where
     M: FairModel + Sync,
-    M::State: Clone + Hash + Send + Sync,
+    M::State: Clone + Hash + Send + Sync + Pack,
     M::Action: Clone + Send + Sync,
 {
     let spec = crew.spec;
@@ -1102,7 +1155,7 @@ where
     let mut base = 0usize; // index of frontier[0]
     let mut depth = 0u32;
     let mut pos = 0usize; // frontier[..pos] is expanded
-    let mut next: Vec<M::State> = Vec::new();
+    let mut next = Packed::default();
     let mut last_progress = start;
     let mut tmp = Vec::new();
     let mut flen = read(&crew.frontier).len();
@@ -1125,12 +1178,14 @@ where
                 state_found: &mut d.state_found,
                 step_found: &mut d.step_found,
                 next: &mut next,
+                _states: std::marker::PhantomData,
                 limit,
                 complete: &mut d.complete,
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: std::mem::take(&mut tmp),
                 coverage: d.coverage.as_mut(),
+                edges: spec.keeps_edges(),
             };
             let mut first = base + pos;
             let mut outs = outs;
@@ -1179,7 +1234,7 @@ where
         let n = {
             let mut fr = write(&crew.frontier);
             let done = pos.min(fr.len());
-            fr.drain(..done);
+            fr.drop_front(done);
             fr.append(&mut next);
             fr.len()
         };
@@ -1196,19 +1251,21 @@ where
                 Vec::new(),
             );
             let mut g = write(&crew.graph);
-            let mut dummy_next = Vec::new();
+            let mut dummy_next = Packed::default();
             let mut m = Merge {
                 g: &mut g,
                 live_bits: &mut [],
                 state_found: &mut d.state_found,
                 step_found: &mut d.step_found,
                 next: &mut dummy_next,
+                _states: std::marker::PhantomData,
                 limit,
                 complete: &mut d.complete,
                 max_depth: &mut d.max_depth,
                 depth,
                 tmp: Vec::new(),
                 coverage: None,
+                edges: spec.keeps_edges(),
             };
             let mut f = first + at;
             for out in &outs {
@@ -1220,6 +1277,6 @@ where
             at = end;
         }
     }
-    *write(&crew.frontier) = Vec::new();
+    *write(&crew.frontier) = Packed::default();
     d
 }

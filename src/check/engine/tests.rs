@@ -110,7 +110,7 @@ use Fairness::{Strong, Unfair, Weak};
 fn run1<M>(m: &M, props: &[Prop<M>]) -> RunResult<M>
 where
     M: FairModel + Sync,
-    M::State: Clone + Hash + Send + Sync,
+    M::State: Clone + Hash + Send + Sync + super::pack::Pack,
     M::Action: Clone + Send + Sync,
 {
     run(m, props, &Options::default())

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 /// What travels on the wire: TCP segments (with the browser's connection, i.e. its
 /// source port) and UDP datagrams.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Packet {
     Tcp(u8, Segment),
     Udp(Dns),
@@ -43,7 +43,9 @@ impl fmt::Debug for Packet {
 }
 
 /// The timers of the page-load actors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum NodeTimer {
     /// A TCP timer of connection `.0`.
     Tcp(u8, TcpTimer),
@@ -63,7 +65,9 @@ pub enum NodeTimer {
 
 /// How the origin may fail to answer a request (one per request, chosen by the
 /// checker). With a response in two chunks, `Crash` and `Reset` strike between them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OriginFault {
     /// No fault: the origin answers.
@@ -83,7 +87,9 @@ pub enum OriginFault {
 }
 
 /// How a page load ends, as the user sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Shown {
     /// The body of a final response with this status, rendered as the page: a 2xx, a
     /// 4xx or 5xx with a body, or a 3xx that is not followed.
@@ -132,7 +138,7 @@ impl std::fmt::Display for Shown {
 }
 
 /// One origin route: method (None: any), path, status, extra headers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Route {
     pub method: Option<String>,
     pub path: String,
@@ -144,7 +150,7 @@ pub struct Route {
 
 /// When the browser sends a request again after its reused connection failed before
 /// any byte of the response arrived (RFC 9112 §9.3.1.1; Go's `shouldRetryRequest`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Retry {
     Always,
@@ -154,7 +160,7 @@ pub enum Retry {
 }
 
 /// A second request on the persistent connection, racing the origin's idle close.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct KeepAlive {
     pub target: String,
     /// The methods the second request may use (one per run).
@@ -167,7 +173,9 @@ pub struct KeepAlive {
 }
 
 /// How the origin closes an idle persistent connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum IdleClose {
     /// close(): data that arrives afterwards draws a RST (Linux, Go).
@@ -178,7 +186,7 @@ pub enum IdleClose {
 }
 
 /// The knobs of a page load.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PageConfig {
     pub tcp: TcpConfig,
     pub isns: Vec<u8>,
@@ -245,7 +253,7 @@ impl PageConfig {
     }
 }
 /// What the checker chooses for an actor, printed as traces show it.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Pick {
     /// An initial sequence number.
     Isn(u8),
@@ -309,7 +317,7 @@ pub enum Role {
 }
 
 /// The browser's progress.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Browser {
     pub resolver: Resolver,
     /// Its connections to the origin (a retry opens a new one, from a new port).
@@ -353,7 +361,7 @@ impl Browser {
 }
 
 /// The origin's connections.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     pub conns: Vec<OriginConn>,
     /// Ghost: POST requests applied.
@@ -365,7 +373,7 @@ pub struct Origin {
     pub answered: Option<u16>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OriginConn {
     pub tcb: Tcb,
     /// The origin closed it as idle.
@@ -379,7 +387,7 @@ pub struct OriginConn {
 /// A reverse proxy: a TCP server for the browser, a TCP client of the origin
 /// (RFC 9110 §3.7). It answers 502 when the origin resets, closes or answers with an
 /// invalid response, and 504 when the origin does not answer in time (§15.6.3, §15.6.5).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Gateway {
     /// The connection from the browser.
     pub down: Tcb,
@@ -397,7 +405,7 @@ pub struct Gateway {
     pub heard: Option<u16>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NodeState {
     Browser(Browser),
     NameServer,

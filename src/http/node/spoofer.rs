@@ -11,7 +11,7 @@
 use super::*;
 
 /// `[http.dns_spoofer]`: what the spoofer forges and the guesses it may make.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SpooferConfig {
     /// The address its forged replies give as the answer.
     pub answer: [u8; 4],

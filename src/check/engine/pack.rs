@@ -1,0 +1,180 @@
+//! The BFS frontier, packed.
+//!
+//! A level of the breadth-first search can hold a tenth of all states, and a state
+//! held as a Rust value (vectors, inline arrays, payload pointers) takes several
+//! hundred bytes. The frontier therefore keeps each state as its `postcard` encoding
+//! (varints, no padding) with the runs of zero bytes squeezed, and decodes it again
+//! when the state is expanded. Decoding gives back an equal state with an equal fingerprint:
+//! `tests::packing_round_trips` checks that on every scenario's initial states.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// A state the engine can keep packed.
+pub trait Pack: Sized {
+    /// Appends the encoding of `self` to `out`.
+    fn pack(&self, out: &mut Vec<u8>);
+    /// Decodes a state that [`Pack::pack`] wrote.
+    fn unpack(bytes: &[u8]) -> Self;
+}
+
+impl<T: Serialize + DeserializeOwned> Pack for T {
+    fn pack(&self, out: &mut Vec<u8>) {
+        SCRATCH.with(|scratch| {
+            let mut buf = std::mem::take(&mut *scratch.borrow_mut());
+            buf.clear();
+            let buf = postcard::to_extend(self, buf)
+                .unwrap_or_else(|e| panic!("internal error: a state could not be encoded: {e}"));
+            squeeze(&buf, out);
+            *scratch.borrow_mut() = buf;
+        })
+    }
+    fn unpack(bytes: &[u8]) -> Self {
+        SCRATCH.with(|scratch| {
+            let mut buf = std::mem::take(&mut *scratch.borrow_mut());
+            buf.clear();
+            unsqueeze(bytes, &mut buf);
+            let s = postcard::from_bytes(&buf)
+                .unwrap_or_else(|e| panic!("internal error: a packed state did not decode: {e}"));
+            *scratch.borrow_mut() = buf;
+            s
+        })
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Appends `raw` to `out` with every run of zero bytes written as a zero and the
+/// run's length (1 to 255). The encodings are mostly zeros: false flags, empty
+/// options, counters at 0, and the ghost per-ISN arrays.
+pub fn squeeze(raw: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != 0 {
+            out.push(raw[i]);
+            i += 1;
+            continue;
+        }
+        let mut run = 1;
+        while run < 255 && i + run < raw.len() && raw[i + run] == 0 {
+            run += 1;
+        }
+        out.push(0);
+        out.push(run as u8);
+        i += run;
+    }
+}
+
+/// The inverse of [`squeeze`], appending to `out`.
+pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < packed.len() {
+        if packed[i] != 0 {
+            out.push(packed[i]);
+            i += 1;
+        } else {
+            let run = packed.get(i + 1).copied().unwrap_or(0) as usize;
+            out.resize(out.len() + run, 0);
+            i += 2;
+        }
+    }
+}
+
+/// A sequence of packed states.
+#[derive(Default)]
+pub struct Packed {
+    bytes: Vec<u8>,
+    /// Per state: the end of its encoding in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Packed {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// The encoding of state `i`.
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+    pub fn push<S: Pack>(&mut self, s: &S) {
+        s.pack(&mut self.bytes);
+        self.ends.push(self.bytes.len());
+    }
+    /// Appends an encoding made elsewhere.
+    pub fn push_bytes(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+        self.ends.push(self.bytes.len());
+    }
+    /// Decodes states `lo..hi` into `out` (cleared first).
+    pub fn unpack_range<S: Pack>(&self, lo: usize, hi: usize, out: &mut Vec<S>) {
+        out.clear();
+        out.extend((lo..hi).map(|i| S::unpack(self.get(i))));
+    }
+    /// Drops the first `n` states.
+    pub fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.len());
+        if n == 0 {
+            return;
+        }
+        let cut = self.ends[n - 1];
+        self.bytes.drain(..cut);
+        self.ends.drain(..n);
+        for e in &mut self.ends {
+            *e -= cut;
+        }
+    }
+    /// Appends all of `other`, leaving it empty.
+    pub fn append(&mut self, other: &mut Packed) {
+        for i in 0..other.len() {
+            let b = other.get(i).to_vec();
+            self.push_bytes(&b);
+        }
+        *other = Packed::default();
+    }
+    /// Bytes held, from capacities.
+    pub fn bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squeezing_round_trips_and_shrinks_zero_runs() {
+        let mut raw = vec![1, 0, 0, 0, 2, 0, 3];
+        raw.extend(std::iter::repeat_n(0, 600));
+        raw.push(9);
+        let mut sq = Vec::new();
+        squeeze(&raw, &mut sq);
+        assert_eq!(&sq[..7], &[1, 0, 3, 2, 0, 1, 3]);
+        assert_eq!(
+            sq.len(),
+            7 + 6 + 1,
+            "600 zeros are three runs of at most 255"
+        );
+        let mut back = Vec::new();
+        unsqueeze(&sq, &mut back);
+        assert_eq!(back, raw);
+        let trailing = [5u8, 0, 0];
+        let mut sq = Vec::new();
+        squeeze(&trailing, &mut sq);
+        assert_eq!(sq, [5, 0, 2]);
+    }
+
+    #[test]
+    fn a_value_packs_and_unpacks() {
+        let v: (u8, Vec<u16>, Option<String>, [u8; 32]) =
+            (0, vec![0, 300, 0], Some("a".into()), [0; 32]);
+        let mut out = Vec::new();
+        v.pack(&mut out);
+        assert!(out.len() < 16, "{} bytes", out.len());
+        assert_eq!(<(u8, Vec<u16>, Option<String>, [u8; 32])>::unpack(&out), v);
+    }
+}

@@ -1,0 +1,89 @@
+//! The checker keeps its BFS frontier packed (`synack::check::engine::pack`): a
+//! state must decode to an equal state, with an equal hash (so an equal
+//! fingerprint) and the same clock reading. Checked on the first states of every
+//! scenario in the catalogue, TCP and page load alike.
+
+use stateright::Model;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use synack::check::engine::pack::{Pack, Packed};
+use synack::scenario::Scenario;
+use synack::wire::{Wire, WireActor};
+
+fn hash_of<T: Hash>(t: &T) -> u64 {
+    let mut h = DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// Breadth-first over the first `limit` states of `m`, round-tripping each one alone
+/// and all of them through one `Packed` sequence. Returns the number of states seen.
+fn round_trips<A: WireActor>(name: &str, m: &Wire<A>, limit: usize) -> usize
+where
+    A::State: Clone + Hash + PartialEq + std::fmt::Debug,
+    A::Msg: Clone + Hash + PartialEq + std::fmt::Debug,
+    A::Timer: Clone + Hash + PartialEq + std::fmt::Debug,
+    A::Random: Clone + Hash + PartialEq + std::fmt::Debug,
+{
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<_> = m.init_states().into();
+    let mut all = Vec::new();
+    let mut packed = Packed::default();
+    let mut actions = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        if all.len() >= limit || !seen.insert(hash_of(&s)) {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        s.pack(&mut bytes);
+        let back = <Wire<A> as Model>::State::unpack(&bytes);
+        assert_eq!(back, s, "{name}: a state changed when packed");
+        assert_eq!(
+            hash_of(&back),
+            hash_of(&s),
+            "{name}: a packed state hashes differently"
+        );
+        assert_eq!(back.epoch, s.epoch, "{name}: the clock reading was lost");
+        packed.push(&s);
+        actions.clear();
+        m.actions(&s, &mut actions);
+        for a in actions.drain(..) {
+            if let Some(n) = m.next_state(&s, a) {
+                queue.push_back(n);
+            }
+        }
+        all.push(s);
+    }
+    let mut back: Vec<<Wire<A> as Model>::State> = Vec::new();
+    packed.unpack_range(0, packed.len(), &mut back);
+    assert_eq!(back, all, "{name}: a packed sequence changed");
+    let half = packed.len() / 2;
+    packed.drop_front(half);
+    packed.unpack_range(0, packed.len(), &mut back);
+    assert_eq!(
+        back,
+        all[half..],
+        "{name}: dropping the front changed the rest"
+    );
+    all.len()
+}
+
+#[test]
+fn every_scenario_s_states_survive_packing() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scenarios = Scenario::catalogue(&root.join("models")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        scenarios.len() > 40,
+        "the catalogue has {} scenarios",
+        scenarios.len()
+    );
+    for scn in &scenarios {
+        let n = match scn.model.as_str() {
+            "page-load" => round_trips(&scn.name, &synack::http::model::build(scn), 3_000),
+            _ => round_trips(&scn.name, &synack::tcp::model::build(scn), 3_000),
+        };
+        assert!(n > 100, "{}: only {n} states", scn.name);
+    }
+}
