@@ -6,7 +6,7 @@
 //!   `book/src/generated/findings.md`, each with a verdict;
 //! - each chapter's exercises keep their answers folded until the summary is clicked;
 //! - folded traces render as code blocks inside `<details>`, not as raw Markdown;
-//! - the pages name a font with Chinese glyphs (`book/cjk.css`).
+//! - the pages name a font with Chinese glyphs (`book/synack.css`).
 //!
 //! It saves screenshots of the findings table and of the exercises under
 //! `target/tmp/book-screenshots/`, with the height of every chapter in `heights.txt`
@@ -151,7 +151,7 @@ async fn shot_of(c: &Client, top: f64, bottom: f64) -> Result<Vec<u8>, String> {
 const FINDINGS_TABLES: &str = "
     const h = document.getElementById('what-the-checker-found');
     if (!h) { return null; }
-    const tables = [...document.querySelectorAll('main table')].filter(t =>
+    const tables = [...document.querySelectorAll('main .findings table')].filter(t =>
         [...t.querySelectorAll('th')].map(th => th.textContent.trim()).join('|') ===
         'scenario|property|verdict|what it shows|what real stacks do');
     const rows = tables.flatMap(t => [...t.querySelectorAll('tbody tr')]);
@@ -171,7 +171,7 @@ const EXERCISES: &str = "
     const answers = [...document.querySelectorAll('main details')].filter(d =>
         d.querySelector('summary').textContent.trim() === 'Answer');
     const hidden = answers.filter(d => !d.open &&
-        d.querySelector('strong').getBoundingClientRect().height === 0).length;
+        !d.querySelector('strong').checkVisibility()).length;
     return {
         answers: answers.length,
         hidden: hidden,
@@ -187,7 +187,7 @@ const FOLDED_TRACES: &str = "
         rendered: folds.filter(d => d.querySelector('pre > code') &&
             !d.textContent.includes('```')).length,
         hidden: folds.filter(d => !d.open &&
-            d.querySelector('pre').getBoundingClientRect().height === 0).length,
+            !d.querySelector('pre').checkVisibility()).length,
     };";
 
 #[test]
@@ -326,7 +326,7 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
             let shown = eval(
                 &c,
                 "return [...document.querySelectorAll('main details')].filter(d => d.open &&
-                     d.querySelector('strong').getBoundingClientRect().height > 0).length;",
+                     d.querySelector('strong').checkVisibility()).length;",
             )
             .await?;
             ensure!(
