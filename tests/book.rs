@@ -295,8 +295,7 @@ fn long_traces_are_folded() {
             Some(o) if closed.is_none_or(|c| c < o) => {
                 let summary = before.get(o + 1).map(|l| l.trim()).unwrap_or("");
                 let blank = before.get(o + 2).is_some_and(|l| l.trim().is_empty());
-                if !(summary.starts_with("<summary>") && summary.ends_with("</summary>") && blank)
-                {
+                if !(summary.starts_with("<summary>") && summary.ends_with("</summary>") && blank) {
                     problems.push(format!(
                         "{at}: <details> needs a one-line <summary> and then a blank line"
                     ));
@@ -310,7 +309,10 @@ fn long_traces_are_folded() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(folded > 0, "no long trace found: does the check still see the includes?");
+    assert!(
+        folded > 0,
+        "no long trace found: does the check still see the includes?"
+    );
 }
 
 fn on_path(bin: &str) -> bool {

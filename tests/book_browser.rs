@@ -139,7 +139,11 @@ async fn shot_of(c: &Client, top: f64, bottom: f64) -> Result<Vec<u8>, String> {
     c.set_window_size(1280, height)
         .await
         .map_err(|e| e.to_string())?;
-    eval(c, &format!("window.scrollTo(0, {}); return 0;", (top - 80.0).max(0.0))).await?;
+    eval(
+        c,
+        &format!("window.scrollTo(0, {}); return 0;", (top - 80.0).max(0.0)),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = c.screenshot().await.map_err(|e| e.to_string())?;
     c.set_window_size(1280, 1000)
@@ -266,7 +270,10 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
             // The findings table, on the first page.
             open(&c, &html, "introduction.html").await?;
             let t = eval(&c, FINDINGS_TABLES).await?;
-            ensure!(!t.is_null(), "introduction.html has no section \"What the checker found\"");
+            ensure!(
+                !t.is_null(),
+                "introduction.html has no section \"What the checker found\""
+            );
             ensure!(
                 t["rows"].as_u64() == Some(want_rows as u64),
                 "the page shows {} rows of findings, the generated table has {want_rows}",
@@ -366,7 +373,10 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
                 "return /[\\u4e00-\\u9fff]/.test(document.querySelector('main').textContent);",
             )
             .await?;
-            ensure!(han == true, "glossary.html shows no Chinese text to check the font on");
+            ensure!(
+                han == true,
+                "glossary.html shows no Chinese text to check the font on"
+            );
             Ok(shots)
         }
         .await;

@@ -316,7 +316,9 @@ fn committed_rows(text: &str) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for line in text.lines() {
         if let Some(name) = row_scenario(line) {
-            map.entry(name.to_string()).or_default().push(line.to_string());
+            map.entry(name.to_string())
+                .or_default()
+                .push(line.to_string());
         }
     }
     map
@@ -459,9 +461,11 @@ fn the_findings_table_has_a_row_for_every_finding_and_no_other() {
             })
             .collect();
         let ok = rows.len() == expected.len()
-            && rows.iter().zip(&expected).zip(&s.findings).all(|((r, (p, vs)), (_, f))| {
-                vs.iter().any(|v| *r == row(name, p, v, f))
-            });
+            && rows
+                .iter()
+                .zip(&expected)
+                .zip(&s.findings)
+                .all(|((r, (p, vs)), (_, f))| vs.iter().any(|v| *r == row(name, p, v, f)));
         if !ok {
             problems.push(format!(
                 "{name}: its rows differ from its [finding] tables; rerun its test with \
@@ -615,7 +619,9 @@ fn every_exercise_names_a_property_of_the_catalogue_and_folds_its_answer() {
             ));
         }
         if rest[..open].iter().any(|l| l.contains("<!-- exercise:")) {
-            problems.push(format!("{at}: the next exercise begins before this one's answer"));
+            problems.push(format!(
+                "{at}: the next exercise begins before this one's answer"
+            ));
         }
         let close = rest[open..]
             .iter()

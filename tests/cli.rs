@@ -1003,7 +1003,10 @@ fn bad_findings_are_refused() {
             after.starts_with(|c: char| c.is_ascii_digit()),
             "{name}: no line in {err}"
         );
-        assert!(err.contains(&format!("key `{key}`")), "{name}: no {key:?} in {err}");
+        assert!(
+            err.contains(&format!("key `{key}`")),
+            "{name}: no {key:?} in {err}"
+        );
         assert!(err.contains(message), "{name}: no {message:?} in {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
