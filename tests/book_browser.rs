@@ -161,7 +161,9 @@ const FINDINGS_TABLES: &str = "
     const rows = tables.flatMap(t => [...t.querySelectorAll('tbody tr')]);
     const verdicts = rows.map(r => r.cells[2].textContent.trim());
     const last = tables[tables.length - 1];
+    const wrappers = tables.map(t => t.parentElement);
     return {
+        overflowing: wrappers.filter(w => w.scrollWidth > w.clientWidth + 1).length,
         tables: tables.length,
         rows: rows.length,
         verdicts: verdicts,
@@ -180,7 +182,7 @@ const EXERCISES: &str = "
         answers: answers.length,
         hidden: hidden,
         top: h.getBoundingClientRect().top + window.scrollY,
-        bottom: document.querySelector('main').getBoundingClientRect().bottom + window.scrollY,
+        bottom: document.documentElement.scrollHeight,
     };";
 
 const FOLDED_TRACES: &str = "
@@ -279,6 +281,11 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
                 "the page shows {} rows of findings, the generated table has {want_rows}",
                 t["rows"]
             );
+            ensure!(
+                t["overflowing"] == 0,
+                "{} findings tables are wider than their place at 1280 px and scroll sideways",
+                t["overflowing"]
+            );
             let verdicts = t["verdicts"].as_array().cloned().unwrap_or_default();
             ensure!(
                 verdicts.iter().all(|v| {
@@ -293,6 +300,10 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
             )
             .await?;
             shots.push(("findings-table.png".to_string(), png));
+            // Its first screenful, as a reader meets it.
+            let top = t["top"].as_f64().unwrap_or(0.0);
+            let png = shot_of(&c, top, top + 840.0).await?;
+            shots.push(("findings-table-top.png".to_string(), png));
 
             // Every chapter: exercises folded, long traces folded and rendered; its height.
             let mut heights = String::new();
