@@ -440,6 +440,22 @@ impl Expected {
     }
 }
 
+/// `[finding."PROPERTY"]`: what a verdict of the scenario teaches, for the book's
+/// findings table (`tests/catalogue.rs` writes it, with the verdict the checker
+/// computed). Each key is one line of Markdown.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// What the verdict shows about the protocol.
+    pub shows: String,
+    /// What real stacks (kernels, browsers, resolvers, servers) do about it, where
+    /// the book has the facts; absent, the table says "—".
+    pub real: Option<String>,
+}
+
+/// The longest `shows` or `real` text: one table cell, not an essay.
+pub const MAX_FINDING_CHARS: usize = 400;
+
 /// The file as written.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -452,6 +468,8 @@ struct File {
     tcp: Option<Tcp>,
     http: Option<Http>,
     expect: BTreeMap<String, Expected>,
+    #[serde(default)]
+    finding: BTreeMap<String, Finding>,
 }
 
 /// A validated scenario.
@@ -467,6 +485,8 @@ pub struct Scenario {
     pub http: Option<Http>,
     /// Expected verdicts, in file order.
     pub expect: Vec<(String, Expected)>,
+    /// The findings the book's table lists, in the order of `expect`.
+    pub findings: Vec<(String, Finding)>,
 }
 
 /// A bad scenario: the file, the line, the key, and what is wrong.
@@ -639,6 +659,13 @@ impl Scenario {
         // toml keeps tables sorted; the file's order reads better in reports.
         let mut expect: Vec<(String, Expected)> = file.expect.into_iter().collect();
         expect.sort_by_key(|(k, _)| line_of(text, Some("expect"), k).unwrap_or(usize::MAX));
+        let mut findings: Vec<(String, Finding)> = file.finding.into_iter().collect();
+        findings.sort_by_key(|(k, _)| {
+            expect
+                .iter()
+                .position(|(e, _)| e == k)
+                .unwrap_or(usize::MAX)
+        });
         let s = Scenario {
             name,
             path: path.to_path_buf(),
@@ -649,6 +676,7 @@ impl Scenario {
             tcp: file.tcp,
             http: file.http,
             expect,
+            findings,
         };
         s.validate(text)?;
         Ok(s)
@@ -748,6 +776,43 @@ impl Scenario {
                 "expect",
                 "the scenario checks no property".into(),
             ));
+        }
+        self.validate_findings(text)
+    }
+
+    /// `[finding."PROPERTY"]`: a property of `[expect]`, and two lines of text.
+    fn validate_findings(&self, text: &str) -> Result<(), ScenarioError> {
+        for (name, f) in &self.findings {
+            let table = format!("finding.\"{name}\"");
+            if !self.expect.iter().any(|(e, _)| e == name) {
+                return Err(ScenarioError {
+                    path: self.path.clone(),
+                    line: text
+                        .lines()
+                        .position(|l| header(l).as_deref() == Some(table.as_str()))
+                        .map(|i| i + 1),
+                    key: Some(table),
+                    message: "a finding must name a property of [expect]".into(),
+                });
+            }
+            let texts = [("shows", Some(&f.shows)), ("real", f.real.as_ref())];
+            for (key, v) in texts.into_iter().filter_map(|(k, v)| Some((k, v?))) {
+                let problem = if v.trim().is_empty() {
+                    Some("must not be empty".to_string())
+                } else if v.chars().any(char::is_control) {
+                    Some("must be one line of text, without control characters".into())
+                } else if v.chars().count() > MAX_FINDING_CHARS {
+                    Some(format!(
+                        "{} characters: a table cell holds at most {MAX_FINDING_CHARS}",
+                        v.chars().count()
+                    ))
+                } else {
+                    None
+                };
+                if let Some(m) = problem {
+                    return Err(self.err(text, Some(&table), key, m));
+                }
+            }
         }
         Ok(())
     }

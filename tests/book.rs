@@ -257,6 +257,64 @@ fn every_include_names_an_existing_file_and_range() {
     assert!(errors.is_empty(), "broken includes:\n{}", errors.join("\n"));
 }
 
+/// A trace longer than this many lines is folded into `<details>`.
+const LONGEST_UNFOLDED_TRACE: usize = 40;
+
+/// Every trace included from `snapshots/` that is longer than
+/// [`LONGEST_UNFOLDED_TRACE`] lines sits inside `<details>`, whose `<summary>` line is
+/// followed by a blank line (without it mdBook leaves the Markdown inside unrendered).
+#[test]
+fn long_traces_are_folded() {
+    let mut problems = Vec::new();
+    let mut folded = 0;
+    for inc in includes() {
+        if !inc.path.contains("snapshots/") || inc.path.ends_with(".mermaid.snap") {
+            continue;
+        }
+        let file = inc.chapter.parent().unwrap().join(&inc.path);
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // every_include_names_an_existing_file_and_range reports it
+        };
+        let all = text.lines().count();
+        let first = inc
+            .range
+            .as_deref()
+            .and_then(|r| r.split(':').next())
+            .and_then(|a| a.parse::<usize>().ok())
+            .unwrap_or(1);
+        let shown = all + 1 - first.min(all + 1);
+        if shown <= LONGEST_UNFOLDED_TRACE {
+            continue;
+        }
+        let chapter = std::fs::read_to_string(&inc.chapter).unwrap();
+        let before: Vec<&str> = chapter.lines().take(inc.line - 1).collect();
+        let open = before.iter().rposition(|l| l.trim() == "<details>");
+        let closed = before.iter().rposition(|l| l.trim() == "</details>");
+        let at = format!("{}:{}", inc.chapter.display(), inc.line);
+        match open {
+            Some(o) if closed.is_none_or(|c| c < o) => {
+                let summary = before.get(o + 1).map(|l| l.trim()).unwrap_or("");
+                let blank = before.get(o + 2).is_some_and(|l| l.trim().is_empty());
+                if !(summary.starts_with("<summary>") && summary.ends_with("</summary>") && blank) {
+                    problems.push(format!(
+                        "{at}: <details> needs a one-line <summary> and then a blank line"
+                    ));
+                }
+                folded += 1;
+            }
+            _ => problems.push(format!(
+                "{at}: {} shows {shown} lines; fold it into <details>",
+                inc.path
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        folded > 0,
+        "no long trace found: does the check still see the includes?"
+    );
+}
+
 fn on_path(bin: &str) -> bool {
     Command::new(bin).arg("--version").output().is_ok()
 }

@@ -946,3 +946,69 @@ fn replay_bad_input_names_file_line_and_problem() {
     assert!(err.contains("-o FILE"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `[finding."PROPERTY"]` (the book's findings table): a property of `[expect]`, a
+/// one-line `shows`, an optional one-line `real`, and no other key. Each mistake is
+/// refused with the file, line and key.
+#[test]
+fn bad_findings_are_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("synack-bad-findings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string(root.join("models/tcp-handshake.toml")).unwrap();
+    assert!(
+        !base.contains("[finding.\"graceful close\"]"),
+        "tcp-handshake.toml: no finding to clash with"
+    );
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "unknown-property",
+            "[finding.\"no such property\"]\nshows = \"x\"\n",
+            "finding.\"no such property\"",
+            "a property of [expect]",
+        ),
+        (
+            "empty-shows",
+            "[finding.\"graceful close\"]\nshows = \" \"\n",
+            "finding.\"graceful close\".shows",
+            "must not be empty",
+        ),
+        (
+            "two-lines",
+            "[finding.\"graceful close\"]\nshows = \"x\"\nreal = \"a\\nb\"\n",
+            "finding.\"graceful close\".real",
+            "one line",
+        ),
+        (
+            "unknown-key",
+            "[finding.\"graceful close\"]\nshows = \"x\"\nsays = \"y\"\n",
+            "says",
+            "unknown field",
+        ),
+        (
+            "no-shows",
+            "[finding.\"graceful close\"]\nreal = \"x\"\n",
+            "shows",
+            "missing field",
+        ),
+    ];
+    for (name, table, key, message) in cases {
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, format!("{base}\n{table}")).unwrap();
+        let (code, _, err) = synack(&["check", path.to_str().unwrap(), "--max-states", "1000"]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.starts_with("error:"), "{name}: {err}");
+        let after = err.split(&format!("{name}.toml:")).nth(1).unwrap_or("");
+        assert!(
+            after.starts_with(|c: char| c.is_ascii_digit()),
+            "{name}: no line in {err}"
+        );
+        assert!(
+            err.contains(&format!("key `{key}`")),
+            "{name}: no {key:?} in {err}"
+        );
+        assert!(err.contains(message), "{name}: no {message:?} in {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
