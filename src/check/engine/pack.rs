@@ -49,31 +49,37 @@ thread_local! {
 /// run's length (1 to 255). The encodings are mostly zeros: false flags, empty
 /// options, counters at 0, and the ghost per-ISN arrays.
 pub fn squeeze(raw: &[u8], out: &mut Vec<u8>) {
+    out.reserve(raw.len() + 2);
+    let n = raw.len();
     let mut i = 0;
-    while i < raw.len() {
-        if raw[i] != 0 {
-            out.push(raw[i]);
+    while i < n {
+        let start = i;
+        while i < n && raw[i] != 0 {
             i += 1;
-            continue;
         }
-        let mut run = 1;
-        while run < 255 && i + run < raw.len() && raw[i + run] == 0 {
-            run += 1;
+        out.extend_from_slice(&raw[start..i]);
+        let zeros = i;
+        while i < n && raw[i] == 0 && i - zeros < 255 {
+            i += 1;
         }
-        out.push(0);
-        out.push(run as u8);
-        i += run;
+        if i > zeros {
+            out.extend_from_slice(&[0, (i - zeros) as u8]);
+        }
     }
 }
 
 /// The inverse of [`squeeze`], appending to `out`.
 pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
+    out.reserve(packed.len() * 2);
+    let n = packed.len();
     let mut i = 0;
-    while i < packed.len() {
-        if packed[i] != 0 {
-            out.push(packed[i]);
+    while i < n {
+        let start = i;
+        while i < n && packed[i] != 0 {
             i += 1;
-        } else {
+        }
+        out.extend_from_slice(&packed[start..i]);
+        if i < n {
             let run = packed.get(i + 1).copied().unwrap_or(0) as usize;
             out.resize(out.len() + run, 0);
             i += 2;
