@@ -1,6 +1,7 @@
 //! The `synack` command line (the contract of shared/DESIGN.md). `main.rs` only calls
 //! [`main`]; every subcommand returns a result; one error type maps to the exit codes.
 
+use crate::check::shard::{Shard, ShardInfo};
 use crate::check::{self, limits, RunOptions};
 use crate::report::{mermaid, timeline, Report};
 use crate::scenario::Scenario;
@@ -49,8 +50,48 @@ pub enum Command {
         /// the model defines that no run took (JSON: a `coverage` table).
         #[arg(long)]
         coverage: bool,
+        /// Check only this shard's scenarios: those at positions I mod N of the list
+        /// (the catalogue's order for --all). A scenario is never split: a single one
+        /// is checked by shard 0 and skipped by the others.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
         #[command(flatten)]
         bounds: Bounds,
+    },
+    /// Take seeded random walks over scenarios' models and test their properties on
+    /// every state and step (a sample: nothing it does not find is proven).
+    Simulate {
+        /// Scenario names or paths to scenario files.
+        #[arg(value_name = "SCENARIO|FILE", required = true)]
+        scenarios: Vec<String>,
+        /// The seed: run r walks a SplitMix64 stream of (seed, r), the same on any
+        /// thread count, shard or machine.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Runs of the whole sample (run indices 0 to N-1).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        runs: u64,
+        /// Steps per run at most.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        depth: u32,
+        /// Print JSON (one object per scenario; an array for several).
+        #[arg(long)]
+        json: bool,
+        /// Worker threads (results do not depend on them).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: u16,
+        /// Walk only this shard's runs: those whose index is I mod N.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+        /// Write the path of every finding to DIR: SCENARIO.PROPERTY.txt (the text
+        /// timeline of `trace`), .json (its JSON) and, for tcp scenarios, .trace (the
+        /// format `synack replay` reads).
+        #[arg(long, value_name = "DIR")]
+        traces: Option<PathBuf>,
+        /// Stop starting runs after this many seconds (the report is then partial:
+        /// exit 3).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: Option<u64>,
     },
     /// Print the counterexample or example of one property.
     Trace {
@@ -296,6 +337,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             json,
             threads,
             coverage,
+            shard,
             bounds,
         } => {
             limits::catch_signals();
@@ -306,6 +348,30 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     .iter()
                     .map(|s| resolve(&dir, s))
                     .collect::<Result<Vec<_>, _>>()?
+            };
+            let whole = list.len() as u64;
+            // This shard's scenarios and their positions in the whole list.
+            let (positions, list): (Vec<u64>, Vec<Scenario>) = list
+                .into_iter()
+                .enumerate()
+                .map(|(k, s)| (k as u64, s))
+                .filter(|(k, _)| shard.is_none_or(|sh| sh.takes(*k)))
+                .unzip();
+            if let Some(sh) = shard {
+                if list.is_empty() {
+                    note(&format!(
+                        "shard {sh}: no scenario to check (shard I checks the scenarios at \
+                         positions I mod N of the {whole} given; one scenario is not split)"
+                    ));
+                }
+            }
+            let info = |k: usize| {
+                shard.map(|sh| ShardInfo {
+                    index: sh.index,
+                    count: sh.count,
+                    position: positions[k],
+                    scenarios: whole,
+                })
             };
             let opts = RunOptions {
                 threads: threads as usize,
@@ -318,7 +384,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
             };
             let mut reports: Vec<Report> = Vec::new();
             let mut unread = None;
-            let mut each = |o: check::Outcome| {
+            let mut each = |mut o: check::Outcome| {
+                o.report.shard = info(reports.len());
                 let shown = if json {
                     Ok(())
                 } else {
@@ -355,12 +422,65 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 return Err(closed_with(e, &reports));
             }
             if json {
-                let out = if reports.len() == 1 {
-                    serde_json::to_string_pretty(&reports[0])
-                } else {
-                    serde_json::to_string_pretty(&reports)
-                };
-                emit(&(out.unwrap_or_default() + "\n")).map_err(|e| closed_with(e, &reports))?;
+                emit(&json_reports(&reports)).map_err(|e| closed_with(e, &reports))?;
+                warn(&reports);
+            }
+            Ok(or_signalled(exit_code(&reports)))
+        }
+        Command::Simulate {
+            scenarios,
+            seed,
+            runs,
+            depth,
+            json,
+            threads,
+            shard,
+            traces,
+            timeout,
+        } => {
+            let list = scenarios
+                .iter()
+                .map(|s| resolve(&dir, s))
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(d) = &traces {
+                std::fs::create_dir_all(d).map_err(|e| {
+                    Error::input(format!("cannot create {}", d.display())).caused_by(e.to_string())
+                })?;
+            }
+            limits::catch_signals();
+            let opts = crate::simulate::Options {
+                seed,
+                runs,
+                depth,
+                threads: threads as usize,
+                shard: shard.unwrap_or(Shard::WHOLE),
+                timeout: timeout.map(Duration::from_secs),
+                ..crate::simulate::Options::default()
+            };
+            let mut reports: Vec<Report> = Vec::new();
+            for (k, (s, arg)) in list.iter().zip(&scenarios).enumerate() {
+                let mut o = crate::simulate::simulate(s, &opts);
+                o.report.shard = shard.map(|sh| ShardInfo {
+                    index: sh.index,
+                    count: sh.count,
+                    position: k as u64,
+                    scenarios: list.len() as u64,
+                });
+                if !json {
+                    let text = o.report.text(false) + &counterexamples(&o.report);
+                    emit(&text).map_err(|e| closed_with(e, &reports))?;
+                    warn(std::slice::from_ref(&o.report));
+                }
+                if let Some(d) = &traces {
+                    write_traces(d, arg, &o)?;
+                }
+                reports.push(o.report);
+                if limits::interrupted().is_some() {
+                    break;
+                }
+            }
+            if json {
+                emit(&json_reports(&reports)).map_err(|e| closed_with(e, &reports))?;
                 warn(&reports);
             }
             Ok(or_signalled(exit_code(&reports)))
@@ -563,9 +683,111 @@ fn closed_with(e: Error, reports: &[Report]) -> Error {
     }
 }
 
-/// 3 if some run was incomplete, else 1 if some verdict differs, else 0.
+/// Reports as `--json` prints them: one object, or an array for none or several.
+fn json_reports(reports: &[Report]) -> String {
+    let out = if reports.len() == 1 {
+        serde_json::to_string_pretty(&reports[0])
+    } else {
+        serde_json::to_string_pretty(&reports)
+    };
+    out.unwrap_or_default() + "\n"
+}
+
+/// The timelines of a sample's counterexamples (violated always-properties).
+fn counterexamples(r: &Report) -> String {
+    let mut o = String::new();
+    for p in &r.properties {
+        if let (Some(steps), true) = (&p.trace, p.kind == "always") {
+            let title = format!(
+                "{} / {}: {} in run {} (expected {})",
+                r.scenario,
+                p.name,
+                p.verdict,
+                p.first_run.unwrap_or_default(),
+                p.expected
+            );
+            o.push('\n');
+            o.push_str(&timeline(&title, steps, p.loop_start));
+        }
+    }
+    o
+}
+
+/// A property name as a file name: `no-old-segment-accepted`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// `simulate --traces DIR`: every finding's path as text, JSON and (tcp) a replay trace.
+fn write_traces(dir: &Path, arg: &str, o: &crate::simulate::Outcome) -> Result<(), Error> {
+    let r = &o.report;
+    let write = |name: String, text: &str| -> Result<PathBuf, Error> {
+        let f = dir.join(name);
+        std::fs::write(&f, text).map_err(|e| {
+            Error::input(format!("cannot write {}", f.display())).caused_by(e.to_string())
+        })?;
+        Ok(f)
+    };
+    for (p, rp) in r.properties.iter().zip(&o.replay) {
+        let Some(steps) = &p.trace else { continue };
+        let base = format!("{}.{}", r.scenario, slug(&p.name));
+        let run = p.first_run.unwrap_or_default();
+        let title = format!(
+            "{} / {}: {} in run {} (expected {})",
+            r.scenario, p.name, p.verdict, run, p.expected
+        );
+        write(
+            format!("{base}.txt"),
+            &timeline(&title, steps, p.loop_start),
+        )?;
+        let seed = r.simulation.as_ref().map_or(0, |s| s.seed);
+        let v = serde_json::json!({
+            "scenario": r.scenario, "property": p.name, "verdict": p.verdict,
+            "loop_start": p.loop_start, "trace": steps, "seed": seed, "first_run": run,
+            "explorer": p.explorer,
+        });
+        write(
+            format!("{base}.json"),
+            &(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"),
+        )?;
+        if let Some((body, max_steps)) = rp {
+            let f = dir.join(format!("{base}.trace"));
+            let cmd = format!(
+                "synack replay {arg} {} --max-steps {max_steps}",
+                f.display()
+            );
+            write(format!("{base}.trace"), &format!("# replay: {cmd}\n{body}"))?;
+            note(&format!("wrote {}; replay: {cmd}", f.display()));
+        } else {
+            note(&format!(
+                "wrote {}",
+                dir.join(format!("{base}.txt")).display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// 3 if some run was incomplete (a sample: stopped before it walked all its runs),
+/// else 1 if some verdict differs (a sample: a finding contradicts the expected
+/// verdict), else 0.
 pub fn exit_code(reports: &[Report]) -> i32 {
-    if reports.iter().any(|r| !r.complete) {
+    let partial = |r: &Report| {
+        if r.simulation.is_some() {
+            r.stopped.is_some()
+        } else {
+            !r.complete
+        }
+    };
+    if reports.iter().any(partial) {
         3
     } else if reports.iter().any(|r| !r.as_expected) {
         1

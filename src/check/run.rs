@@ -97,7 +97,7 @@ pub struct Outcome {
 /// One state of a trace as named variables: each actor, `timers`, `network`.
 pub type TraceState = Vec<(String, serde_json::Value)>;
 
-fn kind_name(k: Kind) -> &'static str {
+pub(crate) fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Always => "always",
         Kind::Sometimes => "sometimes",
@@ -106,7 +106,7 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Holds => "holds",
         Verdict::Violated => "violated",
@@ -195,6 +195,9 @@ where
             fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
             explorer,
             warnings: super::vacuity::warnings(m, p.kind, p.verdict, p.vacuous, res.refused),
+            sample: None,
+            found_in_runs: None,
+            first_run: None,
         });
     }
     let states = res
@@ -232,6 +235,8 @@ where
                 .coverage
                 .as_ref()
                 .map(|c| coverage::table(&coverage::kinds(m), c)),
+            simulation: None,
+            shard: None,
         },
         roles: m.roles.clone(),
         states,

@@ -316,6 +316,43 @@ pub fn replay(m: &TcpModel, lines: &[Line], b: Bounds) -> Verdict {
     v
 }
 
+/// A path of the model (as the checker's traces hold it) as trace lines that
+/// [`replay`] accepts: per step, the endpoint states it entered, then the segments it
+/// sent. Also the `max_steps` the replay needs: the longest stretch of steps that show
+/// no line (at least the default bound).
+pub fn lines_of_path(m: &TcpModel, steps: &[(Option<TcpAction>, TcpState)]) -> (Vec<Item>, usize) {
+    let mut lines = Vec::new();
+    let mut quiet = 0usize;
+    let mut need = Bounds::default().max_steps;
+    let Some((_, first)) = steps.first() else {
+        return (lines, need);
+    };
+    let mut node = Node(first.clone(), [None, None]);
+    for (a, _) in &steps[1..] {
+        let Some(a) = a else { continue };
+        let Some((next, events)) = step(m, &node, a, false) else {
+            break;
+        };
+        let entered: Vec<Item> = (0..next.0.actors.len())
+            .filter(|&i| node.0.actors[i].tcb.state != next.0.actors[i].tcb.state)
+            .map(|i| Item::State(i, next.0.actors[i].tcb.state))
+            .collect();
+        if events.is_empty() {
+            // An unobservable step: the search takes it within its bound, and a state
+            // it enters is matched in the state it leads to.
+            quiet += 1;
+        }
+        if !events.is_empty() || !entered.is_empty() {
+            need = need.max(quiet);
+            quiet = 0;
+        }
+        lines.extend(entered);
+        lines.extend(events);
+        node = next;
+    }
+    (lines, need)
+}
+
 fn push(
     frontiers: &mut BTreeMap<usize, Vec<Node>>,
     entered: &mut BTreeMap<usize, HashSet<Node>>,
