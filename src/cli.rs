@@ -93,6 +93,17 @@ pub enum Command {
         #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
         timeout: Option<u64>,
     },
+    /// Merge the JSON reports of shards (check --shard, simulate --shard) into the
+    /// report of the whole; exit code as check gives for the merged verdicts.
+    Merge {
+        /// Report files that `--json` wrote (`-`: standard input); a file may hold
+        /// several reports one after another.
+        #[arg(value_name = "REPORT.json", required = true)]
+        reports: Vec<PathBuf>,
+        /// Print JSON (one object per scenario; an array for several).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the counterexample or example of one property.
     Trace {
         scenario: String,
@@ -484,6 +495,34 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 warn(&reports);
             }
             Ok(or_signalled(exit_code(&reports)))
+        }
+        Command::Merge { reports, json } => {
+            let mut inputs = Vec::new();
+            for f in &reports {
+                let (name, text) = if f.as_os_str() == "-" {
+                    let mut t = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map_err(|e| {
+                        Error::input("cannot read standard input").caused_by(e.to_string())
+                    })?;
+                    ("standard input".to_string(), t)
+                } else {
+                    let t = std::fs::read_to_string(f).map_err(|e| {
+                        Error::input(format!("cannot read {}", f.display()))
+                            .caused_by(e.to_string())
+                    })?;
+                    (f.display().to_string(), t)
+                };
+                inputs.push(crate::report::merge::parse(&name, &text)?);
+            }
+            let merged = crate::report::merge::merge(&inputs)?;
+            if json {
+                emit(&json_reports(&merged)).map_err(|e| closed_with(e, &merged))?;
+            } else {
+                let text: String = merged.iter().map(|r| r.text(false)).collect();
+                emit(&text).map_err(|e| closed_with(e, &merged))?;
+            }
+            warn(&merged);
+            Ok(exit_code(&merged))
         }
         Command::Trace {
             scenario,

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod itf;
+pub mod merge;
 pub mod narrate;
 pub mod pcap;
 pub mod sampled;
