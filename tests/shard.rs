@@ -411,3 +411,85 @@ fn conflicting_or_malformed_reports_are_errors() {
     let (code, _, err) = synack_in(&d, &["merge"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// GNU parallel, which `.ci/test` installs (Debian package `parallel`).
+fn gnu_parallel() -> &'static str {
+    let ok = Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("GNU parallel"));
+    assert!(
+        ok,
+        "GNU parallel is missing: install it with `apt-get install parallel` (bash .ci/test does)"
+    );
+    "parallel"
+}
+
+#[test]
+fn the_readme_s_gnu_parallel_command_gives_the_unsharded_verdicts() {
+    let d = small_catalogue("parallel");
+    let models = d.join("models");
+    // The README's command: `parallel synack check --all --shard {}/2 --json ::: 0 1 > shards.json`.
+    let out = Command::new(gnu_parallel())
+        .args([BIN, "--models", models.to_str().unwrap()])
+        .args([
+            "check", "--all", "--shard", "{}/2", "--json", ":::", "0", "1",
+        ])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shards = d.join("shards.json");
+    std::fs::write(&shards, &out.stdout).unwrap();
+    let (code, merged, err) = synack_in(&d, &["merge", "--json", shards.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, whole, _) = synack_in(&d, &["check", "--all", "--json"]);
+    assert_eq!(code, 0);
+    let merged: Value = serde_json::from_str(&merged).unwrap();
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(verdicts(&merged), verdicts(&whole));
+    assert_eq!(
+        verdicts(&whole)
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>(),
+        SMALL
+    );
+    assert_eq!(untimed(&merged), untimed(&whole));
+
+    // And a sample in 2 shards, piped into `synack merge -`.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "parallel {BIN} --models models simulate tcp-listen-late --runs 200 --depth 40 --shard {{}}/2 --json ::: 0 1 | {BIN} --models models merge --json -"
+        ))
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, whole, _) = synack_in(
+        &d,
+        &[
+            "simulate",
+            "tcp-listen-late",
+            "--runs",
+            "200",
+            "--depth",
+            "40",
+            "--json",
+        ],
+    );
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(verdicts(&merged), verdicts(&whole));
+    assert_eq!(merged["states"], whole["states"]);
+    assert_eq!(merged["simulation"]["runs"], 200);
+}
