@@ -176,7 +176,7 @@ where
         let _ = write!(std::io::stderr(), "{}", super::progress::clear());
     }
     let mut properties = Vec::new();
-    for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
+    for ((p, prop), (name, exp)) in res.properties.iter().zip(&props).zip(&scn.expect) {
         debug_assert_eq!(&p.name, name);
         let trace = p.trace.as_ref().map(|t| narrate(m, &t.steps));
         let explorer = match (&p.trace, opts.explorer) {
@@ -194,7 +194,14 @@ where
             trace,
             fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
             explorer,
-            warnings: super::vacuity::warnings(m, p.kind, p.verdict, p.vacuous, res.refused),
+            warnings: super::vacuity::warnings(
+                m,
+                p.kind,
+                p.verdict,
+                p.vacuous,
+                prop.antecedent().map(|(what, _)| what),
+                res.refused,
+            ),
             sample: None,
             found_in_runs: None,
             first_run: None,
