@@ -288,3 +288,54 @@ fn bad_simulate_input_exits_2_with_an_error_line() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// Writes `text` to `path` with `SYNACK_BLESS=1`, else fails if the file differs.
+fn bless_or_compare(path: &std::path::Path, text: &str) {
+    if std::env::var("SYNACK_BLESS").as_deref() == Ok("1") {
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is stale; regenerate it with `SYNACK_BLESS=1 cargo test --release --test simulate`, \
+         then reread book/src/running.md against it.\n--- committed\n{committed}\n--- generated\n{text}",
+        path.display()
+    );
+}
+
+#[test]
+fn the_books_sample_is_generated() {
+    let scn = synack::scenario::Scenario::load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/tcp-two-way-handshake.toml"),
+    )
+    .unwrap();
+    let opts = synack::simulate::Options {
+        seed: 1,
+        runs: 2000,
+        depth: 50,
+        ..synack::simulate::Options::default()
+    };
+    let o = synack::simulate::simulate(&scn, &opts);
+    let mut text = o.report.text(true);
+    assert!(text.contains("SAMPLED"), "{text}");
+    // A sample that misses what `check` finds: it says "sampled", never "holds".
+    let scn = synack::scenario::Scenario::load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/tcp-no-time-wait.toml"),
+    )
+    .unwrap();
+    let opts = synack::simulate::Options {
+        runs: 1000,
+        depth: 100,
+        ..opts
+    };
+    let missed = synack::simulate::simulate(&scn, &opts).report.text(true);
+    assert!(
+        missed.contains("no old segment accepted: not violated in 1,000 sampled runs"),
+        "{missed}"
+    );
+    text.push('\n');
+    text.push_str(&missed);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("book/src/generated");
+    bless_or_compare(&dir.join("simulate-tcp-two-way-handshake.txt"), &text);
+}

@@ -128,10 +128,8 @@ where
                         }
                     }
                 }
-                Prop::SometimesState { cond, .. } => {
-                    if hit[k].is_none() && cond(m, s) {
-                        hit[k] = Some(at);
-                    }
+                Prop::SometimesState { cond, .. } if hit[k].is_none() && cond(m, s) => {
+                    hit[k] = Some(at);
                 }
                 _ => {}
             }
@@ -252,7 +250,7 @@ where
         vec![work()]
     } else {
         std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..threads).map(|_| sc.spawn(&work)).collect();
+            let hs: Vec<_> = (0..threads).map(|_| sc.spawn(work)).collect();
             hs.into_iter()
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
