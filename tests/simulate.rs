@@ -339,3 +339,35 @@ fn the_books_sample_is_generated() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("book/src/generated");
     bless_or_compare(&dir.join("simulate-tcp-two-way-handshake.txt"), &text);
 }
+
+#[test]
+fn a_sample_stopped_by_its_timeout_is_partial_and_exits_3() {
+    let (code, r) = json(&[
+        "simulate",
+        "tcp-handshake",
+        "--runs",
+        "1000000000",
+        "--timeout",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 3, "{r}");
+    assert_eq!(r["stopped"], "reached --timeout");
+    let runs = r["simulation"]["runs"].as_u64().unwrap();
+    assert!(runs > 0 && runs < 1_000_000_000, "{runs}");
+    assert_eq!(
+        prop(&r, "no double connection")["sample"],
+        format!("not violated in {} sampled runs", {
+            // thousands separators, as the report writes counts
+            let s = runs.to_string();
+            let mut o = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    o.push(',');
+                }
+                o.push(c);
+            }
+            o
+        })
+    );
+}

@@ -420,12 +420,18 @@ client > server: Flags [.], seq 1, ack 1
             // The initial states come first: a path of no step is still a trace.
             assert_eq!(
                 lines[..2],
-                [Item::State(0, crate::tcp::State::Closed), Item::State(1, crate::tcp::State::Listen)]
+                [
+                    Item::State(0, crate::tcp::State::Closed),
+                    Item::State(1, crate::tcp::State::Listen)
+                ]
             );
             let lines: Vec<Line> = lines
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| Line { number: i + 1, item })
+                .map(|(i, item)| Line {
+                    number: i + 1,
+                    item,
+                })
                 .collect();
             let b = Bounds {
                 max_steps,
