@@ -8,6 +8,7 @@
 //! - [`tcp`]: RFC 9293 connection management as a stateright `Actor`;
 //! - [`scenario`]: the scenario file format of `models/*.toml`;
 //! - [`check`]: scenario → checker run → report, and the liveness checker;
+//! - [`simulate`]: seeded random walks over the same model, for what is too big to exhaust;
 //! - [`report`]: reports and traces as text, JSON, Mermaid and pcap;
 //! - [`replay`]: conformance, a trace or a real capture replayed against a model;
 //! - [`cli`]: the `synack` command line.
@@ -20,6 +21,7 @@ pub mod http;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod simulate;
 pub mod tcp;
 pub mod wire;
 

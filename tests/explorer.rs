@@ -197,6 +197,49 @@ fn the_deep_link_of_check_opens_its_trace() {
 }
 
 #[test]
+fn the_deep_link_of_simulate_opens_its_counterexample() {
+    let e = Explorer::start("tcp-two-way-handshake");
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "tcp-two-way-handshake",
+            "--runs",
+            "2000",
+            "--depth",
+            "50",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "no double connection")
+        .unwrap();
+    assert_eq!(p["verdict"], "violated", "{p}");
+    let link = p["explorer"].as_str().unwrap();
+    let trace = p["trace"].as_array().unwrap();
+    // One index per step, and one for the initial state.
+    assert_eq!(
+        link.split("/steps/").nth(1).unwrap().split('/').count(),
+        trace.len(),
+        "{link}"
+    );
+    let step = follow(&e, link);
+    let outcome = step["outcome"].as_str().unwrap();
+    let last = trace.last().unwrap()["summary"].as_str().unwrap();
+    // The walk's last step: the server establishes a second time.
+    assert!(
+        outcome.contains("server LISTEN → ESTABLISHED")
+            || outcome.contains("server SYN-RECEIVED → ESTABLISHED"),
+        "{outcome}"
+    );
+    assert!(last.contains("ESTABLISHED"), "{last}");
+}
+
+#[test]
 fn the_diagram_escapes_payloads() {
     let e = Explorer::start("tcp-explorer-injection");
     let link = deep_link("tcp-explorer-injection", "reaches CLOSE-WAIT");

@@ -159,6 +159,46 @@ fn a_liveness_verdict_says_when_a_full_buffer_cut_runs() {
 }
 
 #[test]
+fn an_implication_whose_antecedent_is_never_reached_holds_vacuously() {
+    // The gateway's origin never fails and nothing is lost: the gateway never says 502
+    // or 504, so "502/504 only when the origin failed" holds only vacuously.
+    let name = "502/504 only when the origin failed";
+    let (code, out, err) = synack(&["check", "http-gateway-routes", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let props = v["properties"].as_array().unwrap();
+    let p = props.iter().find(|p| p["name"] == name).expect(name);
+    assert_eq!(p["verdict"], "holds");
+    let w =
+        "holds vacuously: its antecedent (the gateway said 502 or 504) holds in no reachable state";
+    assert_eq!(p["warnings"], serde_json::json!([w]));
+    // The other implications' antecedents are reached: no warning.
+    for other in props
+        .iter()
+        .filter(|q| q["kind"] == "always" && q["name"] != name)
+    {
+        assert!(other.get("warnings").is_none(), "{other}");
+    }
+    let line = format!("warning: http-gateway-routes / {name}: {w}\n");
+    assert!(err.contains(&line), "{err}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/generated");
+    bless_or_compare(&dir.join("warnings-http-gateway-routes.txt"), &line);
+    // Where the origin fails, the gateway says 502 and 504: the same verdict, no warning.
+    let (code, out, _) = synack(&["check", "http-gateway", "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let p = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .cloned()
+        .expect(name);
+    assert_eq!(p["verdict"], "holds");
+    assert!(p.get("warnings").is_none(), "{p}");
+}
+
+#[test]
 fn trace_diff_keeps_the_timeline_and_shows_only_what_changed() {
     let args = ["trace", "tcp-two-way-handshake", "no double connection"];
     let (code, plain, _) = synack(&args);

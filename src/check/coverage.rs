@@ -14,7 +14,7 @@ use crate::tcp::endpoint::{Endpoint, Open, Timer};
 use crate::tcp::segment::{Ctl, Segment};
 use crate::tcp::tcb::TcpTimer;
 use crate::wire::{ActionOf, Wire, WireAction, WireActor};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// What one actor may do, by kind: the messages it may receive, the timers it may
@@ -279,7 +279,7 @@ pub fn kind_of<A: ActionKinds>(m: &Wire<A>, action: &ActionOf<A>) -> usize {
 }
 
 /// One row of the coverage table (`coverage` in `check --json --coverage`).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CoverageRow {
     /// `tick`, `server receives SYN`, `client timer: retransmission`, ...
     pub action: String,

@@ -22,6 +22,7 @@
 mod explore;
 mod liveness;
 pub mod pack;
+pub use explore::fingerprint;
 mod path;
 mod scc;
 mod segvec;
@@ -89,8 +90,14 @@ pub type StepFn<M> =
 
 /// A property to check.
 pub enum Prop<M: Model> {
-    /// `cond` holds in every reachable state.
-    Always { name: String, cond: StateFn<M> },
+    /// `cond` holds in every reachable state. When `cond` is an implication "if A then
+    /// B", `antecedent` is A with a few words that name it: the run records whether A
+    /// ever held, and a verdict of "holds" says when it never did (vacuity).
+    Always {
+        name: String,
+        cond: StateFn<M>,
+        antecedent: Option<(&'static str, StateFn<M>)>,
+    },
     /// `cond` holds in some reachable state.
     SometimesState { name: String, cond: StateFn<M> },
     /// `cond` holds on some reachable transition.
@@ -111,6 +118,29 @@ impl<M: Model> Prop<M> {
         Prop::Always {
             name: name.into(),
             cond,
+            antecedent: None,
+        }
+    }
+    /// An always-property that is an implication "if `antecedent` then ...": `what`
+    /// names the antecedent in the vacuity warning ("both ends are ESTABLISHED").
+    pub fn always_if(
+        name: impl Into<String>,
+        what: &'static str,
+        antecedent: StateFn<M>,
+        cond: StateFn<M>,
+    ) -> Self {
+        Prop::Always {
+            name: name.into(),
+            cond,
+            antecedent: Some((what, antecedent)),
+        }
+    }
+    /// The antecedent of an always-property that is an implication: its description
+    /// and predicate.
+    pub fn antecedent(&self) -> Option<(&'static str, StateFn<M>)> {
+        match self {
+            Prop::Always { antecedent, .. } => *antecedent,
+            _ => None,
         }
     }
     pub fn sometimes(name: impl Into<String>, cond: StateFn<M>) -> Self {
@@ -160,9 +190,14 @@ impl<M: Model> Prop<M> {
 impl<M: Model> Clone for Prop<M> {
     fn clone(&self) -> Self {
         match self {
-            Prop::Always { name, cond } => Prop::Always {
+            Prop::Always {
+                name,
+                cond,
+                antecedent,
+            } => Prop::Always {
                 name: name.clone(),
                 cond: *cond,
+                antecedent: *antecedent,
             },
             Prop::SometimesState { name, cond } => Prop::SometimesState {
                 name: name.clone(),
@@ -239,8 +274,9 @@ pub struct PropertyResult<M: Model> {
     /// cycle. For a `Violated` fair lasso: the Weak/Strong classes enabled
     /// somewhere in the cycle's component (the lasso respects them all).
     pub assumptions: Vec<&'static str>,
-    /// Leads-to only, on a complete run: `p` holds in no reachable state, so the
-    /// property holds vacuously.
+    /// On a complete run, a verdict of "holds" whose antecedent holds in no reachable
+    /// state: `p` of a leads-to, or the antecedent of an always-property that is an
+    /// implication ([`Prop::always_if`]). The property holds vacuously.
     pub vacuous: bool,
 }
 
@@ -445,26 +481,39 @@ where
         step_props: Vec::new(),
         live_preds: Vec::new(),
     };
+    // An always-property's antecedent is looked for as a sometimes-property would be:
+    // found once, it is no longer evaluated.
+    let mut antecedents: Vec<Option<usize>> = Vec::with_capacity(props.len());
     let slots: Vec<Slot> = props
         .iter()
         .map(|p| match p {
-            Prop::Always { cond, .. } => {
+            Prop::Always {
+                cond, antecedent, ..
+            } => {
+                antecedents.push(antecedent.map(|(_, a)| {
+                    spec.state_props.push((a, true));
+                    spec.state_props.len() - 1
+                }));
                 spec.state_props.push((*cond, false));
                 Slot::State(spec.state_props.len() - 1)
             }
             Prop::SometimesState { cond, .. } => {
+                antecedents.push(None);
                 spec.state_props.push((*cond, true));
                 Slot::State(spec.state_props.len() - 1)
             }
             Prop::SometimesStep { cond, .. } => {
+                antecedents.push(None);
                 spec.step_props.push(*cond);
                 Slot::Step(spec.step_props.len() - 1)
             }
             Prop::Eventually { goal, .. } => {
+                antecedents.push(None);
                 spec.live_preds.push(*goal);
                 Slot::Eventually(spec.live_preds.len() - 1)
             }
             Prop::LeadsTo { p, q, .. } => {
+                antecedents.push(None);
                 spec.live_preds.push(*p);
                 spec.live_preds.push(*q);
                 Slot::LeadsTo(spec.live_preds.len() - 2, spec.live_preds.len() - 1)
@@ -494,7 +543,8 @@ where
     let properties = props
         .iter()
         .zip(&slots)
-        .map(|(prop, slot)| {
+        .zip(&antecedents)
+        .map(|((prop, slot), antecedent)| {
             let kind = prop.kind();
             let mut res = PropertyResult {
                 name: prop.name().to_string(),
@@ -529,6 +579,7 @@ where
                     } else {
                         Verdict::NotFound
                     };
+                    res.vacuous = antecedent.is_some_and(|a| ex.state_found[a].is_none());
                 }
                 (None, Slot::Eventually(goal)) if live_ok(&mut complete, &workspace) => {
                     let ws = workspace.get_or_insert_with(|| liveness::Workspace::new(g));

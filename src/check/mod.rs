@@ -7,6 +7,7 @@ pub mod limits;
 pub mod many;
 pub mod progress;
 pub mod run;
+pub mod shard;
 pub mod transitions;
 pub mod vacuity;
 

@@ -97,7 +97,7 @@ pub struct Outcome {
 /// One state of a trace as named variables: each actor, `timers`, `network`.
 pub type TraceState = Vec<(String, serde_json::Value)>;
 
-fn kind_name(k: Kind) -> &'static str {
+pub(crate) fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Always => "always",
         Kind::Sometimes => "sometimes",
@@ -106,7 +106,7 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Holds => "holds",
         Verdict::Violated => "violated",
@@ -176,7 +176,7 @@ where
         let _ = write!(std::io::stderr(), "{}", super::progress::clear());
     }
     let mut properties = Vec::new();
-    for (p, (name, exp)) in res.properties.iter().zip(&scn.expect) {
+    for ((p, prop), (name, exp)) in res.properties.iter().zip(&props).zip(&scn.expect) {
         debug_assert_eq!(&p.name, name);
         let trace = p.trace.as_ref().map(|t| narrate(m, &t.steps));
         let explorer = match (&p.trace, opts.explorer) {
@@ -194,7 +194,17 @@ where
             trace,
             fairness: p.assumptions.iter().map(|s| s.to_string()).collect(),
             explorer,
-            warnings: super::vacuity::warnings(m, p.kind, p.verdict, p.vacuous, res.refused),
+            warnings: super::vacuity::warnings(
+                m,
+                p.kind,
+                p.verdict,
+                p.vacuous,
+                prop.antecedent().map(|(what, _)| what),
+                res.refused,
+            ),
+            sample: None,
+            found_in_runs: None,
+            first_run: None,
         });
     }
     let states = res
@@ -232,6 +242,8 @@ where
                 .coverage
                 .as_ref()
                 .map(|c| coverage::table(&coverage::kinds(m), c)),
+            simulation: None,
+            shard: None,
         },
         roles: m.roles.clone(),
         states,

@@ -9,25 +9,34 @@
 //! a liveness verdict of "holds" says so.
 //!
 //! A leads-to property "p leads to q" whose p holds in no reachable state holds
-//! vacuously; the report says so. Not covered: an "always" property whose antecedent
-//! is never reached, since the properties are predicates whose antecedents the checker
-//! cannot see.
+//! vacuously; the report says so. So does an "always" property that is an implication
+//! "if A then B" (e.g. "synchronized when established": if both ends are ESTABLISHED in
+//! one incarnation, their numbers agree) whose A holds in no reachable state: such a
+//! property names A ([`super::engine::Prop::always_if`]) and the checker looks for it
+//! as it looks for a "sometimes" property. Properties that forbid a thing outright ("no
+//! old segment accepted", "at most max_redirects redirects in a row") have no
+//! antecedent and get no such warning.
 
 use super::engine::{Kind, Verdict};
 use crate::wire::{Wire, WireActor};
 
-/// The warnings for a property of kind `kind` with verdict `verdict` (`vacuous`: a
-/// leads-to whose antecedent is never reached), in a run that refused `refused` steps.
+/// The warnings for a property of kind `kind` with verdict `verdict` (`vacuous`: its
+/// antecedent, `antecedent` for an always-property, is never reached), in a run that
+/// refused `refused` steps.
 pub fn warnings<A: WireActor>(
     m: &Wire<A>,
     kind: Kind,
     verdict: Verdict,
     vacuous: bool,
+    antecedent: Option<&str>,
     refused: u64,
 ) -> Vec<String> {
     let mut w = Vec::new();
     if vacuous && verdict == Verdict::Holds {
-        w.push("holds vacuously: its antecedent holds in no reachable state".to_string());
+        w.push(match antecedent {
+            Some(a) => format!("holds vacuously: its antecedent ({a}) holds in no reachable state"),
+            None => "holds vacuously: its antecedent holds in no reachable state".to_string(),
+        });
     }
     let live = matches!(kind, Kind::Eventually | Kind::LeadsTo);
     if live && verdict == Verdict::Holds && refused > 0 {

@@ -44,6 +44,61 @@ pub fn zone_address_used(m: &PageModel, s: &PageState) -> bool {
 }
 // ANCHOR_END: zone_address_used
 
+// --- the antecedents of the always-properties that are implications -----------------
+
+/// The browser shows a response: a page, or its own error page for one.
+pub fn response_shown(_: &PageModel, s: &PageState) -> bool {
+    matches!(browser(s).shown, Some(Shown::Page(_) | Shown::ErrorPage(_)))
+}
+
+/// The resolver accepted an answer.
+pub fn answer_accepted(_: &PageModel, s: &PageState) -> bool {
+    browser(s).resolver.answer.is_some()
+}
+
+/// A final 4xx or 5xx response is shown.
+pub fn error_status_shown(_: &PageModel, s: &PageState) -> bool {
+    let b = browser(s);
+    b.shown.is_some()
+        && b.last_status
+            .is_some_and(|(st, _)| matches!(class_of(st), 400 | 500))
+}
+
+fn page_of_framing(m: &PageModel, s: &PageState, framing: Framing) -> bool {
+    matches!(browser(s).shown, Some(Shown::Page(_)))
+        && origin(m, s).served.is_some_and(|(_, f, _)| f == framing)
+}
+
+/// A page is shown for a close-delimited response.
+pub fn page_close_delimited(m: &PageModel, s: &PageState) -> bool {
+    page_of_framing(m, s, Framing::Close)
+}
+
+/// A page is shown for a response with Content-Length.
+pub fn page_content_length(m: &PageModel, s: &PageState) -> bool {
+    page_of_framing(m, s, Framing::ContentLength)
+}
+
+/// A page is shown for a chunked response.
+pub fn page_chunked(m: &PageModel, s: &PageState) -> bool {
+    page_of_framing(m, s, Framing::Chunked)
+}
+
+/// The gateway said 200.
+pub fn gateway_said_200(_: &PageModel, s: &PageState) -> bool {
+    gateway(s).is_some_and(|g| g.said == Some(200))
+}
+
+/// The gateway said 502 or 504.
+pub fn gateway_said_502_or_504(_: &PageModel, s: &PageState) -> bool {
+    gateway(s).is_some_and(|g| matches!(g.said, Some(502 | 504)))
+}
+
+/// The gateway said a status of its origin's (not its own 502 or 504).
+pub fn gateway_said_origin_status(_: &PageModel, s: &PageState) -> bool {
+    gateway(s).is_some_and(|g| g.said.is_some_and(|st| !matches!(st, 502 | 504)))
+}
+
 /// The accepted reply answered a transmission before the last (RFC 1035 §7.3).
 pub fn earlier_transmission_answered(_: &PageModel, s: &PageState) -> bool {
     let r = &browser(s).resolver;
@@ -339,11 +394,26 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
 pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
     use crate::check::engine::Prop;
     Some(match name {
-        "what is shown answers the last request" => Prop::always(name, shown_is_last_response),
-        "the browser uses the zone's address" => Prop::always(name, zone_address_used),
-        "4xx and 5xx are shown with their own status" => {
-            Prop::always(name, errors_shown_with_their_status)
-        }
+        // Implications name their antecedent, so that a verdict of "holds" can say when
+        // it never held; the bounds ("at most …") forbid a thing outright.
+        "what is shown answers the last request" => Prop::always_if(
+            name,
+            "the browser shows a response",
+            response_shown,
+            shown_is_last_response,
+        ),
+        "the browser uses the zone's address" => Prop::always_if(
+            name,
+            "the resolver accepted an answer",
+            answer_accepted,
+            zone_address_used,
+        ),
+        "4xx and 5xx are shown with their own status" => Prop::always_if(
+            name,
+            "a final 4xx or 5xx response is shown",
+            error_status_shown,
+            errors_shown_with_their_status,
+        ),
         "at most max_redirects redirects in a row" => Prop::always(name, redirects_bounded),
         "eventually rendered or error shown" => Prop::eventually(name, shown_something),
         "page rendered" => Prop::sometimes(name, page_rendered),
@@ -372,15 +442,24 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "shows 503 Service Unavailable" => Prop::sometimes(name, shows_503),
         "shows 418, an unknown 4xx, as an error" => Prop::sometimes(name, shows_418),
         "an unknown 2xx is rendered as a page" => Prop::sometimes(name, unknown_2xx_rendered),
-        "no truncated body rendered as complete (close-delimited)" => {
-            Prop::always(name, whole_body_close_delimited)
-        }
-        "no truncated body rendered as complete (Content-Length)" => {
-            Prop::always(name, whole_body_content_length)
-        }
-        "no truncated body rendered as complete (chunked)" => {
-            Prop::always(name, whole_body_chunked)
-        }
+        "no truncated body rendered as complete (close-delimited)" => Prop::always_if(
+            name,
+            "a page is shown for a close-delimited response",
+            page_close_delimited,
+            whole_body_close_delimited,
+        ),
+        "no truncated body rendered as complete (Content-Length)" => Prop::always_if(
+            name,
+            "a page is shown for a response with Content-Length",
+            page_content_length,
+            whole_body_content_length,
+        ),
+        "no truncated body rendered as complete (chunked)" => Prop::always_if(
+            name,
+            "a page is shown for a chunked response",
+            page_chunked,
+            whole_body_chunked,
+        ),
         "a truncated response is detected" => Prop::sometimes(name, incomplete_detected),
         "a response without a body ends with its head" => {
             Prop::sometimes(name, bodiless_response_shown)
@@ -388,16 +467,25 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<PageModel>> {
         "a new connection after Connection: close" => {
             Prop::sometimes(name, new_connection_after_close)
         }
-        "apart from 502/504 the gateway relays the origin's status" => {
-            Prop::always(name, gateway_relays_status)
-        }
+        "apart from 502/504 the gateway relays the origin's status" => Prop::always_if(
+            name,
+            "the gateway said a status other than 502 or 504",
+            gateway_said_origin_status,
+            gateway_relays_status,
+        ),
         "100 Continue before the final response" => Prop::sometimes(name, continued),
-        "the gateway says 200 only if the origin did" => {
-            Prop::always(name, gateway_200_only_if_origin)
-        }
-        "502/504 only when the origin failed" => {
-            Prop::always(name, gateway_error_only_if_origin_failed)
-        }
+        "the gateway says 200 only if the origin did" => Prop::always_if(
+            name,
+            "the gateway said 200",
+            gateway_said_200,
+            gateway_200_only_if_origin,
+        ),
+        "502/504 only when the origin failed" => Prop::always_if(
+            name,
+            "the gateway said 502 or 504",
+            gateway_said_502_or_504,
+            gateway_error_only_if_origin_failed,
+        ),
         "the gateway answers 502" => Prop::sometimes(name, gateway_said_502),
         "the gateway answers 504" => Prop::sometimes(name, gateway_said_504),
         "shows 502 Bad Gateway" => Prop::sometimes(name, shows_502),

@@ -11,7 +11,28 @@ use crate::scenario::Scenario;
 use std::fmt::Write;
 use std::path::Path;
 
-pub use search::{replay, Bounds, Verdict};
+pub use search::{lines_of_path, replay, Bounds, Verdict};
+
+/// A path of a tcp scenario's model as a trace file in the format of [`trace`], with
+/// `comment` at its head, and the `--max-steps` its replay needs.
+pub fn trace_file(
+    m: &crate::tcp::model::TcpModel,
+    steps: &[(
+        Option<crate::tcp::model::TcpAction>,
+        crate::tcp::model::TcpState,
+    )],
+    comment: &str,
+) -> (String, usize) {
+    let (lines, max_steps) = lines_of_path(m, steps);
+    let mut o = String::new();
+    for l in comment.lines() {
+        let _ = writeln!(o, "# {l}");
+    }
+    for l in &lines {
+        let _ = writeln!(o, "{}", l.render(&m.roles));
+    }
+    (o, max_steps)
+}
 
 /// What to replay.
 #[derive(Clone, Copy)]

@@ -316,6 +316,51 @@ pub fn replay(m: &TcpModel, lines: &[Line], b: Bounds) -> Verdict {
     v
 }
 
+/// A path of the model (as the checker's traces hold it) as trace lines that
+/// [`replay`] accepts: the endpoints' initial states, then per step the states it
+/// entered and the segments it sent. Also the `max_steps` the replay needs: the longest stretch of steps that show
+/// no line (at least the default bound).
+pub fn lines_of_path(m: &TcpModel, steps: &[(Option<TcpAction>, TcpState)]) -> (Vec<Item>, usize) {
+    let mut lines = Vec::new();
+    let mut quiet = 0usize;
+    let mut need = Bounds::default().max_steps;
+    let Some((_, first)) = steps.first() else {
+        return (lines, need);
+    };
+    // The endpoints' initial states, so that even a path of no step is a trace.
+    lines.extend(
+        first
+            .actors
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Item::State(i, h.tcb.state)),
+    );
+    let mut node = Node(first.clone(), [None, None]);
+    for (a, _) in &steps[1..] {
+        let Some(a) = a else { continue };
+        let Some((next, events)) = step(m, &node, a, false) else {
+            break;
+        };
+        let entered: Vec<Item> = (0..next.0.actors.len())
+            .filter(|&i| node.0.actors[i].tcb.state != next.0.actors[i].tcb.state)
+            .map(|i| Item::State(i, next.0.actors[i].tcb.state))
+            .collect();
+        if events.is_empty() {
+            // An unobservable step: the search takes it within its bound, and a state
+            // it enters is matched in the state it leads to.
+            quiet += 1;
+        }
+        if !events.is_empty() || !entered.is_empty() {
+            need = need.max(quiet);
+            quiet = 0;
+        }
+        lines.extend(entered);
+        lines.extend(events);
+        node = next;
+    }
+    (lines, need)
+}
+
 fn push(
     frontiers: &mut BTreeMap<usize, Vec<Node>>,
     entered: &mut BTreeMap<usize, HashSet<Node>>,
@@ -349,6 +394,53 @@ server > client: Flags [S.], seq 0, ack 1
 client > server: Flags [.], seq 1, ack 1
 @server ESTABLISHED
 ";
+
+    #[test]
+    fn test_a_walked_path_as_trace_lines_is_accepted() {
+        use crate::check::engine::Prop;
+        use crate::simulate::walk::{replay_path, sample, Walks};
+        let m = model("tcp-teardown");
+        let props = vec![
+            Prop::sometimes("time-wait", crate::tcp::model::reaches_time_wait),
+            Prop::sometimes("start", crate::tcp::model::reaches_listen),
+        ];
+        let w = Walks {
+            seed: 5,
+            runs: 50,
+            depth: 80,
+            threads: 1,
+            shard: crate::check::shard::Shard::WHOLE,
+            timeout: None,
+        };
+        let found = sample(&m, &props, &w);
+        for p in &found.props {
+            let path = &p.first.as_ref().expect("found").path;
+            let steps = replay_path(&m, path).unwrap();
+            let (lines, max_steps) = lines_of_path(&m, &steps);
+            // The initial states come first: a path of no step is still a trace.
+            assert_eq!(
+                lines[..2],
+                [
+                    Item::State(0, crate::tcp::State::Closed),
+                    Item::State(1, crate::tcp::State::Listen)
+                ]
+            );
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| Line {
+                    number: i + 1,
+                    item,
+                })
+                .collect();
+            let b = Bounds {
+                max_steps,
+                ..Bounds::default()
+            };
+            let v = replay(&m, &lines, b);
+            assert!(v.accepted, "{} steps: {v:?}", steps.len() - 1);
+        }
+    }
 
     #[test]
     fn test_listen_three_way_handshake_is_accepted() {

@@ -3,16 +3,18 @@
 
 pub mod diff;
 pub mod itf;
+pub mod merge;
 pub mod narrate;
 pub mod pcap;
+pub mod sampled;
 pub mod state_tree;
 
 pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// One property's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PropReport {
     pub name: String,
     /// `always | eventually | leads-to | sometimes`.
@@ -27,19 +29,31 @@ pub struct PropReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loop_start: Option<usize>,
     /// Liveness: the fairness assumptions the verdict rests on.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fairness: Vec<String>,
     /// The Explorer deep link that opens the trace.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explorer: Option<String>,
     /// What the verdict does not cover, when the checker can tell (vacuity warnings):
     /// e.g. a liveness property that holds while the bounds cut some runs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `simulate`: what the sample says of a verdict it could not decide, e.g. "not
+    /// violated in 1,000 sampled runs", or "not checked by simulate" for liveness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
+    /// `simulate`: the runs in which the property was violated (always) or
+    /// witnessed (sometimes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in_runs: Option<u64>,
+    /// `simulate`: the run whose path `trace` is: the first, in run order, that
+    /// violated or witnessed the property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_run: Option<u64>,
 }
 
 /// One scenario's report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub scenario: String,
     pub complete: bool,
@@ -50,11 +64,33 @@ pub struct Report {
     pub properties: Vec<PropReport>,
     pub as_expected: bool,
     /// Why the run is incomplete, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     /// With `check --coverage`: per kind of action, what it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Vec<crate::check::coverage::CoverageRow>>,
+    /// `simulate`: the sample this report is about. Its verdicts are "sampled" where
+    /// the walks decided nothing; `complete` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Simulation>,
+    /// With `--shard I/N`: which shard made this report, and where its scenario
+    /// stands in the unsharded list (for `synack merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::check::shard::ShardInfo>,
+}
+
+/// What a `simulate` report sampled.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Simulation {
+    pub seed: u64,
+    /// Runs walked for this report (a shard's share, or all of them).
+    pub runs: u64,
+    /// `--runs`: the runs of the whole sample, indices 0 to runs − 1.
+    pub requested_runs: u64,
+    /// `--depth`: steps per run at most.
+    pub depth: u32,
+    /// Runs that ended before `depth` in a state with no enabled action.
+    pub dead_ends: u64,
 }
 
 pub fn thousands(n: u64) -> String {
@@ -72,6 +108,9 @@ pub fn thousands(n: u64) -> String {
 impl Report {
     /// The terminal report. With `redact`, timings are hidden (for snapshots).
     pub fn text(&self, redact: bool) -> String {
+        if self.simulation.is_some() {
+            return sampled::text(self, redact);
+        }
         let mut o = String::new();
         let secs = if redact {
             "[seconds]".to_string()

@@ -2,7 +2,7 @@
 //! which endpoint changed state, which segments were sent, expired or lost.
 
 use crate::wire::{InFlight, Wire, WireAction, WireActor, WireState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 
 /// A message on the wire, as reports show it.
@@ -31,7 +31,7 @@ pub trait TimerName {
 }
 
 /// The `segment` of a JSON step.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SegmentView {
     pub from: String,
     pub to: String,
@@ -42,7 +42,7 @@ pub struct SegmentView {
 }
 
 /// One step, as every renderer sees it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Step {
     /// `init`, `deliver`, `deliver-keep-copy`, `drop`, `tick`, `timeout`, `choose`.
     pub action: String,

@@ -119,6 +119,19 @@ pub fn no_double_connection(_: &TcpModel, s: &TcpState) -> bool {
 }
 // ANCHOR_END: no_double_connection
 
+/// The antecedent of "no double connection": the server has entered ESTABLISHED.
+pub fn server_established(_: &TcpModel, s: &TcpState) -> bool {
+    s.actors[SERVER].est_by_irs.iter().any(|&n| n > 0)
+}
+
+/// The antecedent of "synchronized when established".
+pub fn both_established(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    c.tcb.state == State::Established
+        && srv.tcb.state == State::Established
+        && c.tcb.inc == srv.tcb.inc
+}
+
 /// When both ends are ESTABLISHED in the same incarnation, each one's RCV.NXT equals
 /// the other's ISS+1 plus the chunks and FIN it has accepted.
 pub fn synchronized_when_established(m: &TcpModel, s: &TcpState) -> bool {
@@ -161,6 +174,15 @@ pub fn graceful_close(_: &TcpModel, s: &TcpState) -> bool {
     let open_ok = !applies || !(is_abort(c.outcome) || is_abort(srv.outcome));
     // Connections that have ended, on both sides, of any incarnation.
     open_ok && clean_ends(c, srv) & (c.ended_abort | srv.ended_abort) == 0
+}
+
+/// The antecedent of "graceful close": both applications closed the same connection
+/// and no RST was sent or received (it is still open, or it has ended on both sides).
+pub fn both_closed_without_rst(_: &TcpModel, s: &TcpState) -> bool {
+    let (c, srv) = hosts(s);
+    let open =
+        c.app_closed && srv.app_closed && !c.rst_seen && !srv.rst_seen && c.tcb.inc == srv.tcb.inc;
+    open || clean_ends(c, srv) != 0
 }
 
 /// Incarnations that both applications closed, ended on both sides, with no RST seen.
@@ -573,10 +595,28 @@ impl crate::report::Lifeline for Host {
 pub fn prop(name: &str) -> Option<crate::check::engine::Prop<TcpModel>> {
     use crate::check::engine::Prop;
     let p = match name {
-        "no double connection" => Prop::always(name, no_double_connection),
-        "synchronized when established" => Prop::always(name, synchronized_when_established),
+        // Implications name their antecedent, so that a verdict of "holds" can say when
+        // it never held. "no old segment accepted" is no implication: it forbids a
+        // thing outright.
+        "no double connection" => Prop::always_if(
+            name,
+            "the server entered ESTABLISHED",
+            server_established,
+            no_double_connection,
+        ),
+        "synchronized when established" => Prop::always_if(
+            name,
+            "both ends ESTABLISHED in one incarnation",
+            both_established,
+            synchronized_when_established,
+        ),
         "no old segment accepted" => Prop::always(name, no_old_segment_accepted),
-        "graceful close" => Prop::always(name, graceful_close),
+        "graceful close" => Prop::always_if(
+            name,
+            "both applications closed one connection, no RST sent or received",
+            both_closed_without_rst,
+            graceful_close,
+        ),
         "both sides reach CLOSED" => Prop::eventually(name, both_closed),
         "reaches LISTEN" => Prop::sometimes(name, reaches_listen),
         "reaches SYN-SENT" => Prop::sometimes(name, reaches_syn_sent),

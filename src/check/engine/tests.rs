@@ -1038,3 +1038,50 @@ fn empty_model_and_zero_budget() {
     assert_eq!(r.unique_states, 0);
     assert!(r.properties.iter().all(|p| p.verdict == Verdict::Unknown));
 }
+
+/// "if p then q" as an always-property: the antecedent is p.
+fn p_implies_q(m: &G, s: &u32) -> bool {
+    !p(m, s) || q(m, s)
+}
+
+#[test]
+fn an_always_implication_holds_vacuously_when_its_antecedent_is_unreachable() {
+    let ring = |pq: (&[u32], &[u32])| ring(false).pq(pq.0, pq.1);
+    let prop = || Prop::always_if("p => q", "p", p, p_implies_q);
+    // p is reached (and q with it): holds, not vacuously.
+    let r = run1(&ring((&[1], &[1])), &[prop()]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert!(!r.properties[0].vacuous);
+    // p never holds: holds vacuously.
+    let r = run1(&ring((&[7], &[])), &[prop()]);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+    assert!(r.properties[0].vacuous);
+    // p without q: violated, and a violation is never vacuous.
+    let r = run1(
+        &ring((&[2], &[])),
+        &[prop(), Prop::always("plain", p_implies_q)],
+    );
+    assert_eq!(r.properties[0].verdict, Verdict::Violated);
+    assert!(!r.properties[0].vacuous);
+    // Without a named antecedent there is nothing to be vacuous about; the antecedent's
+    // search does not disturb the other properties' slots.
+    let r = run1(
+        &ring((&[7], &[])),
+        &[
+            Prop::always("plain", p_implies_q),
+            prop(),
+            Prop::sometimes("two", is_two),
+        ],
+    );
+    assert!(!r.properties[0].vacuous);
+    assert!(r.properties[1].vacuous);
+    assert_eq!(r.properties[2].verdict, Verdict::Found);
+    // A cut run decides nothing, vacuity included.
+    let opts = Options {
+        max_states: Some(2),
+        ..Options::default()
+    };
+    let r = run(&ring((&[7], &[])), &[prop()], &opts);
+    assert_eq!(r.properties[0].verdict, Verdict::Unknown);
+    assert!(!r.properties[0].vacuous);
+}
