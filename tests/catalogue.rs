@@ -51,6 +51,7 @@ const TIMELINES: &[(&str, &str)] = &[
     ("http-keepalive-race-crash", "a POST takes effect at most once"),
     ("http-keepalive-race-never", "every GET eventually gets a response"),
     ("dns-late-reply", "a reply to an earlier transmission is accepted"),
+    ("page-load", "page rendered"),
 ];
 
 /// The file name of a timeline in `book/src/generated/`.

@@ -626,3 +626,70 @@ fn put_label(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(from: &str, to: &str, cause: &str) -> Transition {
+        Transition {
+            actor: "client".into(),
+            from: from.into(),
+            to: to.into(),
+            cause: cause.into(),
+        }
+    }
+
+    #[test]
+    fn origins_follow_figure_5_its_notes_and_the_text() {
+        let o = |from, to, cause| origin(&t(from, to, cause));
+        assert_eq!(o("ESTABLISHED", "FIN-WAIT-1", "CLOSE / snd FIN,ACK").0, Origin::Figure5);
+        // A full buffer: the same arrow without its segment.
+        assert_eq!(o("CLOSE-WAIT", "LAST-ACK", "CLOSE").0, Origin::Figure5);
+        assert_eq!(o("SYN-RECEIVED", "LISTEN", "rcv RST"), (Origin::Figure5, "Note 1"));
+        assert_eq!(o("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK / snd ACK"), (Origin::Rfc, "Note 2"));
+        assert_eq!(o("SYN-SENT", "CLOSED", "rcv RST,ACK"), (Origin::Rfc, "Note 3"));
+        assert_eq!(o("SYN-SENT", "CLOSED", "CLOSE").0, Origin::Figure5);
+        assert_eq!(o("SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), (Origin::Rfc, "Figure 7"));
+        assert_eq!(o("SYN-RECEIVED", "ESTABLISHED", "rcv ACK").0, Origin::Figure5);
+        assert_eq!(o("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK / snd ACK").0, Origin::Rfc);
+        assert_eq!(
+            o("LAST-ACK", "CLOSED", "user timeout: retries exhausted (abort, no RST)"),
+            (Origin::Rfc, "§3.10.8")
+        );
+        assert_eq!(
+            o("FIN-WAIT-2", "CLOSED", "FIN-WAIT-2 timeout (not RFC 9293)").0,
+            Origin::Model
+        );
+        assert_eq!(o("ESTABLISHED", "CLOSED", "crash: the host loses its TCB").0, Origin::Model);
+    }
+
+    #[test]
+    fn states_sit_on_figure_5s_ranks_and_text_is_escaped() {
+        let set: BTreeSet<Transition> = [
+            t("CLOSED", "SYN-SENT", "active OPEN / snd SYN"),
+            t("SYN-SENT", "ESTABLISHED", "rcv SYN,ACK / snd ACK"),
+            t("ESTABLISHED", "FIN-WAIT-1", "CLOSE / snd FIN,ACK"),
+            t("FIN-WAIT-1", "CLOSED", "rcv RST"),
+            t("TIME-WAIT", "CLOSED", "2MSL timeout"),
+            t("ESTABLISHED", "<b>", "x & y"),
+        ]
+        .into_iter()
+        .collect();
+        let svg = svg(&set);
+        let y_of = |name: &str| -> f64 {
+            let at = svg.find(&format!(">{name}</text>")).expect(name);
+            let head = &svg[..at];
+            let y = head.rfind(" y=\"").unwrap() + 4;
+            head[y..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert!(y_of("CLOSED") < y_of("SYN-SENT"));
+        assert!(y_of("SYN-SENT") < y_of("ESTABLISHED"));
+        assert!(y_of("ESTABLISHED") < y_of("FIN-WAIT-1"));
+        assert!(y_of("FIN-WAIT-1") < y_of("TIME-WAIT"));
+        // The unfigured move to CLOSED ends in a box beside FIN-WAIT-1.
+        assert!(svg.contains(r#"class="tag""#));
+        assert!(svg.contains("&lt;b&gt;") && svg.contains("x &amp; y"));
+        assert!(!svg.contains("<b>"));
+    }
+}

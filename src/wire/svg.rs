@@ -737,6 +737,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_book_layout_fits_a_page_and_labels_stay_inside() {
+        for n in [1, 2, 3] {
+            let l = Layout::book(n);
+            let width = l.gutter + n as i64 * l.lane + l.margin;
+            assert!(width <= 770, "{n} lifelines: {width} px");
+        }
+        let mut o = String::new();
+        grounded(&mut o, 300, 10, 20, "end", "flight", "a label far too long to end at 10");
+        let x: i64 = o.split("<text x=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+        assert!(x >= 2, "{o}");
+    }
+
+    #[test]
     fn escapes_all_five() {
         assert_eq!(
             escape(r#"<img src=x onerror="alert('1')">&"#),
