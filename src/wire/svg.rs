@@ -275,9 +275,9 @@ where
         let x = lane_x(i);
         let y = row_y(r);
         let w = 12 + CHAR * name.chars().count() as i64;
-        // Kept inside the picture: a long phase next to the first or last lifeline
-        // moves inwards.
-        let left = (x - w / 2).clamp(4, (width - w - 4).max(4));
+        // Kept inside the picture and clear of the step column: a long phase next to
+        // the first or last lifeline moves inwards.
+        let left = (x - w / 2).min(width - w - 4).max(gutter - 4);
         let _ = writeln!(
             o,
             r#"<rect x="{left}" y="{}" width="{w}" height="18" rx="3" class="box"/>"#,
