@@ -125,10 +125,22 @@ fn figure_5_picture_is_sound(all: &BTreeSet<Transition>, svg: &str) {
             .find(|t| t.from == from && t.to == to && t.cause.starts_with(cause))
             .map(|t| origin(t).0)
     };
-    assert_eq!(of("ESTABLISHED", "FIN-WAIT-1", "CLOSE"), Some(Origin::Figure5));
-    assert_eq!(of("SYN-RECEIVED", "LISTEN", "rcv RST"), Some(Origin::Figure5));
-    assert_eq!(of("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK"), Some(Origin::Rfc));
-    assert_eq!(of("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK"), Some(Origin::Rfc));
+    assert_eq!(
+        of("ESTABLISHED", "FIN-WAIT-1", "CLOSE"),
+        Some(Origin::Figure5)
+    );
+    assert_eq!(
+        of("SYN-RECEIVED", "LISTEN", "rcv RST"),
+        Some(Origin::Figure5)
+    );
+    assert_eq!(
+        of("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK"),
+        Some(Origin::Rfc)
+    );
+    assert_eq!(
+        of("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK"),
+        Some(Origin::Rfc)
+    );
     assert_eq!(of("SYN-SENT", "CLOSED", "rcv RST"), Some(Origin::Rfc));
     assert_eq!(
         of("FIN-WAIT-2", "CLOSED", "FIN-WAIT-2 timeout"),

@@ -46,11 +46,23 @@ fn snapshot_names(scn: &Scenario) -> Vec<String> {
 /// [`timeline_file`].
 const TIMELINES: &[(&str, &str)] = &[
     ("tcp-teardown", "TIME-WAIT re-ACKs a retransmitted FIN"),
-    ("tcp-old-duplicate-syn", "old duplicate SYN is reset (Fig 8)"),
+    (
+        "tcp-old-duplicate-syn",
+        "old duplicate SYN is reset (Fig 8)",
+    ),
     ("tcp-two-way-handshake", "no double connection"),
-    ("http-keepalive-race-crash", "a POST takes effect at most once"),
-    ("http-keepalive-race-never", "every GET eventually gets a response"),
-    ("dns-late-reply", "a reply to an earlier transmission is accepted"),
+    (
+        "http-keepalive-race-crash",
+        "a POST takes effect at most once",
+    ),
+    (
+        "http-keepalive-race-never",
+        "every GET eventually gets a response",
+    ),
+    (
+        "dns-late-reply",
+        "a reply to an earlier transmission is accepted",
+    ),
     ("page-load", "page rendered"),
 ];
 
@@ -231,10 +243,7 @@ fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
             "{scn} has no trace of `{prop}`"
         );
     }
-    let drawn: BTreeSet<String> = TIMELINES
-        .iter()
-        .map(|(s, p)| timeline_file(s, p))
-        .collect();
+    let drawn: BTreeSet<String> = TIMELINES.iter().map(|(s, p)| timeline_file(s, p)).collect();
     let files: BTreeSet<String> = std::fs::read_dir(root().join("book/src/generated"))
         .map(|d| {
             d.filter_map(|e| e.ok())
@@ -243,7 +252,10 @@ fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(files, drawn, "book/src/generated/timeline-*.svg and TIMELINES differ");
+    assert_eq!(
+        files, drawn,
+        "book/src/generated/timeline-*.svg and TIMELINES differ"
+    );
 }
 
 /// What every drawn trace must show: one arrow or mark per delivery, loss and expiry,
@@ -253,24 +265,36 @@ fn timeline_is_sound(name: &str, p: &synack::report::PropReport, svg: &str) {
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     // Text only in <text> elements and the style sheet: no raw `<` from a label.
     let tags = svg.matches('<').count();
-    let known = ["<svg", "</svg", "<style", "</style", "<defs", "</defs", "<marker", "</marker",
-        "<path", "<rect", "<line", "<text", "</text"];
+    let known = [
+        "<svg", "</svg", "<style", "</style", "<defs", "</defs", "<marker", "</marker", "<path",
+        "<rect", "<line", "<text", "</text",
+    ];
     let counted: usize = known.iter().map(|k| svg.matches(k).count()).sum();
     assert_eq!(tags, counted, "{name}: an unexpected `<` in the SVG");
-    let delivered = steps.iter().filter(|s| s.action.starts_with("deliver")).count();
+    let delivered = steps
+        .iter()
+        .filter(|s| s.action.starts_with("deliver"))
+        .count();
     let heads = svg.matches("marker-end=\"url(#synack-head)\"").count();
-    assert_eq!(heads, delivered, "{name} / {}: one arrow per delivery", p.name);
+    assert_eq!(
+        heads, delivered,
+        "{name} / {}: one arrow per delivery",
+        p.name
+    );
     let lost = steps.iter().filter(|s| s.action == "drop").count();
-    assert_eq!(svg.matches("  LOST</text>").count(), lost, "{name} / {}", p.name);
+    assert_eq!(
+        svg.matches("  LOST</text>").count(),
+        lost,
+        "{name} / {}",
+        p.name
+    );
     // The sends that were never delivered, lost or expired by the last step: as many
     // as the narration's ledger leaves over.
     let sent: usize = steps.iter().map(|s| s.sent.len()).sum();
     let gone: usize = steps
         .iter()
         .map(|s| {
-            s.expired.len()
-                + usize::from(s.action == "drop")
-                + usize::from(s.action == "deliver")
+            s.expired.len() + usize::from(s.action == "drop") + usize::from(s.action == "deliver")
         })
         .sum();
     let never = svg.matches("never delivered: ").count();

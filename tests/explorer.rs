@@ -214,14 +214,21 @@ fn action_labels_name_the_call_the_application_makes() {
         }
     }
     assert!(
-        names.iter().any(|n| n == "client: the application calls CLOSE"),
+        names
+            .iter()
+            .any(|n| n == "client: the application calls CLOSE"),
         "{names:?}"
     );
     assert!(
-        names.iter().any(|n| n == "server: the application calls CLOSE"),
+        names
+            .iter()
+            .any(|n| n == "server: the application calls CLOSE"),
         "{names:?}"
     );
-    assert!(!names.iter().any(|n| n.contains("SEND or CLOSE")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("SEND or CLOSE")),
+        "{names:?}"
+    );
 }
 
 #[test]

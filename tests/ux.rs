@@ -428,5 +428,8 @@ fn trace_and_transitions_draw_svg_pictures() {
         "--diff",
     ]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: --diff applies to --format text\n"), "{err}");
+    assert!(
+        err.starts_with("error: --diff applies to --format text\n"),
+        "{err}"
+    );
 }

@@ -72,9 +72,7 @@ pub fn origin(t: &Transition) -> (Origin, &'static str) {
         // "The RST … can cause a transition from any state to LISTEN or CLOSED".
         (_, "CLOSED") if event.starts_with("rcv RST") => (Origin::Rfc, "Note 3"),
         // The ACK of our SYN and a FIN in one segment; a FIN retransmitted to TIME-WAIT.
-        ("SYN-RECEIVED", "CLOSE-WAIT") | ("TIME-WAIT", "TIME-WAIT") => {
-            (Origin::Rfc, "§3.10.7.4")
-        }
+        ("SYN-RECEIVED", "CLOSE-WAIT") | ("TIME-WAIT", "TIME-WAIT") => (Origin::Rfc, "§3.10.7.4"),
         // Figure 7, line 7: the SYN,ACK that crosses ours in a simultaneous open.
         ("SYN-RECEIVED", "ESTABLISHED") if event == "rcv SYN,ACK" => (Origin::Rfc, "Figure 7"),
         (_, "CLOSED") if event.starts_with("user timeout") => (Origin::Rfc, "§3.10.8"),
@@ -293,7 +291,9 @@ pub fn svg(ts: &BTreeSet<Transition>) -> String {
         .collect();
     // The small CLOSED of each state with moves to CLOSED that Figure 5 leaves out:
     // a box that names them, one line per cause in the colour of its origin.
-    let mut tags: BTreeMap<String, (Rect, Vec<(String, &'static str)>)> = BTreeMap::new();
+    // Its box, and its lines with their classes.
+    type Tag = (Rect, Vec<(String, &'static str)>);
+    let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
     for e in edges.iter().filter(|e| e.tag) {
         let entry = tags.entry(e.from.clone()).or_insert((
             Rect::around((0.0, 0.0), 0.0, 0.0),
@@ -304,7 +304,11 @@ pub fn svg(ts: &BTreeSet<Transition>) -> String {
         }
     }
     for (n, (r, lines)) in tags.iter_mut() {
-        let w = lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(6) as f64
+        let w = lines
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(6) as f64
             * LABEL_CHAR
             + 12.0;
         let h = (LABEL_LINE * lines.len() as i64) as f64 + 6.0;
@@ -485,7 +489,13 @@ pub fn svg(ts: &BTreeSet<Transition>) -> String {
         }
         let mut d = String::new();
         for (j, p) in pts.iter().enumerate() {
-            let _ = write!(d, "{}{:.0} {:.0}", if j == 0 { "M" } else { " L" }, p.0, p.1);
+            let _ = write!(
+                d,
+                "{}{:.0} {:.0}",
+                if j == 0 { "M" } else { " L" },
+                p.0,
+                p.1
+            );
         }
         let _ = writeln!(
             o,
@@ -643,25 +653,53 @@ mod tests {
     #[test]
     fn origins_follow_figure_5_its_notes_and_the_text() {
         let o = |from, to, cause| origin(&t(from, to, cause));
-        assert_eq!(o("ESTABLISHED", "FIN-WAIT-1", "CLOSE / snd FIN,ACK").0, Origin::Figure5);
+        assert_eq!(
+            o("ESTABLISHED", "FIN-WAIT-1", "CLOSE / snd FIN,ACK").0,
+            Origin::Figure5
+        );
         // A full buffer: the same arrow without its segment.
         assert_eq!(o("CLOSE-WAIT", "LAST-ACK", "CLOSE").0, Origin::Figure5);
-        assert_eq!(o("SYN-RECEIVED", "LISTEN", "rcv RST"), (Origin::Figure5, "Note 1"));
-        assert_eq!(o("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK / snd ACK"), (Origin::Rfc, "Note 2"));
-        assert_eq!(o("SYN-SENT", "CLOSED", "rcv RST,ACK"), (Origin::Rfc, "Note 3"));
-        assert_eq!(o("SYN-SENT", "CLOSED", "CLOSE").0, Origin::Figure5);
-        assert_eq!(o("SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"), (Origin::Rfc, "Figure 7"));
-        assert_eq!(o("SYN-RECEIVED", "ESTABLISHED", "rcv ACK").0, Origin::Figure5);
-        assert_eq!(o("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK / snd ACK").0, Origin::Rfc);
         assert_eq!(
-            o("LAST-ACK", "CLOSED", "user timeout: retries exhausted (abort, no RST)"),
+            o("SYN-RECEIVED", "LISTEN", "rcv RST"),
+            (Origin::Figure5, "Note 1")
+        );
+        assert_eq!(
+            o("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK / snd ACK"),
+            (Origin::Rfc, "Note 2")
+        );
+        assert_eq!(
+            o("SYN-SENT", "CLOSED", "rcv RST,ACK"),
+            (Origin::Rfc, "Note 3")
+        );
+        assert_eq!(o("SYN-SENT", "CLOSED", "CLOSE").0, Origin::Figure5);
+        assert_eq!(
+            o("SYN-RECEIVED", "ESTABLISHED", "rcv SYN,ACK"),
+            (Origin::Rfc, "Figure 7")
+        );
+        assert_eq!(
+            o("SYN-RECEIVED", "ESTABLISHED", "rcv ACK").0,
+            Origin::Figure5
+        );
+        assert_eq!(
+            o("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK / snd ACK").0,
+            Origin::Rfc
+        );
+        assert_eq!(
+            o(
+                "LAST-ACK",
+                "CLOSED",
+                "user timeout: retries exhausted (abort, no RST)"
+            ),
             (Origin::Rfc, "§3.10.8")
         );
         assert_eq!(
             o("FIN-WAIT-2", "CLOSED", "FIN-WAIT-2 timeout (not RFC 9293)").0,
             Origin::Model
         );
-        assert_eq!(o("ESTABLISHED", "CLOSED", "crash: the host loses its TCB").0, Origin::Model);
+        assert_eq!(
+            o("ESTABLISHED", "CLOSED", "crash: the host loses its TCB").0,
+            Origin::Model
+        );
     }
 
     #[test]

@@ -278,10 +278,9 @@ where
         let mut summary = summary;
         for (who, a, b) in &moves {
             match connections.iter().find(|(r, _)| r == who) {
-                Some((_, n)) => summary.push_str(&format!(
-                    "; {who} switches to {}: {b}",
-                    connection_name(*n)
-                )),
+                Some((_, n)) => {
+                    summary.push_str(&format!("; {who} switches to {}: {b}", connection_name(*n)))
+                }
                 None => summary.push_str(&format!("; {who} {a} → {b}")),
             }
         }

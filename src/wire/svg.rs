@@ -298,7 +298,10 @@ where
                 top - 4,
                 "end",
                 "loopnote",
-                &format!("loop: steps {r} to {last} lead back to the state after step {}, for ever", r - 1),
+                &format!(
+                    "loop: steps {r} to {last} lead back to the state after step {}, for ever",
+                    r - 1
+                ),
             );
         }
         let gclass = if r == last { "now" } else { "gutter" };
@@ -486,7 +489,15 @@ where
         let end = (x, end_y + 14 * k as i64);
         arrow(&mut body, a, end, "seg-flight", false);
         stub(&mut body, end.0, end.1, "seg-flight");
-        grounded(&mut body, width, end.0 + 8, end.1 + 4, "start", "flight", &what);
+        grounded(
+            &mut body,
+            width,
+            end.0 + 8,
+            end.1 + 4,
+            "start",
+            "flight",
+            &what,
+        );
     }
     let legend_y = end_y + 14 * pending.len() as i64 + 12;
     let height = legend_y + 3 * 14 + 4;
@@ -744,8 +755,24 @@ mod tests {
             assert!(width <= 770, "{n} lifelines: {width} px");
         }
         let mut o = String::new();
-        grounded(&mut o, 300, 10, 20, "end", "flight", "a label far too long to end at 10");
-        let x: i64 = o.split("<text x=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+        grounded(
+            &mut o,
+            300,
+            10,
+            20,
+            "end",
+            "flight",
+            "a label far too long to end at 10",
+        );
+        let x: i64 = o
+            .split("<text x=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(x >= 2, "{o}");
     }
 
