@@ -213,6 +213,9 @@ pub enum TraceFormat {
     Pcap,
     /// Apalache's Informal Trace Format (JSON).
     Itf,
+    /// An SVG sequence diagram: arrows slanted from send to delivery, losses as
+    /// crosses, segments never delivered as dotted arrows to a bar.
+    Svg,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -221,6 +224,8 @@ pub enum GraphFormat {
     Json,
     Dot,
     Mermaid,
+    /// An SVG drawing on the ranks of RFC 9293 Figure 5, edges coloured by origin.
+    Svg,
 }
 
 /// An error, with the exit code it maps to.
@@ -551,7 +556,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             }
             if diff && format != TraceFormat::Text {
                 return Err(Error::input("--diff applies to --format text").caused_by(
-                    "json and itf hold every field of every state; mermaid draws the messages",
+                    "json and itf hold every field of every state; mermaid and svg draw the messages",
                 ));
             }
             let mut s = resolve(&dir, &scenario)?;
@@ -572,6 +577,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 timeout: bounds.timeout(),
                 progress: std::io::stderr().is_terminal(),
                 states: diff || format == TraceFormat::Itf,
+                svg: format == TraceFormat::Svg,
                 ..RunOptions::default()
             };
             let o = check::check(&s, &opts);
@@ -629,6 +635,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
                 }
                 TraceFormat::Mermaid => mermaid(&o.roles, steps, p.loop_start),
+                TraceFormat::Svg => o.svgs.first().cloned().flatten().unwrap_or_default(),
                 TraceFormat::Json => {
                     let v = serde_json::json!({
                         "scenario": s.name, "property": property, "verdict": p.verdict,

@@ -70,10 +70,6 @@ fn the_state_diagram_is_generated_from_the_models() {
     let set = union_of_transitions();
     let dir = root().join("book/src/generated");
     bless_or_compare(
-        &dir.join("transitions.mmd"),
-        &transitions::render(&set, GraphFormat::Mermaid),
-    );
-    bless_or_compare(
         &dir.join("transitions.txt"),
         &transitions::render(&set, GraphFormat::Text),
     );
@@ -92,6 +88,71 @@ fn the_state_diagram_is_generated_from_the_models() {
         &dir.join(format!("transitions-{BEYOND_FIGURE_5}.txt")),
         &transitions::render(&beyond, GraphFormat::Text),
     );
+    // The picture on Figure 5's ranks: the union, and what the failures add.
+    let all: BTreeSet<Transition> = set.union(&beyond).cloned().collect();
+    let svg = transitions::render(&all, GraphFormat::Svg);
+    figure_5_picture_is_sound(&all, &svg);
+    bless_or_compare(&dir.join("transitions.svg"), &svg);
+}
+
+/// What the picture must show: every state, every cause, each edge in the colour of
+/// its origin, and no text unescaped.
+fn figure_5_picture_is_sound(all: &BTreeSet<Transition>, svg: &str) {
+    use synack::check::figure5::{origin, Origin};
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    for t in all {
+        assert!(
+            svg.contains(&format!(">{}</text>", t.from)),
+            "no state {}",
+            t.from
+        );
+    }
+    let classes = |o: Origin| match o {
+        Origin::Figure5 => "fig",
+        Origin::Rfc => "rfc",
+        Origin::Model => "model",
+    };
+    for o in [Origin::Figure5, Origin::Rfc, Origin::Model] {
+        assert!(
+            all.iter().any(|t| origin(t).0 == o),
+            "the union has no transition of origin {o:?}: the legend would lie"
+        );
+        assert!(svg.contains(&format!("class=\"{}\"", classes(o))));
+    }
+    // Figure 5's own arrows, the notes' and the model's, as the chapter describes them.
+    let of = |from: &str, to: &str, cause: &str| {
+        all.iter()
+            .find(|t| t.from == from && t.to == to && t.cause.starts_with(cause))
+            .map(|t| origin(t).0)
+    };
+    assert_eq!(
+        of("ESTABLISHED", "FIN-WAIT-1", "CLOSE"),
+        Some(Origin::Figure5)
+    );
+    assert_eq!(
+        of("SYN-RECEIVED", "LISTEN", "rcv RST"),
+        Some(Origin::Figure5)
+    );
+    assert_eq!(
+        of("FIN-WAIT-1", "TIME-WAIT", "rcv FIN,ACK"),
+        Some(Origin::Rfc)
+    );
+    assert_eq!(
+        of("TIME-WAIT", "TIME-WAIT", "rcv FIN,ACK"),
+        Some(Origin::Rfc)
+    );
+    assert_eq!(of("SYN-SENT", "CLOSED", "rcv RST"), Some(Origin::Rfc));
+    assert_eq!(
+        of("FIN-WAIT-2", "CLOSED", "FIN-WAIT-2 timeout"),
+        Some(Origin::Model)
+    );
+    // Every cause is there, escaped (its event and what is sent; the picture shortens
+    // "user timeout: retries exhausted …" to its event).
+    for t in all {
+        let first = t.cause.split([':', '(']).next().unwrap().trim();
+        let shown = synack::wire::svg::escape(first);
+        assert!(svg.contains(&shown), "cause `{}` not drawn", t.cause);
+    }
 }
 
 /// One `{{#include PATH[:RANGE]}}` of a chapter.

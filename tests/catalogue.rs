@@ -6,6 +6,11 @@
 //! verdicts it computed and the `[finding]` texts of its file), and checks the answer
 //! of every exercise in the book that names it. `SYNACK_BLESS=1` rewrites the rows of
 //! the scenarios it runs; otherwise a stale row fails.
+//!
+//! The book's key traces are also drawn as SVG timelines into
+//! `book/src/generated/timeline-*.svg` ([`TIMELINES`]):
+//! `SYNACK_BLESS=1 cargo test --release --test catalogue` rewrites them; otherwise a
+//! stale one fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +48,54 @@ fn snapshot_names(scn: &Scenario) -> Vec<String> {
     v
 }
 
+/// The traces the book draws with the SVG timeline (`synack trace --format svg`):
+/// (scenario, property). Each is written to `book/src/generated/`, named by
+/// [`timeline_file`].
+const TIMELINES: &[(&str, &str)] = &[
+    ("tcp-teardown", "TIME-WAIT re-ACKs a retransmitted FIN"),
+    (
+        "tcp-old-duplicate-syn",
+        "old duplicate SYN is reset (Fig 8)",
+    ),
+    ("tcp-two-way-handshake", "no double connection"),
+    (
+        "http-keepalive-race-crash",
+        "a POST takes effect at most once",
+    ),
+    (
+        "http-keepalive-race-never",
+        "every GET eventually gets a response",
+    ),
+    (
+        "dns-late-reply",
+        "a reply to an earlier transmission is accepted",
+    ),
+    ("page-load", "page rendered"),
+];
+
+/// The file name of a timeline in `book/src/generated/`.
+fn timeline_file(scenario: &str, property: &str) -> String {
+    format!("timeline-{scenario}.{}.svg", slug(property))
+}
+
+/// With `SYNACK_BLESS=1` writes `text` to `path`; otherwise fails unless the committed
+/// file already holds exactly `text`.
+fn bless_or_compare(path: &Path, text: &str) {
+    if std::env::var("SYNACK_BLESS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is stale: the trace changed.\n\
+         Regenerate it with `SYNACK_BLESS=1 cargo test --release --test catalogue`, \
+         then reread the chapter that shows it.",
+        path.display()
+    );
+}
+
 fn check_scenario(name: &str) {
     let scn = Scenario::load(&root().join("models").join(format!("{name}.toml")))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -50,9 +103,25 @@ fn check_scenario(name: &str) {
         &scn,
         &RunOptions {
             explorer: None,
+            svg: TIMELINES.iter().any(|(s, _)| *s == name),
             ..RunOptions::default()
         },
     );
+    for (p, svg) in o.report.properties.iter().zip(&o.svgs) {
+        if !TIMELINES.contains(&(name, p.name.as_str())) {
+            continue;
+        }
+        let svg = svg
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name} / {}: no trace to draw", p.name));
+        timeline_is_sound(name, p, svg);
+        bless_or_compare(
+            &root()
+                .join("book/src/generated")
+                .join(timeline_file(name, &p.name)),
+            svg,
+        );
+    }
     let r = &o.report;
     insta::with_settings!({
         snapshot_path => root().join("snapshots"),
@@ -180,6 +249,75 @@ fn every_scenario_file_has_a_test_and_every_snapshot_a_scenario() {
         unreferenced.is_empty(),
         "unreferenced snapshots: {unreferenced:?}"
     );
+    // Every timeline names a trace the catalogue pins, and every timeline file is one.
+    for (scn, prop) in TIMELINES {
+        let s = all
+            .iter()
+            .find(|s| s.name == *scn)
+            .unwrap_or_else(|| panic!("TIMELINES names no scenario {scn}"));
+        assert!(
+            s.expect
+                .iter()
+                .any(|(p, e)| p == prop && check::run::expects_trace(*e)),
+            "{scn} has no trace of `{prop}`"
+        );
+    }
+    let drawn: BTreeSet<String> = TIMELINES.iter().map(|(s, p)| timeline_file(s, p)).collect();
+    let files: BTreeSet<String> = std::fs::read_dir(root().join("book/src/generated"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("timeline-") && n.ends_with(".svg"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        files, drawn,
+        "book/src/generated/timeline-*.svg and TIMELINES differ"
+    );
+}
+
+/// What every drawn trace must show: one arrow or mark per delivery, loss and expiry,
+/// every send that is never delivered, and no text unescaped.
+fn timeline_is_sound(name: &str, p: &synack::report::PropReport, svg: &str) {
+    let steps = p.trace.as_ref().expect("a trace");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    // Text only in <text> elements and the style sheet: no raw `<` from a label.
+    let tags = svg.matches('<').count();
+    let known = [
+        "<svg", "</svg", "<style", "</style", "<defs", "</defs", "<marker", "</marker", "<path",
+        "<rect", "<line", "<text", "</text",
+    ];
+    let counted: usize = known.iter().map(|k| svg.matches(k).count()).sum();
+    assert_eq!(tags, counted, "{name}: an unexpected `<` in the SVG");
+    let delivered = steps
+        .iter()
+        .filter(|s| s.action.starts_with("deliver"))
+        .count();
+    let heads = svg.matches("marker-end=\"url(#synack-head)\"").count();
+    assert_eq!(
+        heads, delivered,
+        "{name} / {}: one arrow per delivery",
+        p.name
+    );
+    let lost = steps.iter().filter(|s| s.action == "drop").count();
+    assert_eq!(
+        svg.matches("  LOST</text>").count(),
+        lost,
+        "{name} / {}",
+        p.name
+    );
+    // The sends that were never delivered, lost or expired by the last step: as many
+    // as the narration's ledger leaves over.
+    let sent: usize = steps.iter().map(|s| s.sent.len()).sum();
+    let gone: usize = steps
+        .iter()
+        .map(|s| {
+            s.expired.len() + usize::from(s.action == "drop") + usize::from(s.action == "deliver")
+        })
+        .sum();
+    let never = svg.matches("never delivered: ").count();
+    assert_eq!(never, sent - gone, "{name} / {}: undelivered sends", p.name);
 }
 
 /// Snapshots of the CLI tests (`cli.*`).

@@ -240,6 +240,41 @@ fn the_deep_link_of_simulate_opens_its_counterexample() {
 }
 
 #[test]
+fn action_labels_name_the_call_the_application_makes() {
+    let e = Explorer::start("tcp-two-way-handshake");
+    let link = deep_link("tcp-two-way-handshake", "no double connection");
+    let hash = link.split_once('#').unwrap().1;
+    let indices: Vec<&str> = hash.strip_prefix("/steps/").unwrap().split('/').collect();
+    // Every action offered along the counterexample.
+    let mut names = Vec::new();
+    for k in 1..=indices.len() {
+        let path = indices[..k].join("/");
+        let (code, body) = e.get(&format!("/.states/{path}"));
+        assert_eq!(code, 200, "{body}");
+        let next: serde_json::Value = serde_json::from_str(&body).unwrap();
+        for s in next.as_array().unwrap() {
+            names.push(s["action"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "client: the application calls CLOSE"),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "server: the application calls CLOSE"),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("SEND or CLOSE")),
+        "{names:?}"
+    );
+}
+
+#[test]
 fn the_diagram_escapes_payloads() {
     let e = Explorer::start("tcp-explorer-injection");
     let link = deep_link("tcp-explorer-injection", "reaches CLOSE-WAIT");

@@ -420,3 +420,56 @@ fn the_books_coverage_table_and_trace_diff_are_generated() {
     assert_eq!(code, 0);
     bless_or_compare(&dir.join("trace-diff-tcp-two-way-handshake.txt"), &out);
 }
+
+#[test]
+fn trace_and_transitions_draw_svg_pictures() {
+    // A payload with markup is drawn escaped: the Explorer inserts the SVG unescaped.
+    let (code, out, err) = synack(&[
+        "trace",
+        "tcp-explorer-injection",
+        "reaches CLOSE-WAIT",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<svg") && out.trim_end().ends_with("</svg>"));
+    assert!(out.contains("&lt;img src=x onerror=alert(1)&gt;"), "{out}");
+    assert!(!out.contains("<img"), "{out}");
+    // The TIME-WAIT re-ACK: both of the client's last ACKs are still in flight when
+    // the run ends, and are drawn; the application's call is named.
+    let (code, out, err) = synack(&[
+        "trace",
+        "tcp-teardown",
+        "TIME-WAIT re-ACKs a retransmitted FIN",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.matches(">never delivered: ACK seq=2 ack=10 [inc 1]</text>")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert!(out.contains(">the application calls CLOSE</text>"), "{out}");
+    assert!(!out.contains("SEND or CLOSE"), "{out}");
+    // Figure 5's ranks: Note 2's move is blue (the notes), CLOSING's black.
+    let (code, out, err) = synack(&["transitions", "tcp-simultaneous-close", "--format", "svg"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(">CLOSING</text>"), "{out}");
+    assert!(out.contains("(Note 2)</text>"), "{out}");
+    assert!(out.contains(r#"class="rfc""#) && out.contains(r#"class="fig""#));
+    let (code, _, err) = synack(&[
+        "trace",
+        "tcp-teardown",
+        "TIME-WAIT re-ACKs a retransmitted FIN",
+        "--format",
+        "svg",
+        "--diff",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --diff applies to --format text\n"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod coverage;
 pub mod engine;
+pub mod figure5;
 pub mod limits;
 pub mod many;
 pub mod progress;

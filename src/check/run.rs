@@ -68,6 +68,9 @@ pub struct RunOptions {
     pub coverage: bool,
     /// Keep every trace's states as trees ([`Outcome::states`]), for trace diffs and ITF.
     pub states: bool,
+    /// Draw every trace as an SVG sequence diagram ([`Outcome::svgs`]) in the book's
+    /// layout.
+    pub svg: bool,
 }
 
 impl Default for RunOptions {
@@ -81,6 +84,7 @@ impl Default for RunOptions {
             explorer: Some(([127, 0, 0, 1], 3000).into()),
             coverage: false,
             states: false,
+            svg: false,
         }
     }
 }
@@ -92,6 +96,9 @@ pub struct Outcome {
     /// With [`RunOptions::states`]: per property, the states of its trace as named
     /// variables ([`crate::report::state_tree::wire_state`]), in real sequence numbers.
     pub states: Vec<Option<Vec<TraceState>>>,
+    /// With [`RunOptions::svg`]: per property, its trace as an SVG sequence diagram
+    /// ([`crate::wire::svg::sequence_svg_with`], [`crate::wire::svg::Layout::book`]).
+    pub svgs: Vec<Option<String>>,
 }
 
 /// One state of a trace as named variables: each actor, `timers`, `network`.
@@ -220,6 +227,20 @@ where
             )
         })
         .collect();
+    let svgs = res
+        .properties
+        .iter()
+        .map(|p| {
+            let t = p.trace.as_ref().filter(|_| opts.svg)?;
+            let layout = crate::wire::svg::Layout::book(m.roles.len());
+            Some(crate::wire::svg::sequence_svg_with(
+                m,
+                &t.steps,
+                &layout,
+                t.loop_start,
+            ))
+        })
+        .collect();
     let as_expected = properties.iter().all(|p| p.expected == p.verdict);
     let stopped = (!res.complete).then(|| match (watch.why(), opts.max_states) {
         (Some(why), _) => why.describe(),
@@ -247,6 +268,7 @@ where
         },
         roles: m.roles.clone(),
         states,
+        svgs,
     }
 }
 

@@ -236,6 +236,7 @@ pub fn render(t: &BTreeSet<Transition>, f: GraphFormat) -> String {
             }
             o.push_str("}\n");
         }
+        GraphFormat::Svg => o = super::figure5::svg(t),
         GraphFormat::Mermaid => {
             o.push_str("stateDiagram-v2\n");
             let id = |s: &str| s.replace('-', "_");

@@ -7,7 +7,7 @@
 use crate::check::engine::{self, Options, Prop};
 use crate::check::limits::{self, Watch};
 use crate::report::{Envelope, Lifeline, TimerName};
-use crate::wire::svg::{sequence_svg, Explorable};
+use crate::wire::svg::{action_name_at, sequence_svg, Explorable};
 use crate::wire::{ActionOf, StateOf, Wire, WireActor};
 use serde_json::{json, Value};
 use stateright::Model;
@@ -273,7 +273,7 @@ where
         let mut actions = Vec::new();
         self.model.actions(last, &mut actions);
         for (i, a) in actions.into_iter().enumerate() {
-            let name = Some(self.model.format_action(&a));
+            let name = Some(action_name_at(&self.model.0, last, &a));
             let outcome = self.model.format_step(last, a.clone());
             match self.model.next_state(last, a.clone()) {
                 Some(next) => {

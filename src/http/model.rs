@@ -672,7 +672,6 @@ impl crate::report::Lifeline for NodeState {
                 ),
                 Some(other) => format!("shows {other} / {}", b.tcb().state.name()),
                 None if b.resolver.answer.is_none() => "resolving".into(),
-                None if b.cur > 0 => format!("{} (conn {})", b.tcb().state.name(), b.cur),
                 None => b.tcb().state.name().into(),
             },
             NodeState::NameServer => "serving".into(),
@@ -691,6 +690,12 @@ impl crate::report::Lifeline for NodeState {
                 let v: Vec<&str> = o.conns.iter().map(|c| c.tcb.state.name()).collect();
                 v.join(" + ")
             }
+        }
+    }
+    fn connection(&self) -> Option<u32> {
+        match self {
+            NodeState::Browser(b) => Some(b.cur as u32),
+            _ => None,
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod pcap;
 pub mod sampled;
 pub mod state_tree;
 
-pub use narrate::{narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
+pub use narrate::{connection_name, narrate, Envelope, Lifeline, SegmentView, Step, TimerName};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -219,7 +219,19 @@ pub fn timeline_with(
             continue;
         }
         for (who, a, b) in &s.moves {
-            let _ = writeln!(o, "{:13}{who}: {a} → {b}", "");
+            match s.connections.iter().find(|(r, _)| r == who) {
+                Some((_, n)) => {
+                    let _ = writeln!(
+                        o,
+                        "{:13}{who}: switches to {}: {b}",
+                        "",
+                        connection_name(*n)
+                    );
+                }
+                None => {
+                    let _ = writeln!(o, "{:13}{who}: {a} → {b}", "");
+                }
+            }
         }
         for (from, to, l) in &s.sent {
             let _ = writeln!(o, "{:13}{from} sends {l} → {to}", "");
@@ -314,6 +326,13 @@ pub fn mermaid(roles: &[String], steps: &[Step], loop_start: Option<usize>) -> S
             }
         }
         for (who, _, b) in &s.moves {
+            if let Some((_, n)) = s.connections.iter().find(|(r, _)| r == who) {
+                let _ = writeln!(
+                    o,
+                    "    Note over {who}: switches to {}",
+                    mm(&connection_name(*n))
+                );
+            }
             let _ = writeln!(o, "    Note over {who}: {}", mm(b));
         }
     }

@@ -22,12 +22,29 @@ pub trait Envelope {
 pub trait Lifeline {
     /// The state name on its lifeline (`SYN-SENT`, `waiting for DNS`).
     fn phase(&self) -> String;
+    /// The connection the lifeline follows, for an actor that opens several in turn
+    /// (the browser's `conn 1` after a retry). Renderers mark a change of connection
+    /// apart from the state name.
+    fn connection(&self) -> Option<u32> {
+        None
+    }
+    /// The call the application made in a step that changed `self` into `after`, when
+    /// that step was its turn ([`TimerName::is_app_turn`]): `SEND`, `CLOSE`; `None`
+    /// when it made none.
+    fn call_made(&self, _after: &Self) -> Option<String> {
+        None
+    }
 }
 
 /// A timer, as reports name its firing.
 pub trait TimerName {
-    /// `retransmission timer fires`, `the application calls CLOSE or SEND`.
+    /// `retransmission timer fires`, `the application's next call`.
     fn describe(&self) -> String;
+    /// Whether this timer is the application's turn to call: the narration then says
+    /// which call it made ([`Lifeline::call_made`]) rather than [`Self::describe`].
+    fn is_app_turn(&self) -> bool {
+        false
+    }
 }
 
 /// The `segment` of a JSON step.
@@ -54,6 +71,10 @@ pub struct Step {
     /// Endpoint state changes: (role, from, to).
     #[serde(skip)]
     pub moves: Vec<(String, String, String)>,
+    /// Actors whose lifeline moved to another connection in this step: (role, its
+    /// number). Their entry in `moves` goes to that connection's state.
+    #[serde(skip)]
+    pub connections: Vec<(String, u32)>,
     /// Segments sent in this step: (from, to, label).
     #[serde(skip)]
     pub sent: Vec<(String, String, String)>,
@@ -66,6 +87,9 @@ pub struct Step {
     /// For a delivery: whether the segment was a copy left behind earlier.
     #[serde(skip)]
     pub duplicate: bool,
+    /// For a delivery or a loss: the segment's label, as `sent` wrote it when it left.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 fn label_of<M: Envelope>(f: &InFlight<M>) -> String {
@@ -131,26 +155,40 @@ where
                 segment: None,
                 time,
                 moves: Vec::new(),
+                connections: Vec::new(),
                 sent,
                 expired: Vec::new(),
                 phases: ph,
                 duplicate: false,
+                label: None,
             });
             continue;
         };
         let prev = &steps[i - 1].1;
         let before = phases(prev);
         let after = phases(next);
+        let connections: Vec<(String, u32)> = prev
+            .actors
+            .iter()
+            .zip(&next.actors)
+            .enumerate()
+            .filter_map(|(i, (a, b))| match (a.connection(), b.connection()) {
+                (x, Some(n)) if x != Some(n) => Some((role(i), n)),
+                _ => None,
+            })
+            .collect();
+        let switched = |who: &str| connections.iter().any(|(r, _)| r == who);
         let moves: Vec<(String, String, String)> = before
             .iter()
             .zip(&after)
             .enumerate()
-            .filter(|(_, (a, b))| a != b)
+            .filter(|(i, (a, b))| a != b || switched(&role(*i)))
             .map(|(i, (a, b))| (role(i), a.clone(), b.clone()))
             .collect();
         let mut segment = None;
         let mut expired = Vec::new();
         let mut duplicate = false;
+        let mut label = None;
         let mut remaining: Vec<InFlight<A::Msg>> = prev.flight.clone();
         let (kind, summary) = match action {
             WireAction::Tick => {
@@ -172,6 +210,7 @@ where
             } => {
                 let f = &prev.flight[*index];
                 duplicate = f.delivered;
+                label = Some(label_of(f));
                 segment = Some(view(msg, role(*src), role(*dst)));
                 if !keep_copy {
                     remaining.remove(*index);
@@ -203,6 +242,7 @@ where
                 msg,
             } => {
                 let f = &prev.flight[*index];
+                label = Some(label_of(f));
                 segment = Some(view(msg, role(*src), role(*dst)));
                 remaining.remove(*index);
                 (
@@ -211,7 +251,15 @@ where
                 )
             }
             WireAction::Fire { actor, timer } => {
-                ("timeout", format!("{}: {}", role(*actor), timer.describe()))
+                let what = if timer.is_app_turn() {
+                    match prev.actors[*actor].call_made(&next.actors[*actor]) {
+                        Some(call) => format!("the application calls {call}"),
+                        None => "the application's turn: it makes no call".into(),
+                    }
+                } else {
+                    timer.describe()
+                };
+                ("timeout", format!("{}: {what}", role(*actor)))
             }
             WireAction::Choose { actor, key, value } => (
                 "choose",
@@ -229,7 +277,12 @@ where
         };
         let mut summary = summary;
         for (who, a, b) in &moves {
-            summary.push_str(&format!("; {who} {a} → {b}"));
+            match connections.iter().find(|(r, _)| r == who) {
+                Some((_, n)) => {
+                    summary.push_str(&format!("; {who} switches to {}: {b}", connection_name(*n)))
+                }
+                None => summary.push_str(&format!("; {who} {a} → {b}")),
+            }
         }
         for (from, to, l) in &sent {
             summary.push_str(&format!("; {from} sends {l} to {to}"));
@@ -243,13 +296,20 @@ where
             segment,
             time,
             moves,
+            connections,
             sent,
             expired,
             phases: after,
             duplicate,
+            label,
         });
     }
     out
+}
+
+/// How reports name an actor's connection number `n` (as segment labels do: `conn 1`).
+pub fn connection_name(n: u32) -> String {
+    format!("a new connection (conn {n})")
 }
 
 fn view<M: Envelope>(msg: &M, from: String, to: String) -> SegmentView {

@@ -589,6 +589,18 @@ impl crate::report::Lifeline for Host {
     fn phase(&self) -> String {
         self.tcb.state.name().to_string()
     }
+    /// What the application's turn (`Timer::App`, `HostConfig::app_step`) did: CLOSE
+    /// sets `app_closed`, or ends the connection and opens the next one; SEND counts
+    /// a chunk.
+    fn call_made(&self, after: &Self) -> Option<String> {
+        if after.opened != self.opened || after.app_closed && !self.app_closed {
+            Some("CLOSE".into())
+        } else if after.sent > self.sent {
+            Some("SEND".into())
+        } else {
+            None
+        }
+    }
 }
 
 /// The checkable property called `name`.
@@ -664,12 +676,16 @@ impl crate::report::TimerName for super::Timer {
             Timer::Tcp(TcpTimer::Retransmit) => "retransmission timer fires".into(),
             Timer::Tcp(TcpTimer::TimeWait) => "TIME-WAIT timer fires".into(),
             Timer::Tcp(TcpTimer::FinWait2) => "FIN-WAIT-2 timer fires".into(),
-            Timer::App => "the application calls SEND or CLOSE".into(),
+            // Without the states around it: the narration says which call it was.
+            Timer::App => "the application's next call".into(),
             Timer::Reopen => "quiet time over: the application opens again".into(),
             Timer::Crash => "the host crashes and loses its TCB".into(),
             Timer::Connect => "the application SENDs in LISTEN".into(),
             Timer::Listen => "the application calls OPEN (passive)".into(),
             Timer::Tcp(TcpTimer::DelayedAck) => "delayed-ACK timer fires".into(),
         }
+    }
+    fn is_app_turn(&self) -> bool {
+        matches!(self, super::Timer::App)
     }
 }

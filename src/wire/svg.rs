@@ -19,7 +19,7 @@
 //! `Wire<A>: Model`.
 
 use super::model::{ActionOf, StateOf, Wire, WireAction, WireActor};
-use crate::report::{narrate, Envelope, Lifeline, TimerName};
+use crate::report::{connection_name, narrate, Envelope, Lifeline, TimerName};
 use stateright::{Model, Path, Property};
 use std::fmt::{Debug, Write};
 
@@ -59,18 +59,57 @@ pub fn steps_of<S, A>(path: Path<S, A>) -> Vec<(Option<A>, S)> {
     out
 }
 
-const GUTTER: i64 = 120;
-const LANE: i64 = 360;
+/// The geometry of a sequence diagram.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// Width of the left column (step number and time).
+    pub gutter: i64,
+    /// Distance between two lifelines.
+    pub lane: i64,
+    /// Height of a step.
+    pub row: i64,
+    /// Room right of the last lifeline.
+    pub margin: i64,
+    /// What a segment still in flight after the last step is called.
+    pub in_flight: &'static str,
+}
+
+impl Layout {
+    /// The Explorer's: wide lanes, the path may go on.
+    pub const EXPLORER: Layout = Layout {
+        gutter: 120,
+        lane: 360,
+        row: 40,
+        margin: 160,
+        in_flight: "in flight",
+    };
+
+    /// A finished trace on a book page about 750 px wide: `actors` lifelines fitted
+    /// into 760 px (wider only when each lane would be narrower than 230 px).
+    pub fn book(actors: usize) -> Layout {
+        let (gutter, margin) = (64, 16);
+        let n = actors.max(1) as i64;
+        Layout {
+            gutter,
+            lane: ((760 - gutter - margin) / n).clamp(230, 360),
+            row: 40,
+            margin,
+            in_flight: "never delivered",
+        }
+    }
+
+    fn lane_x(&self, i: usize) -> i64 {
+        self.gutter + self.lane / 2 + i as i64 * self.lane
+    }
+
+    fn row_y(&self, r: usize) -> i64 {
+        TOP + 24 + r as i64 * self.row
+    }
+}
+
 const TOP: i64 = 56;
-const ROW: i64 = 40;
-
-fn lane_x(i: usize) -> i64 {
-    GUTTER + LANE / 2 + i as i64 * LANE
-}
-
-fn row_y(r: usize) -> i64 {
-    TOP + 24 + r as i64 * ROW
-}
+/// Estimated width of a character of 12 px monospace text (bold included), in px.
+const CHAR: i64 = 8;
 
 /// A segment sent and not yet accounted for: where its arrow starts.
 struct Pending {
@@ -114,6 +153,29 @@ fn text(o: &mut String, x: i64, y: i64, anchor: &str, class: &str, s: &str) {
     );
 }
 
+/// Estimated width of `s` in 12 px monospace, in px.
+fn text_width(s: &str) -> i64 {
+    (s.chars().count() as f64 * 7.3) as i64
+}
+
+/// Text on a white ground, for labels that sit on lines (a halo alone leaves the
+/// line visible between the letters), moved inside `0..width` when it would overflow.
+fn grounded(o: &mut String, width: i64, x: i64, y: i64, anchor: &str, class: &str, s: &str) {
+    let w = text_width(s) + 6;
+    let x0 = match anchor {
+        "middle" => x - w / 2,
+        "end" => x - w + 3,
+        _ => x - 3,
+    };
+    let x0 = x0.min(width - 2 - w).max(2);
+    let _ = writeln!(
+        o,
+        r#"<rect x="{x0}" y="{}" width="{w}" height="15" class="ground"/>"#,
+        y - 11
+    );
+    text(o, x0 + 3, y, "start", class, s);
+}
+
 /// An arrow from `(x1, y1)` to `(x2, y2)`.
 fn arrow(o: &mut String, (x1, y1): (i64, i64), (x2, y2): (i64, i64), class: &str, head: bool) {
     let marker = if head {
@@ -143,6 +205,16 @@ fn cross(o: &mut String, x: i64, y: i64, class: &str) {
     );
 }
 
+/// A short bar across the end of an arrow that stops at `(x, y)`: a stub.
+fn stub(o: &mut String, x: i64, y: i64, class: &str) {
+    let _ = writeln!(
+        o,
+        r#"<path d="M{x} {} L{x} {}" class="{class}"/>"#,
+        y - 7,
+        y + 7
+    );
+}
+
 /// A point `frac` of the way from `a` to `b`.
 fn towards(a: (i64, i64), b: (i64, i64), frac: f64) -> (i64, i64) {
     (
@@ -151,8 +223,27 @@ fn towards(a: (i64, i64), b: (i64, i64), frac: f64) -> (i64, i64) {
     )
 }
 
-/// The sequence diagram of a path (`steps[0]` the initial state, see [`steps_of`]).
+/// The sequence diagram of a path (`steps[0]` the initial state, see [`steps_of`]),
+/// as the Explorer shows it.
 pub fn sequence_svg<A>(m: &Wire<A>, steps: &[(Option<ActionOf<A>>, StateOf<A>)]) -> String
+where
+    A: WireActor,
+    A::Msg: Envelope,
+    A::State: Lifeline,
+    A::Timer: TimerName,
+    A::Random: Debug,
+{
+    sequence_svg_with(m, steps, &Layout::EXPLORER, None)
+}
+
+/// The sequence diagram of a path in `layout`; `loop_start` marks a lasso's loop as
+/// in the text timeline (the steps after `loop_start` repeat for ever).
+pub fn sequence_svg_with<A>(
+    m: &Wire<A>,
+    steps: &[(Option<ActionOf<A>>, StateOf<A>)],
+    layout: &Layout,
+    loop_start: Option<usize>,
+) -> String
 where
     A: WireActor,
     A::Msg: Envelope,
@@ -165,80 +256,57 @@ where
         .first()
         .map_or(m.roles.len(), |(_, s)| s.actors.len())
         .max(1);
+    let lay = *layout;
+    let (gutter, row) = (lay.gutter, lay.row);
+    let lane_x = |i: usize| lay.lane_x(i);
+    let row_y = |r: usize| lay.row_y(r);
     let role = |i: usize| m.role(i);
     let index_of = |r: &str| (0..n).find(|&i| role(i) == r);
-    let width = GUTTER + n as i64 * LANE + 160;
+    let width = gutter + n as i64 * lay.lane + lay.margin;
     let rows = narrated.len().max(1);
-    let height = row_y(rows) + 40;
+    // Segments still in flight after the last step end one row below it.
+    let end_y = row_y(rows);
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" class="synack-diagram">"#
-    );
-    o.push_str(concat!(
-        "<style>",
-        ".synack-diagram text{font-family:monospace;font-size:12px;fill:#111;",
-        "paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}",
-        ".synack-diagram .role{font-size:14px;font-weight:bold}",
-        ".synack-diagram .gutter{fill:#555}",
-        ".synack-diagram .now{font-weight:bold;fill:#000}",
-        ".synack-diagram .state{font-weight:bold;fill:#0b4f9c}",
-        ".synack-diagram .note{font-style:italic;fill:#444}",
-        ".synack-diagram .lost{fill:#b00020}",
-        ".synack-diagram .dup{fill:#b35900}",
-        ".synack-diagram .dead{fill:#666}",
-        ".synack-diagram line,.synack-diagram path{stroke-width:1.5px;fill:none}",
-        ".synack-diagram .life{stroke:#999;stroke-dasharray:2 3}",
-        ".synack-diagram .seg{stroke:#111}",
-        ".synack-diagram .seg-dup{stroke:#b35900;stroke-dasharray:6 3}",
-        ".synack-diagram .seg-lost{stroke:#b00020}",
-        ".synack-diagram .seg-dead{stroke:#666;stroke-dasharray:3 3}",
-        ".synack-diagram .tick{stroke:#2a7d2a;stroke-dasharray:8 4}",
-        ".synack-diagram .box{fill:#eef4fb;stroke:#0b4f9c}",
-        ".synack-diagram .rowmark{fill:#fff7d6;stroke:none}",
-        "</style>\n",
-        r##"<defs><marker id="synack-head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" style="fill:#111;stroke:none"/></marker></defs>"##,
-        "\n",
-    ));
-    let _ = writeln!(
-        o,
-        r##"<rect x="0" y="0" width="{width}" height="{height}" style="fill:#fff"/>"##
-    );
-    // The current (last) step, highlighted.
+    // The body is written first; the header needs the height, which the segments
+    // still in flight at the end decide.
+    let mut body = String::new();
     let last = rows - 1;
-    let _ = writeln!(
-        o,
-        r#"<rect x="0" y="{}" width="{width}" height="{ROW}" class="rowmark"/>"#,
-        row_y(last) - ROW / 2 - 4
-    );
-    for i in 0..n {
-        let x = lane_x(i);
-        let _ = writeln!(
-            o,
-            r#"<rect x="{}" y="8" width="160" height="28" rx="4" class="box"/>"#,
-            x - 80
-        );
-        text(&mut o, x, 27, "middle", "role", &role(i));
-        arrow(&mut o, (x, 36), (x, height - 40), "life", false);
-    }
     let state_box = |o: &mut String, i: usize, r: usize, name: &str| {
         let x = lane_x(i);
         let y = row_y(r);
-        let w = 12 + 8 * name.chars().count() as i64;
+        let w = 12 + CHAR * name.chars().count() as i64;
+        // Kept inside the picture and clear of the step column: a long phase next to
+        // the first or last lifeline moves inwards.
+        let left = (x - w / 2).min(width - w - 4).max(gutter - 4);
         let _ = writeln!(
             o,
-            r#"<rect x="{}" y="{}" width="{w}" height="18" rx="3" class="box"/>"#,
-            x - w / 2,
+            r#"<rect x="{left}" y="{}" width="{w}" height="18" rx="3" class="box"/>"#,
             y + 2
         );
-        text(o, x, y + 15, "middle", "state", name);
+        text(o, left + w / 2, y + 15, "middle", "state", name);
     };
     let mut pending: Vec<Pending> = Vec::new();
     for (r, (step, (action, _))) in narrated.iter().zip(steps).enumerate() {
         let y = row_y(r);
+        let o = &mut body;
+        if loop_start.is_some_and(|k| r == k + 1) {
+            let top = y - row / 2 - 4;
+            arrow(o, (4, top), (width - 4, top), "loop", false);
+            text(
+                o,
+                width - 8,
+                top - 4,
+                "end",
+                "loopnote",
+                &format!(
+                    "loop: steps {r} to {last} lead back to the state after step {}, for ever",
+                    r - 1
+                ),
+            );
+        }
         let gclass = if r == last { "now" } else { "gutter" };
         text(
-            &mut o,
+            o,
             8,
             y + 4,
             "start",
@@ -248,14 +316,14 @@ where
         match action {
             None => {
                 for (i, p) in step.phases.iter().enumerate() {
-                    state_box(&mut o, i, r, p);
+                    state_box(o, i, r, p);
                 }
             }
             Some(WireAction::Tick) => {
-                arrow(&mut o, (GUTTER - 8, y), (width - 10, y), "tick", false);
+                arrow(o, (gutter - 8, y), (width - 10, y), "tick", false);
                 text(
-                    &mut o,
-                    GUTTER - 4,
+                    o,
+                    gutter - 4,
                     y - 4,
                     "start",
                     "note",
@@ -274,10 +342,11 @@ where
                     let a = (lane_x(s), row_y(start.unwrap_or(r.saturating_sub(1))));
                     let b = (lane_x(d), y);
                     let end = towards(a, b, 0.5);
-                    arrow(&mut o, a, end, "seg-dead", false);
-                    cross(&mut o, end.0, end.1, "seg-dead");
-                    text(
-                        &mut o,
+                    arrow(o, a, end, "seg-dead", false);
+                    cross(o, end.0, end.1, "seg-dead");
+                    grounded(
+                        o,
+                        width,
                         end.0,
                         end.1 + 16 + 14 * k as i64,
                         "middle",
@@ -293,7 +362,8 @@ where
                 keep_copy,
                 ..
             }) => {
-                let label = label_of(msg);
+                // The narration's label: in real sequence numbers, as when it was sent.
+                let label = step.label.clone().unwrap_or_else(|| label_of(msg));
                 let from = take(&mut pending, *src, *dst, &label, step.duplicate, *keep_copy)
                     .unwrap_or(r.saturating_sub(1));
                 let a = (lane_x(*src), row_y(from));
@@ -303,7 +373,7 @@ where
                 } else {
                     ("seg", "seg-label")
                 };
-                arrow(&mut o, a, b, class, true);
+                arrow(o, a, b, class, true);
                 let mut l = label;
                 if step.duplicate {
                     l.push_str("  DUPLICATE");
@@ -311,34 +381,37 @@ where
                 if *keep_copy {
                     l.push_str("  (a copy stays)");
                 }
-                if b.1 - a.1 > ROW {
+                if b.1 - a.1 > row {
                     // A segment that waited: label it half a row above its end,
                     // beside its arrow.
-                    let frac = 1.0 - (ROW / 2) as f64 / (b.1 - a.1) as f64;
+                    let frac = 1.0 - (row / 2) as f64 / (b.1 - a.1) as f64;
                     let p = towards(a, b, frac);
                     let (dx, anchor) = if b.0 >= a.0 {
                         (-8, "end")
                     } else {
                         (8, "start")
                     };
-                    text(&mut o, p.0 + dx, p.1, anchor, tclass, &l);
+                    grounded(o, width, p.0 + dx, p.1, anchor, tclass, &l);
                 } else {
+                    // Above the end of the arrow, clear of the boxes of the row it
+                    // leaves.
                     let mid = towards(a, b, 0.5);
-                    text(&mut o, mid.0, mid.1 - 4, "middle", tclass, &l);
+                    grounded(o, width, mid.0, b.1 - 6, "middle", tclass, &l);
                 }
             }
             Some(WireAction::Drop { src, dst, msg, .. }) => {
-                let label = label_of(msg);
+                let label = step.label.clone().unwrap_or_else(|| label_of(msg));
                 let from = take(&mut pending, *src, *dst, &label, false, false)
                     .unwrap_or(r.saturating_sub(1));
                 let a = (lane_x(*src), row_y(from));
                 let b = (lane_x(*dst), y);
                 let end = towards(a, b, 0.6);
-                arrow(&mut o, a, end, "seg-lost", false);
-                cross(&mut o, end.0, end.1, "seg-lost");
+                arrow(o, a, end, "seg-lost", false);
+                cross(o, end.0, end.1, "seg-lost");
                 let mid = towards(a, end, 0.5);
-                text(
-                    &mut o,
+                grounded(
+                    o,
+                    width,
                     mid.0,
                     mid.1 - 4,
                     "middle",
@@ -346,33 +419,45 @@ where
                     &format!("{label}  LOST"),
                 );
             }
-            Some(WireAction::Fire { actor, timer }) => {
-                text(
-                    &mut o,
-                    lane_x(*actor) + 8,
-                    y - 4,
-                    "start",
-                    "note",
-                    &timer.describe(),
-                );
-            }
-            Some(WireAction::Choose {
-                actor, key, value, ..
-            }) => {
-                text(
-                    &mut o,
-                    lane_x(*actor) + 8,
-                    y - 4,
-                    "start",
-                    "note",
-                    &format!("chooses {key} = {value:?}"),
-                );
+            Some(WireAction::Fire { actor, .. }) | Some(WireAction::Choose { actor, .. }) => {
+                // What the narration says the actor did (which call the application
+                // made, which timer fired, what it chose), without the role.
+                let head = step.summary.split("; ").next().unwrap_or("");
+                let what = head
+                    .strip_prefix(&format!("{}: ", role(*actor)))
+                    .unwrap_or(head);
+                // Beside the lifeline, towards the middle of the picture.
+                if n > 1 && *actor == n - 1 {
+                    text(o, lane_x(*actor) - 8, y - 4, "end", "note", what);
+                } else {
+                    text(o, lane_x(*actor) + 8, y - 4, "start", "note", what);
+                }
             }
         }
         if action.is_some() {
             for (who, _, to) in &step.moves {
                 if let Some(i) = index_of(who) {
-                    state_box(&mut o, i, r, to);
+                    if let Some((_, c)) = step.connections.iter().find(|(r, _)| r == who) {
+                        // A new connection on this lifeline: a bar across it, named
+                        // apart from the state.
+                        let x = lane_x(i);
+                        let _ = writeln!(
+                            o,
+                            r#"<path d="M{} {} L{} {}" class="conn"/>"#,
+                            x - 40,
+                            y - 2,
+                            x + 40,
+                            y - 2
+                        );
+                        // Towards the middle of the picture.
+                        let (tx, anchor) = if n > 1 && i == n - 1 {
+                            (x - 44, "end")
+                        } else {
+                            (x + 44, "start")
+                        };
+                        text(o, tx, y + 2, anchor, "connnote", &connection_name(*c));
+                    }
+                    state_box(o, i, r, to);
                 }
             }
         }
@@ -388,22 +473,99 @@ where
             }
         }
     }
-    text(
-        &mut o,
-        8,
-        height - 22,
-        "start",
-        "note",
-        "arrows: delivered (black), a kept copy delivered again (orange, dashed),",
+    // Segments sent and neither delivered, lost nor expired by the last step: a dotted
+    // arrow from where they were sent to a stub below the last step.
+    for (k, p) in pending.iter().enumerate() {
+        let a = (lane_x(p.src), row_y(p.row));
+        let what = if p.copy {
+            format!("{}: {} (the copy left behind)", lay.in_flight, p.label)
+        } else {
+            format!("{}: {}", lay.in_flight, p.label)
+        };
+        // Half way to its destination, or further left when the label, written to
+        // the right of the bar, would not fit.
+        let mid = (lane_x(p.src) + lane_x(p.dst)) / 2;
+        let x = mid.min(width - 14 - text_width(&what)).max(gutter);
+        let end = (x, end_y + 14 * k as i64);
+        arrow(&mut body, a, end, "seg-flight", false);
+        stub(&mut body, end.0, end.1, "seg-flight");
+        grounded(
+            &mut body,
+            width,
+            end.0 + 8,
+            end.1 + 4,
+            "start",
+            "flight",
+            &what,
+        );
+    }
+    let legend_y = end_y + 14 * pending.len() as i64 + 12;
+    let height = legend_y + 3 * 14 + 4;
+    let _ = writeln!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" class="synack-diagram">"#
     );
-    text(
-        &mut o,
-        8,
-        height - 8,
-        "start",
-        "note",
-        "lost (red ✕), expired at age > MSL (grey ✕); green dashes: a tick; t: ticks so far",
+    o.push_str(concat!(
+        "<style>",
+        ".synack-diagram text{font-family:monospace;font-size:12px;fill:#111;",
+        "paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}",
+        ".synack-diagram .role{font-size:14px;font-weight:bold}",
+        ".synack-diagram .gutter{fill:#555}",
+        ".synack-diagram .now{font-weight:bold;fill:#000}",
+        ".synack-diagram .state{font-weight:bold;fill:#0b4f9c}",
+        ".synack-diagram .note{font-style:italic;fill:#444}",
+        ".synack-diagram .connnote{font-style:italic;font-size:11px;fill:#0b4f9c}",
+        ".synack-diagram .loopnote{font-style:italic;fill:#6a1b9a}",
+        ".synack-diagram .lost{fill:#b00020}",
+        ".synack-diagram .dup{fill:#b35900}",
+        ".synack-diagram .dead{fill:#666}",
+        ".synack-diagram .flight{fill:#6a1b9a}",
+        ".synack-diagram line,.synack-diagram path{stroke-width:1.5px;fill:none}",
+        ".synack-diagram .life{stroke:#999;stroke-dasharray:2 3}",
+        ".synack-diagram .seg{stroke:#111}",
+        ".synack-diagram .seg-dup{stroke:#b35900;stroke-dasharray:6 3}",
+        ".synack-diagram .seg-lost{stroke:#b00020}",
+        ".synack-diagram .seg-dead{stroke:#666;stroke-dasharray:3 3}",
+        ".synack-diagram .seg-flight{stroke:#6a1b9a;stroke-dasharray:1 3}",
+        ".synack-diagram .tick{stroke:#2a7d2a;stroke-dasharray:8 4}",
+        ".synack-diagram .loop{stroke:#6a1b9a;stroke-dasharray:10 4}",
+        ".synack-diagram .conn{stroke:#0b4f9c;stroke-width:3px}",
+        ".synack-diagram .box{fill:#eef4fb;stroke:#0b4f9c}",
+        ".synack-diagram .rowmark{fill:#fff7d6;stroke:none}",
+        ".synack-diagram .ground{fill:#fff;fill-opacity:0.85;stroke:none}",
+        "</style>\n",
+        r##"<defs><marker id="synack-head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" style="fill:#111;stroke:none"/></marker></defs>"##,
+        "\n",
+    ));
+    let _ = writeln!(
+        o,
+        r##"<rect x="0" y="0" width="{width}" height="{height}" style="fill:#fff"/>"##
     );
+    // The current (last) step, highlighted.
+    let _ = writeln!(
+        o,
+        r#"<rect x="0" y="{}" width="{width}" height="{row}" class="rowmark"/>"#,
+        row_y(last) - row / 2 - 4
+    );
+    for i in 0..n {
+        let x = lane_x(i);
+        let _ = writeln!(
+            o,
+            r#"<rect x="{}" y="8" width="160" height="28" rx="4" class="box"/>"#,
+            x - 80
+        );
+        text(&mut o, x, 27, "middle", "role", &role(i));
+        arrow(&mut o, (x, 36), (x, end_y), "life", false);
+    }
+    o.push_str(&body);
+    let legend = [
+        "arrows: delivered (black); a kept copy delivered again (orange, dashed);",
+        "lost (red ✕); expired at age > MSL (grey ✕); sent and not delivered by the",
+        "last step (purple dots to a bar). Green dashes: a tick; t: ticks so far.",
+    ];
+    for (k, l) in legend.iter().enumerate() {
+        text(&mut o, 8, legend_y + 10 + 14 * k as i64, "start", "note", l);
+    }
     o.push_str("</svg>\n");
     o
 }
@@ -440,6 +602,30 @@ where
             format!("{}: choose {key} = {value:?}", role(*actor))
         }
     }
+}
+
+/// The Explorer's name for `action` taken from `last`: as [`action_name`], except that
+/// a timer of the application's turn says which call the application makes
+/// ("client: the application calls CLOSE"), which depends on the state.
+pub fn action_name_at<A>(m: &Wire<A>, last: &StateOf<A>, action: &ActionOf<A>) -> String
+where
+    A: WireActor,
+    A::Msg: Envelope,
+    A::State: Lifeline,
+    A::Timer: TimerName,
+    A::Random: Debug,
+{
+    if let WireAction::Fire { timer, .. } = action {
+        if timer.is_app_turn() {
+            if let Some(next) = m.next_state(last, action.clone()) {
+                let steps = [(None, last.clone()), (Some(action.clone()), next)];
+                if let Some(step) = narrate(m, &steps).get(1) {
+                    return step.summary.split("; ").next().unwrap_or("").to_string();
+                }
+            }
+        }
+    }
+    action_name(m, action)
 }
 
 /// The Explorer's text for a step: what happened, then the state it led to.
@@ -560,6 +746,35 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_book_layout_fits_a_page_and_labels_stay_inside() {
+        for n in [1, 2, 3] {
+            let l = Layout::book(n);
+            let width = l.gutter + n as i64 * l.lane + l.margin;
+            assert!(width <= 770, "{n} lifelines: {width} px");
+        }
+        let mut o = String::new();
+        grounded(
+            &mut o,
+            300,
+            10,
+            20,
+            "end",
+            "flight",
+            "a label far too long to end at 10",
+        );
+        let x: i64 = o
+            .split("<text x=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(x >= 2, "{o}");
+    }
 
     #[test]
     fn escapes_all_five() {
