@@ -6,9 +6,11 @@
 //!   `book/src/generated/findings.md`, each with a verdict;
 //! - each chapter's exercises keep their answers folded until the summary is clicked;
 //! - folded traces render as code blocks inside `<details>`, not as raw Markdown;
-//! - the pages name a font with Chinese glyphs (`book/synack.css`).
+//! - the pages name a font with Chinese glyphs (`book/synack.css`);
+//! - every SVG timeline the chapters include (`generated/timeline-*.svg`) loads and
+//!   is drawn at least 500 px wide, and there are at least the seven key traces;
 //!
-//! It saves screenshots of the findings table and of the exercises under
+//! It saves screenshots of the findings table, a timeline and the exercises under
 //! `target/tmp/book-screenshots/`, with the height of every chapter in `heights.txt`
 //! (not committed). Without `chromium`, `chromedriver` or `mdbook` it fails, never
 //! skips, naming the install command.
@@ -196,6 +198,25 @@ const FOLDED_TRACES: &str = "
             !d.querySelector('pre').checkVisibility()).length,
     };";
 
+/// The SVG timelines a reader sees (`generated/timeline-*.svg`; a hidden copy of an
+/// image on the page is skipped): how many, how many loaded
+/// (an image that failed has no natural width), how many are drawn narrower than
+/// 500 px, and the first one's place on the page.
+const TIMELINES: &str = "
+    const imgs = [...document.querySelectorAll('main img')]
+        .filter(i => /generated\\/timeline-.*\\.svg$/.test(i.getAttribute('src') || ''))
+        .filter(i => i.checkVisibility());
+    const r = imgs.length ? imgs[0].getBoundingClientRect() : null;
+    return {
+        count: imgs.length,
+        loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+        narrow: imgs.filter(i => i.getBoundingClientRect().width < 500).length,
+        widths: imgs.map(i => [i.getAttribute('src'), i.getBoundingClientRect().width]),
+        top: r ? r.top + window.scrollY - 10 : 0,
+        bottom: r ? r.bottom + window.scrollY + 10 : 0,
+    };
+";
+
 #[test]
 fn the_book_shows_its_findings_exercises_folds_and_fonts() {
     let (Some(chromium), Some(driver)) = (
@@ -359,6 +380,40 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
             )
             .await?;
             shots.push(("exercises-opening.png".to_string(), png));
+
+            // The SVG timelines: every one the chapters include has loaded and is drawn
+            // at a legible size; the TIME-WAIT one is photographed.
+            let mut timelines = 0;
+            for page in pages() {
+                open(&c, &html, &page).await?;
+                let t = eval(&c, TIMELINES).await?;
+                let n = t["count"].as_u64().unwrap_or(0);
+                timelines += n;
+                ensure!(
+                    t["loaded"].as_u64() == Some(n),
+                    "{page}: {} of {n} SVG timelines did not load",
+                    n - t["loaded"].as_u64().unwrap_or(0)
+                );
+                ensure!(
+                    t["narrow"] == 0,
+                    "{page}: {} SVG timelines are drawn under 500 px wide: {}",
+                    t["narrow"],
+                    t["widths"]
+                );
+            }
+            ensure!(
+                timelines >= 7,
+                "the book shows {timelines} SVG timelines, not the 7 key traces"
+            );
+            open(&c, &html, "closing.html").await?;
+            let t = eval(&c, TIMELINES).await?;
+            let png = shot_of(
+                &c,
+                t["top"].as_f64().unwrap_or(0.0),
+                t["bottom"].as_f64().unwrap_or(0.0),
+            )
+            .await?;
+            shots.push(("timeline-time-wait-re-ack.png".to_string(), png));
 
             // The fonts: Chinese glyphs have a font to come from, in text and in code.
             open(&c, &html, "glossary.html").await?;

@@ -90,7 +90,7 @@ fn bad_flag_values_exit_2() {
             "tcp-handshake",
             "graceful close",
             "--format",
-            "svg",
+            "gif",
         ][..],
         &["check"][..],
     ] {

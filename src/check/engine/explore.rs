@@ -1230,51 +1230,52 @@ where
 
     if !d.complete {
         // Evaluate the state properties on the discovered but unexpanded
-        // states, in index order: frontier[pos..] then next.
-        let n = {
-            let mut fr = write(&crew.frontier);
-            let done = pos.min(fr.len());
-            fr.drop_front(done);
-            fr.append(&mut next);
-            fr.len()
-        };
-        let first = base + pos;
-        let mut at = 0;
-        while at < n {
-            let end = (at + BATCH).min(n);
-            let outs = crew.batch(
-                at,
-                end,
-                false,
-                0,
-                d.state_found.iter().map(Option::is_some).collect(),
-                Vec::new(),
-            );
-            let mut g = write(&crew.graph);
-            let mut dummy_next = Packed::default();
-            let mut m = Merge {
-                g: &mut g,
-                live_bits: &mut [],
-                state_found: &mut d.state_found,
-                step_found: &mut d.step_found,
-                next: &mut dummy_next,
-                _states: std::marker::PhantomData,
-                limit,
-                complete: &mut d.complete,
-                max_depth: &mut d.max_depth,
-                depth,
-                tmp: Vec::new(),
-                coverage: None,
-                edges: spec.keeps_edges(),
-            };
-            let mut f = first + at;
-            for out in &outs {
-                m.hits(out, f);
-                f += out.n;
+        // states, in index order: frontier[pos..], then next (state indices
+        // `base + flen ..`). The two are read in place, one after the other:
+        // joining them would allocate at the moment memory is short.
+        let flen = read(&crew.frontier).len();
+        let passes = [(pos.min(flen), flen, base), (0, next.len(), base + flen)];
+        for (pass, (lo, n, first)) in passes.into_iter().enumerate() {
+            if pass == 1 {
+                *write(&crew.frontier) = std::mem::take(&mut next);
             }
-            drop(g);
-            crew.recycle(outs);
-            at = end;
+            let mut at = lo;
+            while at < n {
+                let end = (at + BATCH).min(n);
+                let outs = crew.batch(
+                    at,
+                    end,
+                    false,
+                    0,
+                    d.state_found.iter().map(Option::is_some).collect(),
+                    Vec::new(),
+                );
+                let mut g = write(&crew.graph);
+                let mut dummy_next = Packed::default();
+                let mut m = Merge {
+                    g: &mut g,
+                    live_bits: &mut [],
+                    state_found: &mut d.state_found,
+                    step_found: &mut d.step_found,
+                    next: &mut dummy_next,
+                    _states: std::marker::PhantomData,
+                    limit,
+                    complete: &mut d.complete,
+                    max_depth: &mut d.max_depth,
+                    depth,
+                    tmp: Vec::new(),
+                    coverage: None,
+                    edges: spec.keeps_edges(),
+                };
+                let mut f = first + at;
+                for out in &outs {
+                    m.hits(out, f);
+                    f += out.n;
+                }
+                drop(g);
+                crew.recycle(outs);
+                at = end;
+            }
         }
     }
     *write(&crew.frontier) = Packed::default();

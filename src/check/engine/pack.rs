@@ -134,14 +134,6 @@ impl Packed {
             *e -= cut;
         }
     }
-    /// Appends all of `other`, leaving it empty.
-    pub fn append(&mut self, other: &mut Packed) {
-        for i in 0..other.len() {
-            let b = other.get(i).to_vec();
-            self.push_bytes(&b);
-        }
-        *other = Packed::default();
-    }
     /// Bytes held, from capacities.
     pub fn bytes(&self) -> usize {
         self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
