@@ -160,6 +160,22 @@ fn test_syn_sent_bad_ack_gets_rst_fig_8() {
 }
 
 #[test]
+fn test_syn_sent_ack_of_the_iss_or_below_gets_rst() {
+    // §3.10.7.3: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset": here SEG.ACK
+    // = ISS (the SYN-ACK acknowledges nothing of ours).
+    let mut t = socket_syn_sent();
+    let fx = recv(&mut t, seg(Ctl::SYN | Ctl::ACK, 4, 0));
+    assert_eq!(sent(&fx), ["RST seq=0"]);
+    assert!(fx.send[0].has_note(Segment::RST_OF_SYN_SENT));
+    assert!(fx.rst);
+    assert_eq!(t.state, State::SynSent);
+    // The same ACK on a RST: the segment is dropped, nothing is sent.
+    let fx = recv(&mut t, seg(Ctl::RST | Ctl::ACK, 4, 0));
+    assert!(fx.send.is_empty());
+    assert_eq!(t.state, State::SynSent);
+}
+
+#[test]
 fn test_syn_sent_syn_is_simultaneous_open_fig_7() {
     let mut t = socket_syn_sent();
     let fx = recv(&mut t, seg(Ctl::SYN, 4, 0));
@@ -226,6 +242,37 @@ fn test_established_data_is_acked_and_delivered() {
 }
 
 #[test]
+fn test_established_data_and_fin_half_below_the_window_is_acceptable() {
+    // §3.10.7.4: a segment is acceptable if its first "or" its last sequence number is
+    // in the window. The data of this retransmission was taken; its FIN was not.
+    let mut t = socket_established();
+    let data = |ctl| seg(ctl, 5, 1).with_data(b"hi".as_slice().into());
+    recv(&mut t, data(Ctl::PSH | Ctl::ACK));
+    assert_eq!(t.rcv_nxt, 6);
+    let fx = recv(&mut t, data(Ctl::PSH | Ctl::ACK | Ctl::FIN));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=7"]);
+    assert_eq!(fx.signals, [Signal::PeerClosed(1)], "the data is not delivered twice");
+    assert_eq!(t.state, State::CloseWait);
+}
+
+#[test]
+fn test_data_off_rcv_nxt_or_after_the_peers_fin_is_acked_not_taken() {
+    // Seventh (§3.10.7.4): only ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 take text, and
+    // this model takes only the chunk at RCV.NXT; any other draws an ACK.
+    let data = |seq| seg(Ctl::PSH | Ctl::ACK, seq, 1).with_data(b"hi".as_slice().into());
+    let mut t = socket_established();
+    let fx = recv(&mut t, data(6));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=5"]);
+    assert!(fx.signals.is_empty());
+    assert_eq!(t.rcv_nxt, 5);
+    let mut t = socket_close_wait();
+    let fx = recv(&mut t, data(6));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(fx.signals.is_empty());
+    assert_eq!((t.rcv_nxt, t.state), (6, State::CloseWait));
+}
+
+#[test]
 fn test_established_old_segment_below_window_gets_ack() {
     let mut t = socket_established();
     let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 3, 1));
@@ -258,6 +305,17 @@ fn test_established_rst_off_rcv_nxt_gets_challenge_ack() {
         sent(&recv(&mut t, seg(Ctl::RST, 6, 0))),
         ["ACK seq=1 ack=5"]
     );
+    assert_eq!(t.state, State::Established);
+}
+
+#[test]
+fn test_passive_established_syn_gets_challenge_ack() {
+    // Only SYN-RECEIVED of a passive OPEN returns to LISTEN on a SYN; a synchronized
+    // connection answers it with a challenge ACK (RFC 5961 §4), passive or not.
+    let mut t = socket_syn_received();
+    recv(&mut t, seg(Ctl::ACK, 1, 5));
+    assert!(t.passive);
+    assert_eq!(sent(&recv(&mut t, seg(Ctl::SYN, 1, 0))), ["ACK seq=5 ack=1"]);
     assert_eq!(t.state, State::Established);
 }
 
@@ -299,6 +357,16 @@ fn test_time_wait_retransmitted_fin_is_reacked_and_restarts_timer() {
     let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 5, 2));
     assert_eq!(sent(&fx), ["ACK seq=2 ack=6"]);
     assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::TimeWait, 4, 4)));
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
+fn test_time_wait_ignores_the_ack_field() {
+    // Fifth, TIME-WAIT: "The only thing that can arrive in this state is a
+    // retransmission of the remote FIN": an ACK of something never sent draws nothing.
+    let mut t = socket_time_wait();
+    let fx = recv(&mut t, seg(Ctl::ACK, 6, 3));
+    assert!(fx.send.is_empty(), "{:?}", sent(&fx));
     assert_eq!(t.state, State::TimeWait);
 }
 
