@@ -361,6 +361,18 @@ fn test_time_wait_retransmitted_fin_is_reacked_and_restarts_timer() {
 }
 
 #[test]
+fn test_time_wait_fin_at_rcv_nxt_is_acked_and_restarts_the_timer() {
+    // Eighth, TIME-WAIT: "Remain in the TIME-WAIT state. Restart the 2 MSL time-wait
+    // timeout", for a FIN in the window too (an old FIN of an earlier incarnation).
+    let mut t = socket_time_wait();
+    let fx = recv(&mut t, seg(Ctl::FIN | Ctl::ACK, 6, 2));
+    assert_eq!(sent(&fx), ["ACK seq=2 ack=6"]);
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::TimeWait, 4, 4)));
+    assert!(fx.signals.is_empty());
+    assert_eq!(t.state, State::TimeWait);
+}
+
+#[test]
 fn test_time_wait_ignores_the_ack_field() {
     // Fifth, TIME-WAIT: "The only thing that can arrive in this state is a
     // retransmission of the remote FIN": an ACK of something never sent draws nothing.
@@ -642,4 +654,165 @@ fn test_close_over_unread_data_and_abort_send_rst_as_linux_does() {
         assert_eq!(sent(&fx), [want]);
         assert_eq!(t.state, State::Closed);
     }
+}
+
+// --- the host (endpoint.rs): the application and the ghost bookkeeping ---------------
+
+use super::endpoint::{CloseWhen, Endpoint, Host, HostConfig, Open, Timer};
+use stateright::actor::{Actor, Command, Id, Out};
+use std::borrow::Cow;
+
+/// A host's knobs: peer 1, ISNs 0 and 4, one incarnation, no data, nothing optional.
+fn host_cfg(open: Open, close: CloseWhen) -> HostConfig {
+    HostConfig {
+        tcp: cfg(),
+        peer: Id::from(1),
+        open,
+        incarnations: 1,
+        data: 0,
+        close,
+        isns: vec![0, 4],
+        quiet_time: 0,
+        crash: false,
+        payload: None,
+        pace: 0,
+        listen_step: false,
+        isn_offset: 0,
+        isn_clock: false,
+        close_last: true,
+    }
+}
+
+/// What an actor handler asked for, one line per command.
+fn cmds(o: &Out<Endpoint>) -> Vec<String> {
+    o.iter()
+        .map(|c| match c {
+            Command::SetTimer(t, r) => {
+                format!("set {t:?} {}..{}", r.start.as_secs(), r.end.as_secs())
+            }
+            Command::CancelTimer(t) => format!("cancel {t:?}"),
+            Command::Send(to, m) => format!("send {m} to {}", usize::from(*to)),
+            Command::ChooseRandom(k, v) => format!("choose {k} {v:?}"),
+            Command::Save(_) => "save".into(),
+        })
+        .collect()
+}
+
+/// Drives one host through its actor handlers.
+struct Drive {
+    e: Endpoint,
+    h: Host,
+}
+
+impl Drive {
+    fn start(cfg: HostConfig) -> (Drive, Vec<String>) {
+        let e = Endpoint { cfg };
+        let mut o = Out::new();
+        let h = e.on_start(Id::from(0), &None, &mut o);
+        (Drive { e, h }, cmds(&o))
+    }
+    fn step(&mut self, f: impl FnOnce(&Endpoint, &mut Cow<Host>, &mut Out<Endpoint>)) -> Vec<String> {
+        let mut o = Out::new();
+        let mut c = Cow::Borrowed(&self.h);
+        f(&self.e, &mut c, &mut o);
+        let h = c.into_owned();
+        self.h = h;
+        cmds(&o)
+    }
+    fn msg(&mut self, s: Segment) -> Vec<String> {
+        self.step(|e, h, o| e.on_msg(Id::from(0), h, Id::from(1), s, o))
+    }
+    fn timer(&mut self, t: Timer) -> Vec<String> {
+        self.step(|e, h, o| e.on_timeout(Id::from(0), h, &t, o))
+    }
+    fn random(&mut self, isn: u8) -> Vec<String> {
+        self.step(|e, h, o| e.on_random(Id::from(0), h, &isn, o))
+    }
+    /// An active host: OPEN with ISS `iss`, then the peer's SYN,ACK with ISS `irs`.
+    fn established(cfg: HostConfig, iss: u8, irs: u8) -> (Drive, Vec<String>) {
+        let (mut d, out) = Drive::start(cfg);
+        assert_eq!(out, ["choose isn [0, 4]"]);
+        let out = d.random(iss);
+        assert_eq!(out[0], format!("send SYN seq={iss} to 1"));
+        let out = d.msg(seg(Ctl::SYN | Ctl::ACK, irs, iss + 1));
+        assert_eq!(d.h.tcb.state, State::Established);
+        (d, out)
+    }
+}
+
+#[test]
+fn test_host_established_starts_the_application_and_arms_a_crash_once() {
+    // The client's application goes on as soon as the connection is open; a host that
+    // may crash arms its crash timer, any time from now on.
+    let (d, out) = Drive::established(host_cfg(Open::Active, CloseWhen::AfterPeer), 0, 4);
+    assert_eq!(
+        out,
+        ["send ACK seq=1 ack=5 to 1", "cancel Tcp(Retransmit)", "set App 0..0"]
+    );
+    assert_eq!(d.h.est_by_irs[4], 1, "ESTABLISHED is counted by IRS");
+    assert_eq!(d.h.est_by_irs.iter().map(|&n| n as u32).sum::<u32>(), 1);
+    let crashy = HostConfig {
+        crash: true,
+        incarnations: 2,
+        ..host_cfg(Open::Active, CloseWhen::AfterPeer)
+    };
+    let (mut d, out) = Drive::established(crashy, 0, 4);
+    assert!(out.contains(&"set Crash 0..255".to_string()), "{out:?}");
+    let out = d.timer(Timer::Crash);
+    assert!(d.h.crashed);
+    assert_eq!(d.h.outcome, Some(Outcome::Crashed));
+    assert!(out.contains(&"set Reopen 0..0".to_string()), "{out:?}");
+    assert_eq!(d.timer(Timer::Reopen), ["choose isn [0, 4]"]);
+    assert_eq!(d.h.opened, 2);
+    d.random(4);
+    let out = d.msg(seg(Ctl::SYN | Ctl::ACK, 0, 5));
+    assert_eq!(d.h.tcb.state, State::Established);
+    assert!(!out.iter().any(|c| c.contains("Crash")), "a host crashes once: {out:?}");
+}
+
+#[test]
+fn test_host_passive_application_waits_for_the_peer_unless_it_closes_first() {
+    let open = |close| {
+        let (mut d, out) = Drive::start(host_cfg(Open::Passive, close));
+        assert!(out.is_empty());
+        assert_eq!(d.h.tcb.state, State::Listen);
+        assert_eq!(d.msg(seg(Ctl::SYN, 0, 0)), ["choose isn [0, 4]"]);
+        assert_eq!(d.random(4)[0], "send SYN,ACK seq=4 ack=1 to 1");
+        let out = d.msg(seg(Ctl::ACK, 1, 5));
+        assert_eq!(d.h.tcb.state, State::Established);
+        out
+    };
+    assert_eq!(open(CloseWhen::AfterPeer), ["cancel Tcp(Retransmit)"]);
+    assert_eq!(open(CloseWhen::First), ["cancel Tcp(Retransmit)", "set App 0..0"]);
+}
+
+#[test]
+fn test_host_records_how_each_incarnation_ended_and_opens_again() {
+    // Incarnation 1 closes normally after both applications closed; the host opens
+    // incarnation 2 at once, which a RST resets: bits 1 and 2 of the ghost records.
+    let two = HostConfig {
+        incarnations: 2,
+        ..host_cfg(Open::Active, CloseWhen::First)
+    };
+    let (mut d, _) = Drive::established(two, 0, 4);
+    assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=1 ack=5 to 1");
+    assert!(d.h.app_closed);
+    d.msg(seg(Ctl::FIN | Ctl::ACK, 5, 2));
+    assert_eq!(d.h.tcb.state, State::TimeWait);
+    let out = d.timer(Timer::Tcp(TcpTimer::TimeWait));
+    assert!(out.contains(&"choose isn [0, 4]".to_string()), "{out:?}");
+    assert_eq!(d.h.opened, 2);
+    assert_eq!(d.h.outcome, None, "a new connection has no outcome yet");
+    assert_eq!((d.h.ended_closed, d.h.ended_rst, d.h.ended_abort), (0b10, 0, 0));
+    d.random(4);
+    d.msg(seg(Ctl::SYN | Ctl::ACK, 0, 5));
+    assert_eq!(d.h.tcb.state, State::Established);
+    assert!(!d.h.app_closed);
+    d.msg(seg(Ctl::RST, 1, 0));
+    assert_eq!(d.h.tcb.state, State::Closed);
+    assert_eq!(d.h.outcome, Some(Outcome::Reset));
+    assert_eq!((d.h.ended_closed, d.h.ended_rst, d.h.ended_abort), (0b10, 0b100, 0b100));
+    // No third OPEN.
+    assert_eq!(d.timer(Timer::Reopen), Vec::<String>::new());
+    assert_eq!(d.h.opened, 2);
 }
