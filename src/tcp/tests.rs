@@ -816,3 +816,195 @@ fn test_host_records_how_each_incarnation_ended_and_opens_again() {
     assert_eq!(d.timer(Timer::Reopen), Vec::<String>::new());
     assert_eq!(d.h.opened, 2);
 }
+
+/// A data segment from the peer: ISS 4, one chunk, the ghost incarnation `inc`.
+fn data_seg(seq: u8, ack: u8, inc: u8, text: &str) -> Segment {
+    Segment::new(Ctl::PSH | Ctl::ACK, seq, ack, inc).with_data(text.as_bytes().into())
+}
+
+#[test]
+fn test_host_sends_its_chunks_then_closes_when_it_may() {
+    // The client (AfterPeer) sends both chunks, then waits for the peer's FIN.
+    let two = HostConfig {
+        data: 2,
+        ..host_cfg(Open::Active, CloseWhen::AfterPeer)
+    };
+    let (mut d, _) = Drive::established(two, 0, 4);
+    assert_eq!(
+        d.timer(Timer::App),
+        ["set App 0..0", "send PSH,ACK seq=1 ack=5 \"data1\" to 1", "set Tcp(Retransmit) 2..2"]
+    );
+    assert_eq!(d.timer(Timer::App)[1], "send PSH,ACK seq=2 ack=5 \"data2\" to 1");
+    assert_eq!(d.h.sent, 2);
+    assert_eq!(d.timer(Timer::App), Vec::<String>::new(), "not before the peer's FIN");
+    d.msg(seg(Ctl::ACK, 5, 3));
+    assert_eq!(d.msg(seg(Ctl::FIN | Ctl::ACK, 5, 3)), ["send ACK seq=3 ack=6 to 1", "set App 0..0"]);
+    assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=3 ack=6 to 1");
+    assert!(d.h.app_closed);
+    assert_eq!(d.timer(Timer::App), Vec::<String>::new(), "CLOSE is called once");
+
+    // The server (AfterPeer) sends nothing while ESTABLISHED; in CLOSE-WAIT it sends its
+    // chunk (half-close), then closes.
+    let one = HostConfig {
+        data: 1,
+        ..host_cfg(Open::Passive, CloseWhen::AfterPeer)
+    };
+    let (mut d, _) = Drive::start(one);
+    d.msg(seg(Ctl::SYN, 0, 0));
+    d.random(4);
+    d.msg(seg(Ctl::ACK, 1, 5));
+    assert_eq!(d.timer(Timer::App), Vec::<String>::new());
+    assert_eq!(d.msg(seg(Ctl::FIN | Ctl::ACK, 1, 5)), ["send ACK seq=5 ack=2 to 1", "set App 0..0"]);
+    assert_eq!(d.timer(Timer::App)[1], "send PSH,ACK seq=5 ack=2 \"data1\" to 1");
+    assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=6 ack=2 to 1");
+    assert_eq!(d.h.tcb.state, State::LastAck);
+}
+
+#[test]
+fn test_host_keeps_its_last_incarnation_open_unless_close_last() {
+    let keep = |incarnations| HostConfig {
+        incarnations,
+        close_last: false,
+        ..host_cfg(Open::Active, CloseWhen::First)
+    };
+    let (mut d, _) = Drive::established(keep(1), 0, 4);
+    assert_eq!(d.timer(Timer::App), Vec::<String>::new());
+    assert_eq!(d.h.tcb.state, State::Established);
+    // Not the last incarnation: it closes.
+    let (mut d, _) = Drive::established(keep(2), 0, 4);
+    assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=1 ack=5 to 1");
+}
+
+#[test]
+fn test_host_closes_any_time_only_when_told_so() {
+    // CloseWhen::AnyTime: CLOSE in SYN-SENT deletes the TCB (§3.10.4).
+    let any = host_cfg(Open::Active, CloseWhen::AnyTime);
+    let (mut d, out) = Drive::start(any);
+    assert_eq!(out, ["set App 0..255", "choose isn [0, 4]"]);
+    d.random(0);
+    let out = d.timer(Timer::App);
+    assert!(out.contains(&"cancel Tcp(Retransmit)".to_string()), "{out:?}");
+    assert!(d.h.app_closed);
+    assert_eq!((d.h.tcb.state, d.h.outcome), (State::Closed, Some(Outcome::Normal)));
+    assert_eq!(d.h.ended_closed, 0b10);
+    // Any other application does nothing before the connection is open.
+    let (mut d, _) = Drive::start(host_cfg(Open::Active, CloseWhen::First));
+    d.random(0);
+    assert_eq!(d.timer(Timer::App), Vec::<String>::new());
+    assert_eq!(d.h.tcb.state, State::SynSent);
+    assert!(!d.h.app_closed);
+}
+
+#[test]
+fn test_host_counts_accepted_chunks_and_flags_old_ones() {
+    // The connection is incarnation 1; a chunk of incarnation 0 is old, one of
+    // incarnation 1 or later is not.
+    let (mut d, _) = Drive::established(host_cfg(Open::Active, CloseWhen::AfterPeer), 0, 4);
+    assert_eq!(d.h.tcb.inc, 1);
+    d.msg(data_seg(5, 1, 1, "a"));
+    assert_eq!((d.h.accepted, d.h.old_accepted), (1, false));
+    d.msg(data_seg(6, 1, 2, "b"));
+    assert_eq!((d.h.accepted, d.h.old_accepted), (2, false));
+    d.msg(data_seg(7, 1, 0, "c"));
+    assert_eq!((d.h.accepted, d.h.old_accepted), (3, true));
+}
+
+#[test]
+fn test_host_waits_the_quiet_time_after_an_abort_only() {
+    // After a RST the host opens again at once, or after the quiet time (§3.4.3).
+    let reset = |quiet_time| {
+        let c = HostConfig {
+            incarnations: 2,
+            quiet_time,
+            ..host_cfg(Open::Active, CloseWhen::AfterPeer)
+        };
+        let (mut d, _) = Drive::established(c, 0, 4);
+        let out = d.msg(seg(Ctl::RST, 5, 0));
+        (d, out)
+    };
+    let (d, out) = reset(0);
+    assert!(out.contains(&"choose isn [0, 4]".to_string()), "{out:?}");
+    assert_eq!(d.h.opened, 2);
+    let (mut d, out) = reset(3);
+    assert!(out.contains(&"set Reopen 3..3".to_string()), "{out:?}");
+    assert!(!out.iter().any(|c| c.starts_with("choose")), "{out:?}");
+    assert_eq!(d.h.opened, 1);
+    assert_eq!(d.timer(Timer::Reopen), ["choose isn [0, 4]"]);
+    assert_eq!(d.h.opened, 2);
+    // A stale Reopen does nothing to an open connection.
+    let (mut d, _) = reset(3);
+    d.timer(Timer::Reopen);
+    d.random(4);
+    d.msg(seg(Ctl::SYN | Ctl::ACK, 0, 5));
+    let c = HostConfig {
+        incarnations: 3,
+        ..d.e.cfg.clone()
+    };
+    d.e = Endpoint { cfg: c };
+    assert_eq!(d.timer(Timer::Reopen), Vec::<String>::new());
+    assert_eq!((d.h.tcb.state, d.h.opened), (State::Established, 2));
+}
+
+#[test]
+fn test_host_crash_on_its_last_incarnation_does_not_open_again() {
+    let c = HostConfig {
+        crash: true,
+        ..host_cfg(Open::Active, CloseWhen::AfterPeer)
+    };
+    let (mut d, _) = Drive::established(c, 0, 4);
+    let out = d.timer(Timer::Crash);
+    assert!(out.contains(&"cancel App".to_string()), "{out:?}");
+    assert!(!out.iter().any(|c| c.contains("Reopen")), "{out:?}");
+    assert_eq!((d.h.tcb.state, d.h.tcb.inc), (State::Closed, 1));
+    // A passive host listens again at once.
+    let c = HostConfig {
+        crash: true,
+        ..host_cfg(Open::Passive, CloseWhen::AfterPeer)
+    };
+    let (mut d, _) = Drive::start(c);
+    d.msg(seg(Ctl::SYN, 0, 0));
+    d.random(4);
+    d.msg(seg(Ctl::ACK, 1, 5));
+    d.timer(Timer::Crash);
+    assert_eq!(d.h.tcb.state, State::Listen);
+}
+
+#[test]
+fn test_host_listen_then_send_connects_from_listen_only() {
+    // §3.10.2: SEND in LISTEN makes the connection active (Figure 5, LISTEN → SYN-SENT).
+    let (mut d, out) = Drive::start(host_cfg(Open::ListenThenSend, CloseWhen::AfterPeer));
+    assert_eq!(out, ["set Connect 0..255"]);
+    assert_eq!(d.h.tcb.state, State::Listen);
+    assert_eq!(d.timer(Timer::Connect), ["choose isn [0, 4]"]);
+    assert_eq!(d.h.opened, 1);
+    assert_eq!(d.random(0)[0], "send SYN seq=0 to 1");
+    assert_eq!(d.h.tcb.state, State::SynSent);
+    assert!(!d.h.tcb.passive);
+    // Once a peer's SYN made it SYN-RECEIVED, the SEND comes too late.
+    let (mut d, _) = Drive::start(host_cfg(Open::ListenThenSend, CloseWhen::AfterPeer));
+    d.msg(seg(Ctl::SYN, 0, 0));
+    d.random(4);
+    assert_eq!(d.h.tcb.state, State::SynReceived);
+    assert_eq!(d.timer(Timer::Connect), Vec::<String>::new());
+    assert_eq!((d.h.tcb.state, d.h.opened), (State::SynReceived, 0));
+}
+
+#[test]
+fn test_host_listen_step_opens_passively_once() {
+    let c = HostConfig {
+        listen_step: true,
+        ..host_cfg(Open::Passive, CloseWhen::AfterPeer)
+    };
+    let (mut d, out) = Drive::start(c);
+    assert_eq!(out, ["set Listen 0..0"]);
+    assert_eq!(d.h.tcb.state, State::Closed);
+    // A SYN before the passive OPEN meets a host without a TCB (§3.10.7.1).
+    assert_eq!(d.msg(seg(Ctl::SYN, 0, 0)), ["send RST,ACK seq=0 ack=1 to 1"]);
+    assert!(d.h.rst_seen);
+    d.timer(Timer::Listen);
+    assert_eq!(d.h.tcb.state, State::Listen);
+    d.msg(seg(Ctl::SYN, 0, 0));
+    d.random(4);
+    d.timer(Timer::Listen);
+    assert_eq!(d.h.tcb.state, State::SynReceived);
+}
