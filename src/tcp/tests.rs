@@ -1008,3 +1008,364 @@ fn test_host_listen_step_opens_passively_once() {
     d.timer(Timer::Listen);
     assert_eq!(d.h.tcb.state, State::SynReceived);
 }
+
+// --- the model (model.rs): properties, ISN generators, building -----------------------
+
+use super::model::{self as tm, TcpAction, TcpModel, TcpState, CLIENT, SERVER};
+use crate::scenario::Scenario;
+use crate::wire::{InFlight, WireAction};
+use stateright::Model;
+
+/// A TCP scenario: MSL 2, capacity 4, space 8, ISNs 0 and 4, then `net` and `tcp`
+/// (more keys of `[network]` and `[tcp]`; `tcp` names the ISN generator).
+fn scenario_with(net: &str, tcp: &str) -> Scenario {
+    let text = format!(
+        "description = \"unit\"\nmodel = \"tcp\"\n\
+         [network]\nmsl = 2\ncapacity = 4\n{net}\n\
+         [tcp]\nisns = [0, 4]\nspace = 8\nrto = 1\nretries = 1\ntime_wait = 2\n\
+         incarnations = 1\n{tcp}\n\
+         [expect]\n\"no double connection\" = \"holds\"\n"
+    );
+    Scenario::parse(std::path::Path::new("unit.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn oracle_model() -> TcpModel {
+    tm::build(&scenario_with("", "isn = \"oracle\""))
+}
+
+fn init(m: &TcpModel) -> TcpState {
+    m.init_states().remove(0)
+}
+
+/// `s` changed by `f`.
+fn with(s: &TcpState, f: impl FnOnce(&mut TcpState)) -> TcpState {
+    let mut t = s.clone();
+    f(&mut t);
+    t
+}
+
+fn deliver(dst: usize, msg: Segment) -> TcpAction {
+    WireAction::Deliver {
+        index: 0,
+        keep_copy: false,
+        src: 1 - dst,
+        dst,
+        msg,
+    }
+}
+
+fn in_flight(src: usize, age: u8, msg: Segment) -> InFlight<Segment> {
+    InFlight {
+        src: src as u8,
+        dst: 1 - src as u8,
+        age,
+        delivered: false,
+        msg,
+    }
+}
+
+#[test]
+fn test_model_synchronized_when_established() {
+    let m = oracle_model();
+    // The client (ISS 0) accepted two chunks of the server (ISS 4), which accepted one.
+    let s = with(&init(&m), |s| {
+        for (i, iss, rcv_nxt, accepted) in [(CLIENT, 0, 7, 2), (SERVER, 4, 2, 1)] {
+            let h = &mut s.actors[i];
+            h.tcb.state = State::Established;
+            h.tcb.inc = 1;
+            h.tcb.iss = iss;
+            h.tcb.rcv_nxt = rcv_nxt;
+            h.accepted = accepted;
+        }
+    });
+    let sync = |f: &dyn Fn(&mut TcpState)| tm::synchronized_when_established(&m, &with(&s, f));
+    assert!(sync(&|_| {}));
+    assert!(!sync(&|t| t.actors[CLIENT].tcb.rcv_nxt = 6));
+    assert!(!sync(&|t| t.actors[SERVER].tcb.rcv_nxt = 3));
+    // Not both ESTABLISHED in one incarnation: nothing to compare.
+    let off = |t: &mut TcpState| t.actors[CLIENT].tcb.rcv_nxt = 6;
+    assert!(sync(&|t| {
+        off(t);
+        t.actors[CLIENT].tcb.state = State::CloseWait
+    }));
+    assert!(sync(&|t| {
+        off(t);
+        t.actors[SERVER].tcb.state = State::FinWait1
+    }));
+    assert!(sync(&|t| {
+        off(t);
+        t.actors[SERVER].tcb.inc = 2
+    }));
+}
+
+#[test]
+fn test_model_no_old_segment_accepted() {
+    let m = oracle_model();
+    let s = init(&m);
+    assert!(tm::no_old_segment_accepted(&m, &s));
+    assert!(!tm::no_old_segment_accepted(&m, &with(&s, |t| t.actors[CLIENT].old_accepted = true)));
+    assert!(!tm::no_old_segment_accepted(&m, &with(&s, |t| t.actors[SERVER].old_accepted = true)));
+}
+
+#[test]
+fn test_model_graceful_close_and_both_close_normally() {
+    let m = oracle_model();
+    let base = init(&m);
+    let gc = |f: &dyn Fn(&mut Host, &mut Host)| {
+        let s = with(&base, |s| {
+            let (c, srv) = s.actors.split_at_mut(1);
+            f(&mut c[0], &mut srv[0]);
+        });
+        (tm::graceful_close(&m, &s), tm::both_close_normally(&m, &s))
+    };
+    assert_eq!(gc(&|_, _| {}), (true, false));
+    // The open connection: both applications closed it, no RST, one incarnation.
+    let closed = |c: &mut Host, s: &mut Host| {
+        c.app_closed = true;
+        s.app_closed = true;
+        c.tcb.inc = 1;
+        s.tcb.inc = 1;
+    };
+    for o in [Outcome::TimedOut, Outcome::Reset, Outcome::Aborted, Outcome::FinWait2Timeout] {
+        assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o) }), (false, false), "{o:?}");
+        assert_eq!(gc(&|c, s| { closed(c, s); s.outcome = Some(o) }), (false, false), "{o:?}");
+        // A RST seen, an application still open, another incarnation: not the case.
+        let not_the_case: [&dyn Fn(&mut Host, &mut Host); 5] = [
+            &|c, _| c.rst_seen = true,
+            &|_, s| s.rst_seen = true,
+            &|c, _| c.app_closed = false,
+            &|_, s| s.app_closed = false,
+            &|_, s| s.tcb.inc = 2,
+        ];
+        for f in not_the_case {
+            assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o); f(c, s) }), (true, false));
+        }
+    }
+    for o in [Outcome::Normal, Outcome::Crashed] {
+        assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o); s.outcome = Some(o) }), (true, false));
+    }
+    // Connections that ended: bit 1 is incarnation 1.
+    let ended = |c: &mut Host, s: &mut Host| {
+        c.ended_closed = 0b10;
+        s.ended_closed = 0b10;
+    };
+    assert_eq!(gc(&|c, s| ended(c, s)), (true, true));
+    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_abort = 0b10 }), (false, false));
+    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_abort = 0b10 }), (false, false));
+    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_abort = 0b100 }), (true, true));
+    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_rst = 0b10; c.ended_abort = 0b10 }), (true, false));
+    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_rst = 0b10; s.ended_abort = 0b10 }), (true, false));
+    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_closed = 0b100; c.ended_abort = 0b10 }), (true, false));
+    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_closed = 0b100; s.ended_abort = 0b10 }), (true, false));
+}
+
+#[test]
+fn test_model_both_closed_needs_every_open_done_and_no_choice_pending() {
+    let m = oracle_model();
+    let s = init(&m);
+    assert_eq!((s.actors[CLIENT].tcb.state, s.actors[SERVER].tcb.state), (State::Closed, State::Listen));
+    assert!(!s.choices[CLIENT].is_empty(), "the client's ISN is being chosen");
+    assert!(!tm::both_closed(&m, &s));
+    let done = with(&s, |t| t.choices[CLIENT].clear());
+    let closed = |f: &dyn Fn(&mut TcpState)| tm::both_closed(&m, &with(&done, f));
+    assert!(closed(&|_| {}));
+    assert!(closed(&|t| t.actors[SERVER].tcb.state = State::Closed));
+    assert!(!closed(&|t| t.actors[SERVER].tcb.state = State::SynReceived));
+    assert!(!closed(&|t| t.actors[SERVER].tcb.pending_syn = Some((0, 1))));
+    assert!(!closed(&|t| t.actors[CLIENT].tcb.state = State::TimeWait));
+    assert!(!closed(&|t| t.actors[CLIENT].opened = 0));
+    // LISTEN-then-SEND: done in LISTEN or CLOSED, like a passive host.
+    let m = tm::build(&scenario_with("", "isn = \"oracle\"\nserver_open = \"listen-then-send\""));
+    let done = with(&init(&m), |t| t.choices[CLIENT].clear());
+    assert!(tm::both_closed(&m, &done));
+    assert!(tm::both_closed(&m, &with(&done, |t| t.actors[SERVER].tcb.state = State::Closed)));
+    assert!(!tm::both_closed(&m, &with(&done, |t| t.actors[SERVER].tcb.state = State::SynSent)));
+}
+
+#[test]
+fn test_model_reaches_a_state() {
+    let m = oracle_model();
+    let s = init(&m);
+    assert!(tm::some_in(&s, State::Listen) && tm::some_in(&s, State::Closed));
+    assert!(!tm::some_in(&s, State::Established));
+    assert!(tm::reaches_listen(&m, &s) && !tm::reaches_time_wait(&m, &s));
+    for st in State::ALL {
+        assert_eq!(tm::reach_name(st), format!("reaches {}", st.name()));
+    }
+}
+
+#[test]
+fn test_model_step_properties_of_the_figures() {
+    let m = oracle_model();
+    let s = init(&m);
+    let st = |t: &mut TcpState, i: usize, state| t.actors[i].tcb.state = state;
+    let tick: TcpAction = WireAction::Tick;
+
+    // Figure 7: SYN-SENT to SYN-RECEIVED, by one endpoint.
+    let p = with(&s, |t| st(t, CLIENT, State::SynSent));
+    let n = with(&p, |t| st(t, CLIENT, State::SynReceived));
+    assert!(tm::simultaneous_open(&m, &p, &tick, &n));
+    assert!(!tm::simultaneous_open(&m, &p, &tick, &p));
+    let p2 = with(&s, |t| st(t, SERVER, State::SynSent));
+    assert!(!tm::simultaneous_open(&m, &p2, &tick, &n), "two endpoints, one move each");
+
+    // Figure 7, line 7: the SYN,ACK completes it.
+    let p = with(&s, |t| st(t, CLIENT, State::SynReceived));
+    let n = with(&p, |t| st(t, CLIENT, State::Established));
+    let synack = deliver(CLIENT, seg(Ctl::SYN | Ctl::ACK, 4, 1));
+    assert!(tm::syn_ack_completes_simultaneous_open(&m, &p, &synack, &n));
+    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &deliver(CLIENT, seg(Ctl::ACK, 5, 1)), &n));
+    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &deliver(CLIENT, seg(Ctl::SYN, 4, 0)), &n));
+    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &synack, &p));
+    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &tick, &n));
+
+    // Figure 13 and Note 2: FIN-WAIT-1 to CLOSING, or straight to TIME-WAIT.
+    let p = with(&s, |t| st(t, SERVER, State::FinWait1));
+    let closing = with(&p, |t| st(t, SERVER, State::Closing));
+    let time_wait = with(&p, |t| st(t, SERVER, State::TimeWait));
+    assert!(tm::simultaneous_close(&m, &p, &tick, &closing));
+    assert!(!tm::simultaneous_close(&m, &p, &tick, &time_wait));
+    assert!(tm::fin_acks_fin(&m, &p, &tick, &time_wait));
+    assert!(!tm::fin_acks_fin(&m, &p, &tick, &closing));
+
+    // Note 1: a RST returns SYN-RECEIVED to LISTEN.
+    let p = with(&s, |t| st(t, SERVER, State::SynReceived));
+    let n = with(&p, |t| st(t, SERVER, State::Listen));
+    assert!(tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::RST, 1, 0)), &n));
+    assert!(!tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::ACK, 1, 5)), &n));
+    assert!(!tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::RST, 1, 0)), &p));
+    assert!(!tm::syn_received_to_listen(&m, &p, &tick, &n));
+
+    // §3.8.6.3: CLOSE-WAIT to LAST-ACK with the ACK of the peer's FIN still owed.
+    let p = with(&s, |t| {
+        st(t, SERVER, State::CloseWait);
+        t.actors[SERVER].tcb.ack_pending = true;
+    });
+    let n = with(&p, |t| st(t, SERVER, State::LastAck));
+    assert!(tm::three_segment_close(&m, &p, &tick, &n));
+    assert!(!tm::three_segment_close(&m, &with(&p, |t| t.actors[SERVER].tcb.ack_pending = false), &tick, &n));
+    assert!(!tm::three_segment_close(&m, &p, &tick, &p));
+}
+
+#[test]
+fn test_model_old_duplicate_syn_reset_fig_8() {
+    let m = oracle_model();
+    // The server answered an old SYN (IRS 3); the client, in SYN-SENT with ISS 0,
+    // resets the SYN,ACK it did not ask for.
+    let p = with(&init(&m), |t| {
+        t.actors[SERVER].tcb.state = State::SynReceived;
+        t.actors[SERVER].tcb.irs = 3;
+        t.actors[CLIENT].tcb.state = State::SynSent;
+        t.actors[CLIENT].tcb.iss = 0;
+    });
+    let n = with(&p, |t| t.actors[SERVER].tcb.state = State::Listen);
+    let rst = Segment::new(Ctl::RST, 5, 0, 1).noted(Segment::RST_OF_SYN_SENT);
+    let fig8 = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::old_duplicate_syn_reset(&m, p, a, n);
+    assert!(fig8(&p, &deliver(SERVER, rst.clone()), &n));
+    assert!(!fig8(&p, &deliver(CLIENT, rst.clone()), &n));
+    assert!(!fig8(&p, &deliver(SERVER, Segment::new(Ctl::RST, 5, 0, 1)), &n), "not SYN-SENT's RST");
+    assert!(!fig8(&p, &deliver(SERVER, Segment::new(Ctl::ACK, 5, 0, 1).noted(Segment::RST_OF_SYN_SENT)), &n));
+    assert!(!fig8(&p, &deliver(SERVER, rst.clone()), &p));
+    assert!(!fig8(&with(&p, |t| t.actors[SERVER].tcb.state = State::Established), &deliver(SERVER, rst.clone()), &n));
+    assert!(!fig8(&p, &WireAction::Tick, &n));
+    // The client's own SYN (its ISS is the server's IRS) is not an old duplicate.
+    let own = with(&p, |t| t.actors[CLIENT].tcb.iss = 3);
+    assert!(!fig8(&own, &deliver(SERVER, rst.clone()), &with(&own, |t| t.actors[SERVER].tcb.state = State::Listen)));
+    let later = with(&own, |t| t.actors[CLIENT].tcb.state = State::Established);
+    assert!(fig8(&later, &deliver(SERVER, rst), &with(&later, |t| t.actors[SERVER].tcb.state = State::Listen)));
+}
+
+#[test]
+fn test_model_data_properties() {
+    let m = oracle_model();
+    let s = init(&m);
+    let data = deliver(CLIENT, data_seg(5, 2, 1, "late"));
+    // RFC 1122 §4.2.2.13: data after close() draws a RST that resets the connection.
+    let p = with(&s, |t| {
+        t.actors[CLIENT].tcb.state = State::FinWait2;
+        t.actors[CLIENT].tcb.rcv_shut = true;
+    });
+    let rst = Segment::new(Ctl::RST, 2, 0, 1);
+    let n = with(&p, |t| {
+        t.actors[CLIENT].tcb.state = State::Closed;
+        t.flight.push(in_flight(CLIENT, 0, rst.clone()));
+    });
+    let reset = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::data_after_close_reset(&m, p, a, n);
+    assert!(reset(&p, &data, &n));
+    assert!(!reset(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n));
+    assert!(!reset(&with(&p, |t| t.actors[CLIENT].tcb.rcv_shut = false), &data, &n));
+    assert!(!reset(&p, &data, &with(&n, |t| t.actors[CLIENT].tcb.state = State::FinWait2)));
+    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0].age = 1)), "an older RST");
+    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0] = in_flight(SERVER, 0, rst.clone()))));
+    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0].msg = seg(Ctl::ACK, 2, 5))));
+    assert!(!reset(&p, &WireAction::Tick, &n));
+
+    // §3.6.1: after its own FIN a side still takes the peer's data.
+    let p = with(&s, |t| t.actors[CLIENT].tcb.state = State::FinWait2);
+    let n = with(&p, |t| t.actors[CLIENT].accepted = 1);
+    let half = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::data_after_our_fin(&m, p, a, n);
+    assert!(half(&p, &data, &n));
+    assert!(half(&with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait1), &data, &n));
+    assert!(!half(&with(&p, |t| t.actors[CLIENT].tcb.state = State::Established), &data, &n));
+    assert!(!half(&p, &data, &p), "not taken");
+    assert!(!half(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n));
+    assert!(!half(&p, &WireAction::Tick, &n));
+}
+
+#[test]
+fn test_model_half_open_and_time_wait_properties() {
+    let m = oracle_model();
+    let s = init(&m);
+    // Figure 9: the survivor of a crash learns of it through a RST.
+    let p = with(&s, |t| {
+        t.actors[CLIENT].crashed = true;
+        t.actors[SERVER].tcb.state = State::Established;
+    });
+    let n = with(&p, |t| t.actors[SERVER].outcome = Some(Outcome::Reset));
+    let rst = deliver(SERVER, seg(Ctl::RST, 1, 0));
+    let fig9 = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::half_open_discovered(&m, p, a, n);
+    assert!(fig9(&p, &rst, &n));
+    assert!(fig9(&with(&p, |t| {
+        t.actors[CLIENT].crashed = false;
+        t.actors[SERVER].crashed = true;
+    }), &rst, &n));
+    assert!(!fig9(&with(&p, |t| t.actors[CLIENT].crashed = false), &rst, &n), "no crash");
+    assert!(!fig9(&p, &deliver(SERVER, seg(Ctl::ACK, 1, 5)), &n));
+    assert!(!fig9(&with(&p, |t| t.actors[SERVER].tcb.state = State::SynReceived), &rst, &n));
+    assert!(!fig9(&p, &rst, &with(&n, |t| t.actors[SERVER].outcome = Some(Outcome::Aborted))));
+    assert!(!fig9(&p, &WireAction::Tick, &n));
+
+    // §3.10.7.4: TIME-WAIT answers a FIN, and stays.
+    let fin = seg(Ctl::FIN | Ctl::ACK, 5, 2);
+    let p = with(&s, |t| {
+        t.actors[CLIENT].tcb.state = State::TimeWait;
+        t.flight.push(in_flight(SERVER, 1, fin.clone()));
+    });
+    let n = with(&p, |t| t.flight = vec![in_flight(CLIENT, 0, seg(Ctl::ACK, 2, 6))]);
+    let reack = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::time_wait_reacks_fin(&m, p, a, n);
+    let a = deliver(CLIENT, fin.clone());
+    assert!(reack(&p, &a, &n));
+    assert!(reack(&p, &a, &with(&n, |t| t.flight.push(in_flight(SERVER, 0, fin.clone())))));
+    assert!(!reack(&p, &a, &with(&n, |t| t.flight.clear())), "no ACK sent");
+    assert!(!reack(&p, &deliver(CLIENT, seg(Ctl::ACK, 5, 2)), &n));
+    assert!(!reack(&with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait2), &a, &n));
+    assert!(!reack(&p, &a, &with(&n, |t| t.actors[CLIENT].tcb.state = State::Closed)));
+    assert!(!reack(&p, &WireAction::Tick, &n));
+
+    // The retransmitted FIN that reaches a client that has left meets a RST.
+    let rexmit = seg(Ctl::FIN | Ctl::ACK, 5, 2).noted(Segment::REXMIT);
+    let p = with(&s, |t| t.flight.push(in_flight(SERVER, 1, rexmit.clone())));
+    let n = with(&s, |t| t.flight.push(in_flight(CLIENT, 0, Segment::new(Ctl::RST, 2, 0, 1))));
+    let meets = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::retransmitted_fin_meets_rst(&m, p, a, n);
+    let a = deliver(CLIENT, rexmit.clone());
+    assert!(meets(&p, &a, &n));
+    assert!(meets(&with(&p, |t| t.actors[CLIENT].tcb.state = State::SynSent), &a, &n));
+    assert!(!meets(&with(&p, |t| t.actors[CLIENT].tcb.state = State::TimeWait), &a, &n));
+    assert!(!meets(&p, &deliver(SERVER, rexmit.clone()), &n));
+    assert!(!meets(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n), "a network copy");
+    assert!(!meets(&p, &deliver(CLIENT, seg(Ctl::ACK, 5, 2).noted(Segment::REXMIT)), &n));
+    assert!(!meets(&p, &a, &s), "no RST");
+    let had_rst = with(&p, |t| t.flight.push(in_flight(CLIENT, 1, Segment::new(Ctl::RST, 2, 0, 1))));
+    assert!(!meets(&had_rst, &a, &n), "the same number of RSTs");
+    assert!(!meets(&p, &WireAction::Tick, &n));
+}
