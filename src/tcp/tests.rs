@@ -251,7 +251,11 @@ fn test_established_data_and_fin_half_below_the_window_is_acceptable() {
     assert_eq!(t.rcv_nxt, 6);
     let fx = recv(&mut t, data(Ctl::PSH | Ctl::ACK | Ctl::FIN));
     assert_eq!(sent(&fx), ["ACK seq=1 ack=7"]);
-    assert_eq!(fx.signals, [Signal::PeerClosed(1)], "the data is not delivered twice");
+    assert_eq!(
+        fx.signals,
+        [Signal::PeerClosed(1)],
+        "the data is not delivered twice"
+    );
     assert_eq!(t.state, State::CloseWait);
 }
 
@@ -315,7 +319,10 @@ fn test_passive_established_syn_gets_challenge_ack() {
     let mut t = socket_syn_received();
     recv(&mut t, seg(Ctl::ACK, 1, 5));
     assert!(t.passive);
-    assert_eq!(sent(&recv(&mut t, seg(Ctl::SYN, 1, 0))), ["ACK seq=5 ack=1"]);
+    assert_eq!(
+        sent(&recv(&mut t, seg(Ctl::SYN, 1, 0))),
+        ["ACK seq=5 ack=1"]
+    );
     assert_eq!(t.state, State::Established);
 }
 
@@ -711,7 +718,10 @@ impl Drive {
         let h = e.on_start(Id::from(0), &None, &mut o);
         (Drive { e, h }, cmds(&o))
     }
-    fn step(&mut self, f: impl FnOnce(&Endpoint, &mut Cow<Host>, &mut Out<Endpoint>)) -> Vec<String> {
+    fn step(
+        &mut self,
+        f: impl FnOnce(&Endpoint, &mut Cow<Host>, &mut Out<Endpoint>),
+    ) -> Vec<String> {
         let mut o = Out::new();
         let mut c = Cow::Borrowed(&self.h);
         f(&self.e, &mut c, &mut o);
@@ -747,7 +757,11 @@ fn test_host_established_starts_the_application_and_arms_a_crash_once() {
     let (d, out) = Drive::established(host_cfg(Open::Active, CloseWhen::AfterPeer), 0, 4);
     assert_eq!(
         out,
-        ["send ACK seq=1 ack=5 to 1", "cancel Tcp(Retransmit)", "set App 0..0"]
+        [
+            "send ACK seq=1 ack=5 to 1",
+            "cancel Tcp(Retransmit)",
+            "set App 0..0"
+        ]
     );
     assert_eq!(d.h.est_by_irs[4], 1, "ESTABLISHED is counted by IRS");
     assert_eq!(d.h.est_by_irs.iter().map(|&n| n as u32).sum::<u32>(), 1);
@@ -767,7 +781,10 @@ fn test_host_established_starts_the_application_and_arms_a_crash_once() {
     d.random(4);
     let out = d.msg(seg(Ctl::SYN | Ctl::ACK, 0, 5));
     assert_eq!(d.h.tcb.state, State::Established);
-    assert!(!out.iter().any(|c| c.contains("Crash")), "a host crashes once: {out:?}");
+    assert!(
+        !out.iter().any(|c| c.contains("Crash")),
+        "a host crashes once: {out:?}"
+    );
 }
 
 #[test]
@@ -783,7 +800,10 @@ fn test_host_passive_application_waits_for_the_peer_unless_it_closes_first() {
         out
     };
     assert_eq!(open(CloseWhen::AfterPeer), ["cancel Tcp(Retransmit)"]);
-    assert_eq!(open(CloseWhen::First), ["cancel Tcp(Retransmit)", "set App 0..0"]);
+    assert_eq!(
+        open(CloseWhen::First),
+        ["cancel Tcp(Retransmit)", "set App 0..0"]
+    );
 }
 
 #[test]
@@ -803,7 +823,10 @@ fn test_host_records_how_each_incarnation_ended_and_opens_again() {
     assert!(out.contains(&"choose isn [0, 4]".to_string()), "{out:?}");
     assert_eq!(d.h.opened, 2);
     assert_eq!(d.h.outcome, None, "a new connection has no outcome yet");
-    assert_eq!((d.h.ended_closed, d.h.ended_rst, d.h.ended_abort), (0b10, 0, 0));
+    assert_eq!(
+        (d.h.ended_closed, d.h.ended_rst, d.h.ended_abort),
+        (0b10, 0, 0)
+    );
     d.random(4);
     d.msg(seg(Ctl::SYN | Ctl::ACK, 0, 5));
     assert_eq!(d.h.tcb.state, State::Established);
@@ -811,7 +834,10 @@ fn test_host_records_how_each_incarnation_ended_and_opens_again() {
     d.msg(seg(Ctl::RST, 1, 0));
     assert_eq!(d.h.tcb.state, State::Closed);
     assert_eq!(d.h.outcome, Some(Outcome::Reset));
-    assert_eq!((d.h.ended_closed, d.h.ended_rst, d.h.ended_abort), (0b10, 0b100, 0b100));
+    assert_eq!(
+        (d.h.ended_closed, d.h.ended_rst, d.h.ended_abort),
+        (0b10, 0b100, 0b100)
+    );
     // No third OPEN.
     assert_eq!(d.timer(Timer::Reopen), Vec::<String>::new());
     assert_eq!(d.h.opened, 2);
@@ -832,16 +858,34 @@ fn test_host_sends_its_chunks_then_closes_when_it_may() {
     let (mut d, _) = Drive::established(two, 0, 4);
     assert_eq!(
         d.timer(Timer::App),
-        ["set App 0..0", "send PSH,ACK seq=1 ack=5 \"data1\" to 1", "set Tcp(Retransmit) 2..2"]
+        [
+            "set App 0..0",
+            "send PSH,ACK seq=1 ack=5 \"data1\" to 1",
+            "set Tcp(Retransmit) 2..2"
+        ]
     );
-    assert_eq!(d.timer(Timer::App)[1], "send PSH,ACK seq=2 ack=5 \"data2\" to 1");
+    assert_eq!(
+        d.timer(Timer::App)[1],
+        "send PSH,ACK seq=2 ack=5 \"data2\" to 1"
+    );
     assert_eq!(d.h.sent, 2);
-    assert_eq!(d.timer(Timer::App), Vec::<String>::new(), "not before the peer's FIN");
+    assert_eq!(
+        d.timer(Timer::App),
+        Vec::<String>::new(),
+        "not before the peer's FIN"
+    );
     d.msg(seg(Ctl::ACK, 5, 3));
-    assert_eq!(d.msg(seg(Ctl::FIN | Ctl::ACK, 5, 3)), ["send ACK seq=3 ack=6 to 1", "set App 0..0"]);
+    assert_eq!(
+        d.msg(seg(Ctl::FIN | Ctl::ACK, 5, 3)),
+        ["send ACK seq=3 ack=6 to 1", "set App 0..0"]
+    );
     assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=3 ack=6 to 1");
     assert!(d.h.app_closed);
-    assert_eq!(d.timer(Timer::App), Vec::<String>::new(), "CLOSE is called once");
+    assert_eq!(
+        d.timer(Timer::App),
+        Vec::<String>::new(),
+        "CLOSE is called once"
+    );
 
     // The server (AfterPeer) sends nothing while ESTABLISHED; in CLOSE-WAIT it sends its
     // chunk (half-close), then closes.
@@ -854,8 +898,14 @@ fn test_host_sends_its_chunks_then_closes_when_it_may() {
     d.random(4);
     d.msg(seg(Ctl::ACK, 1, 5));
     assert_eq!(d.timer(Timer::App), Vec::<String>::new());
-    assert_eq!(d.msg(seg(Ctl::FIN | Ctl::ACK, 1, 5)), ["send ACK seq=5 ack=2 to 1", "set App 0..0"]);
-    assert_eq!(d.timer(Timer::App)[1], "send PSH,ACK seq=5 ack=2 \"data1\" to 1");
+    assert_eq!(
+        d.msg(seg(Ctl::FIN | Ctl::ACK, 1, 5)),
+        ["send ACK seq=5 ack=2 to 1", "set App 0..0"]
+    );
+    assert_eq!(
+        d.timer(Timer::App)[1],
+        "send PSH,ACK seq=5 ack=2 \"data1\" to 1"
+    );
     assert_eq!(d.timer(Timer::App)[0], "send FIN,ACK seq=6 ack=2 to 1");
     assert_eq!(d.h.tcb.state, State::LastAck);
 }
@@ -883,9 +933,15 @@ fn test_host_closes_any_time_only_when_told_so() {
     assert_eq!(out, ["set App 0..255", "choose isn [0, 4]"]);
     d.random(0);
     let out = d.timer(Timer::App);
-    assert!(out.contains(&"cancel Tcp(Retransmit)".to_string()), "{out:?}");
+    assert!(
+        out.contains(&"cancel Tcp(Retransmit)".to_string()),
+        "{out:?}"
+    );
     assert!(d.h.app_closed);
-    assert_eq!((d.h.tcb.state, d.h.outcome), (State::Closed, Some(Outcome::Normal)));
+    assert_eq!(
+        (d.h.tcb.state, d.h.outcome),
+        (State::Closed, Some(Outcome::Normal))
+    );
     assert_eq!(d.h.ended_closed, 0b10);
     // Any other application does nothing before the connection is open.
     let (mut d, _) = Drive::start(host_cfg(Open::Active, CloseWhen::First));
@@ -999,7 +1055,10 @@ fn test_host_listen_step_opens_passively_once() {
     assert_eq!(out, ["set Listen 0..0"]);
     assert_eq!(d.h.tcb.state, State::Closed);
     // A SYN before the passive OPEN meets a host without a TCB (§3.10.7.1).
-    assert_eq!(d.msg(seg(Ctl::SYN, 0, 0)), ["send RST,ACK seq=0 ack=1 to 1"]);
+    assert_eq!(
+        d.msg(seg(Ctl::SYN, 0, 0)),
+        ["send RST,ACK seq=0 ack=1 to 1"]
+    );
     assert!(d.h.rst_seen);
     d.timer(Timer::Listen);
     assert_eq!(d.h.tcb.state, State::Listen);
@@ -1103,8 +1162,14 @@ fn test_model_no_old_segment_accepted() {
     let m = oracle_model();
     let s = init(&m);
     assert!(tm::no_old_segment_accepted(&m, &s));
-    assert!(!tm::no_old_segment_accepted(&m, &with(&s, |t| t.actors[CLIENT].old_accepted = true)));
-    assert!(!tm::no_old_segment_accepted(&m, &with(&s, |t| t.actors[SERVER].old_accepted = true)));
+    assert!(!tm::no_old_segment_accepted(
+        &m,
+        &with(&s, |t| t.actors[CLIENT].old_accepted = true)
+    ));
+    assert!(!tm::no_old_segment_accepted(
+        &m,
+        &with(&s, |t| t.actors[SERVER].old_accepted = true)
+    ));
 }
 
 #[test]
@@ -1126,9 +1191,28 @@ fn test_model_graceful_close_and_both_close_normally() {
         c.tcb.inc = 1;
         s.tcb.inc = 1;
     };
-    for o in [Outcome::TimedOut, Outcome::Reset, Outcome::Aborted, Outcome::FinWait2Timeout] {
-        assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o) }), (false, false), "{o:?}");
-        assert_eq!(gc(&|c, s| { closed(c, s); s.outcome = Some(o) }), (false, false), "{o:?}");
+    for o in [
+        Outcome::TimedOut,
+        Outcome::Reset,
+        Outcome::Aborted,
+        Outcome::FinWait2Timeout,
+    ] {
+        assert_eq!(
+            gc(&|c, s| {
+                closed(c, s);
+                c.outcome = Some(o)
+            }),
+            (false, false),
+            "{o:?}"
+        );
+        assert_eq!(
+            gc(&|c, s| {
+                closed(c, s);
+                s.outcome = Some(o)
+            }),
+            (false, false),
+            "{o:?}"
+        );
         // A RST seen, an application still open, another incarnation: not the case.
         let not_the_case: [&dyn Fn(&mut Host, &mut Host); 5] = [
             &|c, _| c.rst_seen = true,
@@ -1138,11 +1222,25 @@ fn test_model_graceful_close_and_both_close_normally() {
             &|_, s| s.tcb.inc = 2,
         ];
         for f in not_the_case {
-            assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o); f(c, s) }), (true, false));
+            assert_eq!(
+                gc(&|c, s| {
+                    closed(c, s);
+                    c.outcome = Some(o);
+                    f(c, s)
+                }),
+                (true, false)
+            );
         }
     }
     for o in [Outcome::Normal, Outcome::Crashed] {
-        assert_eq!(gc(&|c, s| { closed(c, s); c.outcome = Some(o); s.outcome = Some(o) }), (true, false));
+        assert_eq!(
+            gc(&|c, s| {
+                closed(c, s);
+                c.outcome = Some(o);
+                s.outcome = Some(o)
+            }),
+            (true, false)
+        );
     }
     // Connections that ended: bit 1 is incarnation 1.
     let ended = |c: &mut Host, s: &mut Host| {
@@ -1150,21 +1248,90 @@ fn test_model_graceful_close_and_both_close_normally() {
         s.ended_closed = 0b10;
     };
     assert_eq!(gc(&|c, s| ended(c, s)), (true, true));
-    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_abort = 0b10 }), (false, false));
-    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_abort = 0b10 }), (false, false));
-    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_abort = 0b100 }), (true, true));
-    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_rst = 0b10; c.ended_abort = 0b10 }), (true, false));
-    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_rst = 0b10; s.ended_abort = 0b10 }), (true, false));
-    assert_eq!(gc(&|c, s| { ended(c, s); c.ended_closed = 0b100; c.ended_abort = 0b10 }), (true, false));
-    assert_eq!(gc(&|c, s| { ended(c, s); s.ended_closed = 0b100; s.ended_abort = 0b10 }), (true, false));
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            c.ended_abort = 0b10
+        }),
+        (false, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            s.ended_abort = 0b10
+        }),
+        (false, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            s.ended_abort = 0b100
+        }),
+        (true, true)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            c.ended_abort = 0b10;
+            s.ended_abort = 0b10
+        }),
+        (false, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            c.ended_rst = 0b10;
+            s.ended_rst = 0b10;
+            c.ended_abort = 0b10
+        }),
+        (true, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            c.ended_rst = 0b10;
+            c.ended_abort = 0b10
+        }),
+        (true, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            s.ended_rst = 0b10;
+            s.ended_abort = 0b10
+        }),
+        (true, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            c.ended_closed = 0b100;
+            c.ended_abort = 0b10
+        }),
+        (true, false)
+    );
+    assert_eq!(
+        gc(&|c, s| {
+            ended(c, s);
+            s.ended_closed = 0b100;
+            s.ended_abort = 0b10
+        }),
+        (true, false)
+    );
 }
 
 #[test]
 fn test_model_both_closed_needs_every_open_done_and_no_choice_pending() {
     let m = oracle_model();
     let s = init(&m);
-    assert_eq!((s.actors[CLIENT].tcb.state, s.actors[SERVER].tcb.state), (State::Closed, State::Listen));
-    assert!(!s.choices[CLIENT].is_empty(), "the client's ISN is being chosen");
+    assert_eq!(
+        (s.actors[CLIENT].tcb.state, s.actors[SERVER].tcb.state),
+        (State::Closed, State::Listen)
+    );
+    assert!(
+        !s.choices[CLIENT].is_empty(),
+        "the client's ISN is being chosen"
+    );
     assert!(!tm::both_closed(&m, &s));
     let done = with(&s, |t| t.choices[CLIENT].clear());
     let closed = |f: &dyn Fn(&mut TcpState)| tm::both_closed(&m, &with(&done, f));
@@ -1175,11 +1342,20 @@ fn test_model_both_closed_needs_every_open_done_and_no_choice_pending() {
     assert!(!closed(&|t| t.actors[CLIENT].tcb.state = State::TimeWait));
     assert!(!closed(&|t| t.actors[CLIENT].opened = 0));
     // LISTEN-then-SEND: done in LISTEN or CLOSED, like a passive host.
-    let m = tm::build(&scenario_with("", "isn = \"oracle\"\nserver_open = \"listen-then-send\""));
+    let m = tm::build(&scenario_with(
+        "",
+        "isn = \"oracle\"\nserver_open = \"listen-then-send\"",
+    ));
     let done = with(&init(&m), |t| t.choices[CLIENT].clear());
     assert!(tm::both_closed(&m, &done));
-    assert!(tm::both_closed(&m, &with(&done, |t| t.actors[SERVER].tcb.state = State::Closed)));
-    assert!(!tm::both_closed(&m, &with(&done, |t| t.actors[SERVER].tcb.state = State::SynSent)));
+    assert!(tm::both_closed(
+        &m,
+        &with(&done, |t| t.actors[SERVER].tcb.state = State::Closed)
+    ));
+    assert!(!tm::both_closed(
+        &m,
+        &with(&done, |t| t.actors[SERVER].tcb.state = State::SynSent)
+    ));
 }
 
 #[test]
@@ -1207,16 +1383,31 @@ fn test_model_step_properties_of_the_figures() {
     assert!(tm::simultaneous_open(&m, &p, &tick, &n));
     assert!(!tm::simultaneous_open(&m, &p, &tick, &p));
     let p2 = with(&s, |t| st(t, SERVER, State::SynSent));
-    assert!(!tm::simultaneous_open(&m, &p2, &tick, &n), "two endpoints, one move each");
+    assert!(
+        !tm::simultaneous_open(&m, &p2, &tick, &n),
+        "two endpoints, one move each"
+    );
 
     // Figure 7, line 7: the SYN,ACK completes it.
     let p = with(&s, |t| st(t, CLIENT, State::SynReceived));
     let n = with(&p, |t| st(t, CLIENT, State::Established));
     let synack = deliver(CLIENT, seg(Ctl::SYN | Ctl::ACK, 4, 1));
     assert!(tm::syn_ack_completes_simultaneous_open(&m, &p, &synack, &n));
-    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &deliver(CLIENT, seg(Ctl::ACK, 5, 1)), &n));
-    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &deliver(CLIENT, seg(Ctl::SYN, 4, 0)), &n));
-    assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &synack, &p));
+    assert!(!tm::syn_ack_completes_simultaneous_open(
+        &m,
+        &p,
+        &deliver(CLIENT, seg(Ctl::ACK, 5, 1)),
+        &n
+    ));
+    assert!(!tm::syn_ack_completes_simultaneous_open(
+        &m,
+        &p,
+        &deliver(CLIENT, seg(Ctl::SYN, 4, 0)),
+        &n
+    ));
+    assert!(!tm::syn_ack_completes_simultaneous_open(
+        &m, &p, &synack, &p
+    ));
     assert!(!tm::syn_ack_completes_simultaneous_open(&m, &p, &tick, &n));
 
     // Figure 13 and Note 2: FIN-WAIT-1 to CLOSING, or straight to TIME-WAIT.
@@ -1231,9 +1422,24 @@ fn test_model_step_properties_of_the_figures() {
     // Note 1: a RST returns SYN-RECEIVED to LISTEN.
     let p = with(&s, |t| st(t, SERVER, State::SynReceived));
     let n = with(&p, |t| st(t, SERVER, State::Listen));
-    assert!(tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::RST, 1, 0)), &n));
-    assert!(!tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::ACK, 1, 5)), &n));
-    assert!(!tm::syn_received_to_listen(&m, &p, &deliver(SERVER, seg(Ctl::RST, 1, 0)), &p));
+    assert!(tm::syn_received_to_listen(
+        &m,
+        &p,
+        &deliver(SERVER, seg(Ctl::RST, 1, 0)),
+        &n
+    ));
+    assert!(!tm::syn_received_to_listen(
+        &m,
+        &p,
+        &deliver(SERVER, seg(Ctl::ACK, 1, 5)),
+        &n
+    ));
+    assert!(!tm::syn_received_to_listen(
+        &m,
+        &p,
+        &deliver(SERVER, seg(Ctl::RST, 1, 0)),
+        &p
+    ));
     assert!(!tm::syn_received_to_listen(&m, &p, &tick, &n));
 
     // §3.8.6.3: CLOSE-WAIT to LAST-ACK with the ACK of the peer's FIN still owed.
@@ -1243,7 +1449,12 @@ fn test_model_step_properties_of_the_figures() {
     });
     let n = with(&p, |t| st(t, SERVER, State::LastAck));
     assert!(tm::three_segment_close(&m, &p, &tick, &n));
-    assert!(!tm::three_segment_close(&m, &with(&p, |t| t.actors[SERVER].tcb.ack_pending = false), &tick, &n));
+    assert!(!tm::three_segment_close(
+        &m,
+        &with(&p, |t| t.actors[SERVER].tcb.ack_pending = false),
+        &tick,
+        &n
+    ));
     assert!(!tm::three_segment_close(&m, &p, &tick, &p));
 }
 
@@ -1263,16 +1474,38 @@ fn test_model_old_duplicate_syn_reset_fig_8() {
     let fig8 = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::old_duplicate_syn_reset(&m, p, a, n);
     assert!(fig8(&p, &deliver(SERVER, rst.clone()), &n));
     assert!(!fig8(&p, &deliver(CLIENT, rst.clone()), &n));
-    assert!(!fig8(&p, &deliver(SERVER, Segment::new(Ctl::RST, 5, 0, 1)), &n), "not SYN-SENT's RST");
-    assert!(!fig8(&p, &deliver(SERVER, Segment::new(Ctl::ACK, 5, 0, 1).noted(Segment::RST_OF_SYN_SENT)), &n));
+    assert!(
+        !fig8(&p, &deliver(SERVER, Segment::new(Ctl::RST, 5, 0, 1)), &n),
+        "not SYN-SENT's RST"
+    );
+    assert!(!fig8(
+        &p,
+        &deliver(
+            SERVER,
+            Segment::new(Ctl::ACK, 5, 0, 1).noted(Segment::RST_OF_SYN_SENT)
+        ),
+        &n
+    ));
     assert!(!fig8(&p, &deliver(SERVER, rst.clone()), &p));
-    assert!(!fig8(&with(&p, |t| t.actors[SERVER].tcb.state = State::Established), &deliver(SERVER, rst.clone()), &n));
+    assert!(!fig8(
+        &with(&p, |t| t.actors[SERVER].tcb.state = State::Established),
+        &deliver(SERVER, rst.clone()),
+        &n
+    ));
     assert!(!fig8(&p, &WireAction::Tick, &n));
     // The client's own SYN (its ISS is the server's IRS) is not an old duplicate.
     let own = with(&p, |t| t.actors[CLIENT].tcb.iss = 3);
-    assert!(!fig8(&own, &deliver(SERVER, rst.clone()), &with(&own, |t| t.actors[SERVER].tcb.state = State::Listen)));
+    assert!(!fig8(
+        &own,
+        &deliver(SERVER, rst.clone()),
+        &with(&own, |t| t.actors[SERVER].tcb.state = State::Listen)
+    ));
     let later = with(&own, |t| t.actors[CLIENT].tcb.state = State::Established);
-    assert!(fig8(&later, &deliver(SERVER, rst), &with(&later, |t| t.actors[SERVER].tcb.state = State::Listen)));
+    assert!(fig8(
+        &later,
+        &deliver(SERVER, rst),
+        &with(&later, |t| t.actors[SERVER].tcb.state = State::Listen)
+    ));
 }
 
 #[test]
@@ -1292,12 +1525,35 @@ fn test_model_data_properties() {
     });
     let reset = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::data_after_close_reset(&m, p, a, n);
     assert!(reset(&p, &data, &n));
-    assert!(!reset(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n));
-    assert!(!reset(&with(&p, |t| t.actors[CLIENT].tcb.rcv_shut = false), &data, &n));
-    assert!(!reset(&p, &data, &with(&n, |t| t.actors[CLIENT].tcb.state = State::FinWait2)));
-    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0].age = 1)), "an older RST");
-    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0] = in_flight(SERVER, 0, rst.clone()))));
-    assert!(!reset(&p, &data, &with(&n, |t| t.flight[0].msg = seg(Ctl::ACK, 2, 5))));
+    assert!(!reset(
+        &p,
+        &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)),
+        &n
+    ));
+    assert!(!reset(
+        &with(&p, |t| t.actors[CLIENT].tcb.rcv_shut = false),
+        &data,
+        &n
+    ));
+    assert!(!reset(
+        &p,
+        &data,
+        &with(&n, |t| t.actors[CLIENT].tcb.state = State::FinWait2)
+    ));
+    assert!(
+        !reset(&p, &data, &with(&n, |t| t.flight[0].age = 1)),
+        "an older RST"
+    );
+    assert!(!reset(
+        &p,
+        &data,
+        &with(&n, |t| t.flight[0] = in_flight(SERVER, 0, rst.clone()))
+    ));
+    assert!(!reset(
+        &p,
+        &data,
+        &with(&n, |t| t.flight[0].msg = seg(Ctl::ACK, 2, 5))
+    ));
     assert!(!reset(&p, &WireAction::Tick, &n));
 
     // §3.6.1: after its own FIN a side still takes the peer's data.
@@ -1305,10 +1561,22 @@ fn test_model_data_properties() {
     let n = with(&p, |t| t.actors[CLIENT].accepted = 1);
     let half = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::data_after_our_fin(&m, p, a, n);
     assert!(half(&p, &data, &n));
-    assert!(half(&with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait1), &data, &n));
-    assert!(!half(&with(&p, |t| t.actors[CLIENT].tcb.state = State::Established), &data, &n));
+    assert!(half(
+        &with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait1),
+        &data,
+        &n
+    ));
+    assert!(!half(
+        &with(&p, |t| t.actors[CLIENT].tcb.state = State::Established),
+        &data,
+        &n
+    ));
     assert!(!half(&p, &data, &p), "not taken");
-    assert!(!half(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n));
+    assert!(!half(
+        &p,
+        &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)),
+        &n
+    ));
     assert!(!half(&p, &WireAction::Tick, &n));
 }
 
@@ -1325,14 +1593,29 @@ fn test_model_half_open_and_time_wait_properties() {
     let rst = deliver(SERVER, seg(Ctl::RST, 1, 0));
     let fig9 = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::half_open_discovered(&m, p, a, n);
     assert!(fig9(&p, &rst, &n));
-    assert!(fig9(&with(&p, |t| {
-        t.actors[CLIENT].crashed = false;
-        t.actors[SERVER].crashed = true;
-    }), &rst, &n));
-    assert!(!fig9(&with(&p, |t| t.actors[CLIENT].crashed = false), &rst, &n), "no crash");
+    assert!(fig9(
+        &with(&p, |t| {
+            t.actors[CLIENT].crashed = false;
+            t.actors[SERVER].crashed = true;
+        }),
+        &rst,
+        &n
+    ));
+    assert!(
+        !fig9(&with(&p, |t| t.actors[CLIENT].crashed = false), &rst, &n),
+        "no crash"
+    );
     assert!(!fig9(&p, &deliver(SERVER, seg(Ctl::ACK, 1, 5)), &n));
-    assert!(!fig9(&with(&p, |t| t.actors[SERVER].tcb.state = State::SynReceived), &rst, &n));
-    assert!(!fig9(&p, &rst, &with(&n, |t| t.actors[SERVER].outcome = Some(Outcome::Aborted))));
+    assert!(!fig9(
+        &with(&p, |t| t.actors[SERVER].tcb.state = State::SynReceived),
+        &rst,
+        &n
+    ));
+    assert!(!fig9(
+        &p,
+        &rst,
+        &with(&n, |t| t.actors[SERVER].outcome = Some(Outcome::Aborted))
+    ));
     assert!(!fig9(&p, &WireAction::Tick, &n));
 
     // §3.10.7.4: TIME-WAIT answers a FIN, and stays.
@@ -1341,31 +1624,427 @@ fn test_model_half_open_and_time_wait_properties() {
         t.actors[CLIENT].tcb.state = State::TimeWait;
         t.flight.push(in_flight(SERVER, 1, fin.clone()));
     });
-    let n = with(&p, |t| t.flight = vec![in_flight(CLIENT, 0, seg(Ctl::ACK, 2, 6))]);
+    let n = with(&p, |t| {
+        t.flight = vec![in_flight(CLIENT, 0, seg(Ctl::ACK, 2, 6))]
+    });
     let reack = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::time_wait_reacks_fin(&m, p, a, n);
     let a = deliver(CLIENT, fin.clone());
     assert!(reack(&p, &a, &n));
-    assert!(reack(&p, &a, &with(&n, |t| t.flight.push(in_flight(SERVER, 0, fin.clone())))));
-    assert!(!reack(&p, &a, &with(&n, |t| t.flight.clear())), "no ACK sent");
+    assert!(reack(
+        &p,
+        &a,
+        &with(&n, |t| t.flight.push(in_flight(SERVER, 0, fin.clone())))
+    ));
+    assert!(
+        !reack(&p, &a, &with(&n, |t| t.flight.clear())),
+        "no ACK sent"
+    );
     assert!(!reack(&p, &deliver(CLIENT, seg(Ctl::ACK, 5, 2)), &n));
-    assert!(!reack(&with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait2), &a, &n));
-    assert!(!reack(&p, &a, &with(&n, |t| t.actors[CLIENT].tcb.state = State::Closed)));
+    assert!(!reack(
+        &with(&p, |t| t.actors[CLIENT].tcb.state = State::FinWait2),
+        &a,
+        &n
+    ));
+    assert!(!reack(
+        &p,
+        &a,
+        &with(&n, |t| t.actors[CLIENT].tcb.state = State::Closed)
+    ));
     assert!(!reack(&p, &WireAction::Tick, &n));
 
     // The retransmitted FIN that reaches a client that has left meets a RST.
     let rexmit = seg(Ctl::FIN | Ctl::ACK, 5, 2).noted(Segment::REXMIT);
     let p = with(&s, |t| t.flight.push(in_flight(SERVER, 1, rexmit.clone())));
-    let n = with(&s, |t| t.flight.push(in_flight(CLIENT, 0, Segment::new(Ctl::RST, 2, 0, 1))));
-    let meets = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::retransmitted_fin_meets_rst(&m, p, a, n);
+    let n = with(&s, |t| {
+        t.flight
+            .push(in_flight(CLIENT, 0, Segment::new(Ctl::RST, 2, 0, 1)))
+    });
+    let meets =
+        |p: &TcpState, a: &TcpAction, n: &TcpState| tm::retransmitted_fin_meets_rst(&m, p, a, n);
     let a = deliver(CLIENT, rexmit.clone());
     assert!(meets(&p, &a, &n));
-    assert!(meets(&with(&p, |t| t.actors[CLIENT].tcb.state = State::SynSent), &a, &n));
-    assert!(!meets(&with(&p, |t| t.actors[CLIENT].tcb.state = State::TimeWait), &a, &n));
+    assert!(meets(
+        &with(&p, |t| t.actors[CLIENT].tcb.state = State::SynSent),
+        &a,
+        &n
+    ));
+    assert!(!meets(
+        &with(&p, |t| t.actors[CLIENT].tcb.state = State::TimeWait),
+        &a,
+        &n
+    ));
     assert!(!meets(&p, &deliver(SERVER, rexmit.clone()), &n));
-    assert!(!meets(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n), "a network copy");
-    assert!(!meets(&p, &deliver(CLIENT, seg(Ctl::ACK, 5, 2).noted(Segment::REXMIT)), &n));
+    assert!(
+        !meets(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n),
+        "a network copy"
+    );
+    assert!(!meets(
+        &p,
+        &deliver(CLIENT, seg(Ctl::ACK, 5, 2).noted(Segment::REXMIT)),
+        &n
+    ));
     assert!(!meets(&p, &a, &s), "no RST");
-    let had_rst = with(&p, |t| t.flight.push(in_flight(CLIENT, 1, Segment::new(Ctl::RST, 2, 0, 1))));
+    let had_rst = with(&p, |t| {
+        t.flight
+            .push(in_flight(CLIENT, 1, Segment::new(Ctl::RST, 2, 0, 1)))
+    });
     assert!(!meets(&had_rst, &a, &n), "the same number of RSTs");
     assert!(!meets(&p, &WireAction::Tick, &n));
+}
+
+#[test]
+fn test_model_clock_isn_is_the_offset_plus_the_readings() {
+    // RFC 6528: ISN = M + F; in the clock's frame M reads 0, so the ISN is F plus the
+    // host's earlier readings. Offsets default to 0 (client) and space/2 (server).
+    let m = tm::build(&scenario_with("", "isn = \"clock\"\nisn_clock = 1"));
+    let s = init(&m);
+    let allowed = |s: &TcpState, actor| {
+        (0..8)
+            .filter(|x| tm::clock_isn(&m, s, actor, x))
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(allowed(&s, CLIENT), [0]);
+    assert_eq!(allowed(&s, SERVER), [4]);
+    assert_eq!(
+        allowed(&with(&s, |t| t.actors[CLIENT].isn_reads = 7), CLIENT),
+        [7]
+    );
+    let m = tm::build(&scenario_with(
+        "",
+        "isn = \"clock\"\nisn_clock = 1\nisn_offsets = [2, 5]",
+    ));
+    assert_eq!(
+        (0..8)
+            .filter(|x| tm::clock_isn(&m, &s, CLIENT, x))
+            .collect::<Vec<u8>>(),
+        [2]
+    );
+    assert_eq!(
+        (0..8)
+            .filter(|x| tm::clock_isn(&m, &s, SERVER, x))
+            .collect::<Vec<u8>>(),
+        [5]
+    );
+}
+
+#[test]
+fn test_model_oracle_isn_avoids_every_live_number_of_earlier_connections() {
+    // With no data the new connection uses ISS..ISS+2 (SYN, FIN, one spare).
+    let m = oracle_model();
+    let allowed = |m: &TcpModel, actor, flight: Vec<InFlight<Segment>>| {
+        let s = with(&init(m), |t| t.flight = flight);
+        (0..8)
+            .filter(|x| tm::oracle_isn(m, &s, actor, x))
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(allowed(&m, CLIENT, vec![]), [0, 1, 2, 3, 4, 5, 6, 7]);
+    // The client's old data+FIN occupies 1 and 2; the server's ACK acknowledges up to 5.
+    let old = vec![
+        in_flight(CLIENT, 1, data_seg(1, 5, 0, "x").noted(0)),
+        in_flight(SERVER, 1, seg(Ctl::ACK, 5, 6)),
+    ];
+    let old = {
+        let mut v = old;
+        v[0].msg.ctl = Ctl::PSH | Ctl::ACK | Ctl::FIN;
+        v
+    };
+    assert_eq!(allowed(&m, CLIENT, old.clone()), [6]);
+    // Seen from the server: its own ACK occupies 5 (a bare segment counts one number),
+    // the client's acknowledges up to 4.
+    assert_eq!(allowed(&m, SERVER, old.clone()), [0, 1, 6, 7]);
+    // A segment of the peer without ACK says nothing about our numbers.
+    let mut syn = old.clone();
+    syn.push(in_flight(SERVER, 0, seg(Ctl::SYN, 2, 0)));
+    assert_eq!(allowed(&m, CLIENT, syn), [6]);
+    // One chunk of data widens the new range to ISS..ISS+3.
+    let m = tm::build(&scenario_with("", "isn = \"oracle\"\nclient_data = 1"));
+    assert_eq!(
+        allowed(&m, CLIENT, vec![in_flight(CLIENT, 0, seg(Ctl::ACK, 6, 5))]),
+        [0, 1, 2, 7]
+    );
+}
+
+#[test]
+fn test_model_rotate_shifts_every_sequence_number_and_back() {
+    let m = tm::build(&scenario_with("", "isn = \"clock\"\nisn_clock = 1"));
+    let s = with(&init(&m), |t| {
+        let c = &mut t.actors[CLIENT];
+        c.tcb.state = State::SynSent;
+        (
+            c.tcb.iss,
+            c.tcb.snd_una,
+            c.tcb.snd_nxt,
+            c.tcb.irs,
+            c.tcb.rcv_nxt,
+        ) = (1, 1, 2, 3, 4);
+        c.opens_by_isn[1] = 1;
+        c.est_by_irs[7] = 2;
+        // The server in LISTEN, with a SYN waiting for its ISS.
+        t.actors[SERVER].tcb.pending_syn = Some((1, 1));
+        t.actors[SERVER].tcb.rcv_nxt = 5;
+        t.flight = vec![
+            in_flight(CLIENT, 0, seg(Ctl::SYN, 1, 0)),
+            in_flight(SERVER, 0, seg(Ctl::ACK, 7, 2)),
+        ];
+    });
+    let mut r = s.clone();
+    tm::rotate(&m, &mut r, None, 3);
+    let c = &r.actors[CLIENT];
+    assert_eq!(
+        (
+            c.tcb.iss,
+            c.tcb.snd_una,
+            c.tcb.snd_nxt,
+            c.tcb.irs,
+            c.tcb.rcv_nxt
+        ),
+        (4, 4, 5, 6, 7)
+    );
+    assert_eq!((c.opens_by_isn[1], c.opens_by_isn[4]), (0, 1));
+    assert_eq!((c.est_by_irs[7], c.est_by_irs[2]), (0, 2));
+    let srv = &r.actors[SERVER];
+    assert_eq!(srv.tcb.pending_syn, Some((4, 1)));
+    assert_eq!(srv.tcb.rcv_nxt, 5, "a LISTEN TCB is not shifted");
+    assert_eq!(r.flight[0].msg.to_string(), "SYN seq=4");
+    assert_eq!(r.flight[1].msg.to_string(), "ACK seq=2 ack=5");
+    tm::rotate(&m, &mut r, None, -3);
+    assert_eq!(r, s);
+    // An action: only its segment or its ISN is shifted, not the state.
+    let mut r = s.clone();
+    let mut a = deliver(CLIENT, seg(Ctl::ACK, 7, 2));
+    tm::rotate(&m, &mut r, Some(&mut a), 3);
+    assert_eq!(a, deliver(CLIENT, seg(Ctl::ACK, 2, 5)));
+    assert_eq!(r, s);
+    let mut a: TcpAction = WireAction::Drop {
+        index: 0,
+        src: 0,
+        dst: 1,
+        msg: seg(Ctl::SYN, 6, 0),
+    };
+    tm::rotate(&m, &mut r, Some(&mut a), -7);
+    assert_eq!(
+        a,
+        WireAction::Drop {
+            index: 0,
+            src: 0,
+            dst: 1,
+            msg: seg(Ctl::SYN, 7, 0)
+        }
+    );
+    let mut a: TcpAction = WireAction::Choose {
+        actor: 0,
+        key: "isn".into(),
+        value: 6,
+    };
+    tm::rotate(&m, &mut r, Some(&mut a), 3);
+    assert_eq!(
+        a,
+        WireAction::Choose {
+            actor: 0,
+            key: "isn".into(),
+            value: 1
+        }
+    );
+    let mut a: TcpAction = WireAction::Tick;
+    tm::rotate(&m, &mut r, Some(&mut a), 3);
+    assert_eq!((a, &r), (WireAction::Tick, &s));
+}
+
+#[test]
+fn test_model_faults_and_tcp_config_of_a_scenario() {
+    use crate::wire::Faults;
+    let scn = scenario_with(
+        "loss = true\nloss_budget = 1\nduplication = true\nduplication_budget = \"unlimited\"\n\
+         reordering = false",
+        "isn = \"oracle\"\nrcv_wnd = 3\nhandshake = \"two-way\"\nuser_timeout = 9\n\
+         simultaneous_open = \"rfc-text\"\ndelayed_ack = true\nclose_call = \"close\"\n\
+         reads = false\nrst_ack = true\nignore_rst_in_time_wait = true\nfin_wait_2_timeout = 5",
+    );
+    let f = Faults {
+        msl: 2,
+        loss: true,
+        loss_budget: Some(1),
+        duplication: true,
+        duplication_budget: None,
+        reordering: false,
+        capacity: 4,
+    };
+    assert_eq!(tm::faults(&scn), f);
+    assert_eq!(
+        tm::tcp_config(&scn),
+        TcpConfig {
+            space: super::SeqSpace(8),
+            rcv_wnd: 3,
+            handshake: super::tcb::Handshake::TwoWay,
+            rto: 1,
+            rto_max: 60,
+            max_retries: Some(1),
+            user_timeout: Some(9),
+            simultaneous_open: super::tcb::SimultaneousOpen::RfcText,
+            delayed_ack: true,
+            close_call: super::tcb::CloseCall::Close,
+            reads: false,
+            rst_ack: true,
+            msl: 2,
+            time_wait: 2,
+            ignore_rst_in_time_wait: true,
+            fin_wait_2_timeout: Some(5),
+        }
+    );
+    // No loss, no duplication: budgets of 0; loss without a budget: no limit.
+    let quiet = tm::faults(&scenario_with("", "isn = \"oracle\""));
+    assert_eq!(
+        (quiet.loss_budget, quiet.duplication_budget),
+        (Some(0), Some(0))
+    );
+    let free = tm::faults(&scenario_with(
+        "loss = true\nduplication = true\nduplication_budget = 2",
+        "isn = \"oracle\"",
+    ));
+    assert_eq!((free.loss_budget, free.duplication_budget), (None, Some(2)));
+    assert_eq!(
+        tm::tcp_config(&scenario_with("", "isn = \"oracle\"\nrto_max = 4")).rto_max,
+        4
+    );
+}
+
+#[test]
+fn test_model_build_gives_each_host_its_knobs() {
+    let m = tm::build(&scenario_with(
+        "",
+        "isn = \"clock\"\nisn_clock = 2\nisn_offsets = [1, 6]\n\
+         client_data = 1\nclient_payload = \"hello\"\nserver_data = 2\nserver_open = \"passive\"\n\
+         server_close = \"first\"\nclient_close = \"after-peer\"\ncrash = \"client\"\n\
+         quiet_time = 2\npace = 1\nclose_last = false\nserver_retries = \"unlimited\"\n\
+         server_listen = \"step\"\n[fairness]\nfair_loss = true",
+    ));
+    let (c, s) = (&m.actors[CLIENT].cfg, &m.actors[SERVER].cfg);
+    assert_eq!((c.open, s.open), (Open::Active, Open::Passive));
+    assert_eq!((usize::from(c.peer), usize::from(s.peer)), (SERVER, CLIENT));
+    assert_eq!((c.data, s.data), (1, 2));
+    assert_eq!((c.close, s.close), (CloseWhen::AfterPeer, CloseWhen::First));
+    assert_eq!((c.crash, s.crash), (true, false));
+    assert_eq!(
+        (c.payload.as_deref(), s.payload.as_deref()),
+        (Some("hello"), None)
+    );
+    assert_eq!((c.isn_offset, s.isn_offset), (1, 6));
+    assert!(c.isn_clock && s.isn_clock);
+    assert_eq!(
+        c.isns,
+        (0..8).collect::<Vec<u8>>(),
+        "the clock is offered every value"
+    );
+    assert_eq!(s.isns, c.isns);
+    assert_eq!((c.quiet_time, s.quiet_time), (4, 4), "quiet time in MSLs");
+    assert_eq!((c.pace, c.incarnations, c.close_last), (1, 1, false));
+    assert_eq!((c.listen_step, s.listen_step), (false, true));
+    assert_eq!((c.tcp.max_retries, s.tcp.max_retries), (Some(1), None));
+    assert_eq!((c.tcp.msl, s.tcp.msl), (2, 2));
+    assert!(m.fair_loss);
+    let clock = m.clock.as_ref().expect("an ISN clock");
+    assert_eq!((clock.rate, clock.modulus), (2, 8));
+    let filter = m.choice_filter.expect("the clock's filter");
+    let s0 = init(&m);
+    assert!(filter(&m, &s0, CLIENT, &1) && !filter(&m, &s0, CLIENT, &0));
+    let names: Vec<&str> = m.properties.iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        [
+            "no double connection",
+            "synchronized when established",
+            "no old segment accepted",
+            "graceful close"
+        ]
+    );
+    // Oracle: the oracle's filter, no clock; random: no filter; ISNs as given.
+    let m = tm::build(&scenario_with(
+        "",
+        "isn = \"oracle\"\nserver_close = \"any-time\"",
+    ));
+    assert!(m.clock.is_none() && !m.fair_loss);
+    assert_eq!(m.actors[CLIENT].cfg.isns, [0, 4]);
+    let busy = with(&init(&m), |t| {
+        t.flight = vec![in_flight(CLIENT, 0, seg(Ctl::SYN, 0, 0))]
+    });
+    let filter = m.choice_filter.expect("the oracle's filter");
+    assert!(!filter(&m, &busy, CLIENT, &0) && filter(&m, &busy, CLIENT, &4));
+    assert_eq!(
+        (
+            m.actors[SERVER].cfg.isn_offset,
+            m.actors[SERVER].cfg.quiet_time
+        ),
+        (4, 0)
+    );
+    assert_eq!(m.actors[SERVER].cfg.close, CloseWhen::AnyTime);
+    let m = tm::build(&scenario_with("", "isn = \"random\"\ncrash = \"server\""));
+    assert!(m.choice_filter.is_none() && m.clock.is_none());
+    assert_eq!(
+        (m.actors[CLIENT].cfg.crash, m.actors[SERVER].cfg.crash),
+        (false, true)
+    );
+    assert!(!m.actors[CLIENT].cfg.isn_clock);
+}
+
+#[test]
+fn test_model_every_catalogued_property_can_be_checked() {
+    use crate::check::engine::Kind;
+    let all = tm::catalogue();
+    assert_eq!(all.len(), 5 + State::ALL.len() + 13);
+    for (name, kind) in all {
+        let p = tm::prop(name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(p.name(), name);
+        let want = match kind {
+            "always" => Kind::Always,
+            "eventually" => Kind::Eventually,
+            _ => Kind::Sometimes,
+        };
+        assert_eq!(p.kind(), want, "{name}");
+    }
+    assert!(tm::prop("no such property").is_none());
+}
+
+#[test]
+fn test_model_segments_hosts_and_timers_as_reports_show_them() {
+    use crate::report::{Envelope, Lifeline, TimerName};
+    let s = data_seg(3, 5, 2, "hi");
+    let s = Segment {
+        ctl: Ctl::PSH | Ctl::ACK | Ctl::FIN,
+        ..s
+    };
+    assert_eq!(Envelope::label(&s), s.to_string());
+    assert_eq!(s.flags().as_deref(), Some("FPA"));
+    assert_eq!((Envelope::seq(&s), Envelope::ack(&s)), (Some(3), Some(5)));
+    assert_eq!((Envelope::len(&s), s.incarnation()), (2, Some(2)));
+    assert_eq!(Envelope::ack(&seg(Ctl::SYN, 0, 0)), None);
+    let m = oracle_model();
+    assert_eq!(init(&m).actors[SERVER].phase(), "LISTEN");
+    let said: Vec<String> = [
+        Timer::Tcp(TcpTimer::Retransmit),
+        Timer::Tcp(TcpTimer::TimeWait),
+        Timer::Tcp(TcpTimer::FinWait2),
+        Timer::Tcp(TcpTimer::DelayedAck),
+        Timer::App,
+        Timer::Reopen,
+        Timer::Crash,
+        Timer::Connect,
+        Timer::Listen,
+    ]
+    .iter()
+    .map(|t| t.describe())
+    .collect();
+    assert_eq!(
+        said,
+        [
+            "retransmission timer fires",
+            "TIME-WAIT timer fires",
+            "FIN-WAIT-2 timer fires",
+            "delayed-ACK timer fires",
+            "the application calls SEND or CLOSE",
+            "quiet time over: the application opens again",
+            "the host crashes and loses its TCB",
+            "the application SENDs in LISTEN",
+            "the application calls OPEN (passive)",
+        ]
+    );
 }

@@ -1103,7 +1103,10 @@ fn coverage_has_one_count_per_declared_kind_then_one_for_the_undeclared() {
 
 #[test]
 fn debug_output_shows_the_fields() {
-    assert_eq!(format!("{:?}", Prop::<G>::always("a", goal)), r#"Always("a")"#);
+    assert_eq!(
+        format!("{:?}", Prop::<G>::always("a", goal)),
+        r#"Always("a")"#
+    );
     assert_eq!(
         format!("{:?}", Prop::<G>::leads_to("lt", p, q)),
         r#"LeadsTo("lt")"#
@@ -1139,7 +1142,10 @@ fn a_property_is_found_by_its_name() {
         Prop::<G>::sometimes("second", |_, s| *s == 1),
     ];
     let r = run1(&m, &props);
-    assert_eq!(r.property("second").map(|p| p.verdict), Some(Verdict::Found));
+    assert_eq!(
+        r.property("second").map(|p| p.verdict),
+        Some(Verdict::Found)
+    );
     assert_eq!(r.property("first").map(|p| p.verdict), Some(Verdict::Holds));
     assert!(r.property("third").is_none());
 }
