@@ -1085,3 +1085,114 @@ fn an_always_implication_holds_vacuously_when_its_antecedent_is_unreachable() {
     assert_eq!(r.properties[0].verdict, Verdict::Unknown);
     assert!(!r.properties[0].vacuous);
 }
+
+// ---------------------------------------------------------------------------
+// The surface of engine.rs itself: the trait's defaults, coverage, Debug and
+// look-up by name (each found by mutation testing, see mutants/README.md).
+
+#[test]
+fn fair_model_defaults_label_a_class_by_its_key_and_name_no_kinds() {
+    let m = Chain { n: 3, back_to: 0 };
+    assert_eq!(m.fairness_label(42), "42");
+    assert_eq!(m.fairness_category(42), "");
+    assert!(m.action_kinds().is_empty());
+    assert_eq!(m.action_kind(&0, &()), usize::MAX);
+}
+
+/// Names two kinds of action but classifies none of its actions.
+struct NamedKinds(Chain);
+
+impl Model for NamedKinds {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        self.0.init_states()
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<()>) {
+        self.0.actions(s, out)
+    }
+    fn next_state(&self, s: &u32, a: ()) -> Option<u32> {
+        self.0.next_state(s, a)
+    }
+}
+
+impl FairModel for NamedKinds {
+    fn fairness(&self, s: &u32, a: &()) -> (u64, Fairness) {
+        self.0.fairness(s, a)
+    }
+    fn action_kinds(&self) -> Vec<String> {
+        vec!["step".into(), "jump".into()]
+    }
+}
+
+#[test]
+fn coverage_has_one_count_per_declared_kind_then_one_for_the_undeclared() {
+    // The ring 0 -> 1 -> 2 -> 3 -> 0: four transitions, three of them to new states.
+    let all = KindCount {
+        transitions: 4,
+        new_states: 3,
+        first_depth: Some(0),
+    };
+    let opts = Options {
+        coverage: true,
+        ..Options::default()
+    };
+    let chain = Chain { n: 4, back_to: 0 };
+    assert_eq!(run(&chain, &[], &opts).coverage, Some(vec![all]));
+    assert_eq!(run(&chain, &[], &Options::default()).coverage, None);
+    // Kinds declared, none given: every action is of no declared kind.
+    let named = NamedKinds(Chain { n: 4, back_to: 0 });
+    assert_eq!(
+        run(&named, &[], &opts).coverage,
+        Some(vec![KindCount::default(), KindCount::default(), all])
+    );
+}
+
+#[test]
+fn debug_output_shows_the_fields() {
+    assert_eq!(
+        format!("{:?}", Prop::<G>::always("a", goal)),
+        r#"Always("a")"#
+    );
+    assert_eq!(
+        format!("{:?}", Prop::<G>::leads_to("lt", p, q)),
+        r#"LeadsTo("lt")"#
+    );
+    assert_eq!(
+        format!("{:?}", Options::default()),
+        "Options { threads: 1, max_states: None, timeout: None, progress: false, \
+         stop: false, admit: false, coverage: false }"
+    );
+    let m = G::new(&[0]).e(0, 1, "A", Weak);
+    let props = [Prop::<G>::always("not 1", |_, s| *s != 1)];
+    let r = run1(&m, &props);
+    let one = "PropertyResult { name: \"not 1\", kind: Always, verdict: Violated, \
+               trace: Some(Trace { steps: [(None, 0), (Some(Act(\"A\", 1)), 1)], \
+               loop_start: None }), assumptions: [] }";
+    assert_eq!(format!("{:?}", r.properties[0]), one);
+    assert_eq!(format!("{:?}", r.properties[0].clone()), one);
+    let all = format!("{r:?}");
+    assert!(
+        all.starts_with(
+            "RunResult { complete: true, states: 1, unique_states: 2, edges: 1, max_depth: 1, seconds: "
+        ),
+        "{all}"
+    );
+    assert!(all.ends_with(&format!("properties: [{one}] }}")), "{all}");
+}
+
+#[test]
+fn a_property_is_found_by_its_name() {
+    let m = G::new(&[0]).e(0, 1, "A", Weak);
+    let props = [
+        Prop::<G>::always("first", |_, _| true),
+        Prop::<G>::sometimes("second", |_, s| *s == 1),
+    ];
+    let r = run1(&m, &props);
+    assert_eq!(
+        r.property("second").map(|p| p.verdict),
+        Some(Verdict::Found)
+    );
+    assert_eq!(r.property("first").map(|p| p.verdict), Some(Verdict::Holds));
+    assert!(r.property("third").is_none());
+}
