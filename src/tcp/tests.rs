@@ -2147,3 +2147,69 @@ fn test_synchronized_states_are_established_and_later() {
         ]
     );
 }
+
+#[test]
+fn test_delayed_ack_is_sent_when_its_timer_fires() {
+    // §3.8.6.3: the ACK of a chunk waits for something to ride on, or for its timer.
+    let c = TcpConfig {
+        delayed_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.arrive(&c, &data_seg(5, 1, 1, "hi"), &mut fx);
+    assert!(fx.send.is_empty() && t.ack_pending);
+    assert_eq!(fx.timers, [TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)]);
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(!t.ack_pending);
+    assert_eq!(fx.timers, [TimerCmd::Cancel(TcpTimer::DelayedAck)]);
+    // Nothing owed: the timer sends nothing.
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
+    assert_eq!(fx, Effects::default());
+}
+
+#[test]
+fn test_an_ack_sent_with_nothing_owed_cancels_no_timer() {
+    let mut t = socket_established();
+    let fx = recv(&mut t, data_seg(5, 1, 1, "hi"));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(fx.timers.is_empty(), "{:?}", fx.timers);
+    // A RST carries no ACK: the delayed ACK stays owed.
+    let c = TcpConfig {
+        delayed_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    t.arrive(&c, &data_seg(5, 1, 1, "hi"), &mut Effects::default());
+    let mut fx = Effects::default();
+    t.emit(Segment::new(Ctl::RST, 1, 0, 1), &mut fx);
+    assert!(t.ack_pending);
+    assert!(fx.timers.is_empty());
+}
+
+#[test]
+fn test_fin_wait_2_timeout_gives_up_like_linux() {
+    // Not RFC 9293: Linux's tcp_fin_timeout deletes a FIN-WAIT-2 connection.
+    let c = TcpConfig {
+        fin_wait_2_timeout: Some(3),
+        ..cfg()
+    };
+    let mut t = socket_fin_wait_1();
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::ACK, 5, 2), &mut fx);
+    assert_eq!(t.state, State::FinWait2);
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::FinWait2, 3, 3)));
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::FinWait2, &mut fx);
+    assert!(fx.send.is_empty());
+    assert_eq!(fx.signals, [Signal::Closed(Outcome::FinWait2Timeout)]);
+    assert_eq!(t.state, State::Closed);
+    // The same timer elsewhere does nothing.
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::FinWait2, &mut fx);
+    assert_eq!((fx, t.state), (Effects::default(), State::Established));
+}
