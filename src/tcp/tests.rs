@@ -425,6 +425,43 @@ fn test_close_wait_may_still_send_half_close() {
 }
 
 #[test]
+fn test_send_before_the_connection_is_open_is_refused() {
+    // §3.10.2 lets LISTEN, SYN-SENT and SYN-RECEIVED queue the data; the model's
+    // applications never send before ESTABLISHED, so SEND there is refused.
+    for mut t in [
+        socket_closed(),
+        socket_listen(),
+        socket_syn_sent(),
+        socket_syn_received(),
+    ] {
+        let was = t.clone();
+        let mut fx = Effects::default();
+        assert!(
+            !t.send(&cfg(), b"early".as_slice().into(), &mut fx),
+            "{}",
+            t.state
+        );
+        assert_eq!(fx, Effects::default());
+        assert_eq!(t, was);
+    }
+    // After our FIN, no more data (§3.10.4: "error: connection closing").
+    let mut t = socket_last_ack();
+    assert!(!t.send(&cfg(), b"late".as_slice().into(), &mut Effects::default()));
+}
+
+#[test]
+fn test_nothing_is_outstanding_once_our_fin_is_acked() {
+    assert!(socket_fin_wait_2().outstanding(&cfg()).is_empty());
+    assert!(socket_time_wait().outstanding(&cfg()).is_empty());
+    let fin: Vec<String> = socket_fin_wait_1()
+        .outstanding(&cfg())
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(fin, ["FIN,ACK seq=1 ack=5"]);
+}
+
+#[test]
 fn test_last_ack_ack_of_fin_closes() {
     let mut t = socket_last_ack();
     let fx = recv(&mut t, seg(Ctl::ACK, 6, 2));
@@ -2047,4 +2084,132 @@ fn test_model_segments_hosts_and_timers_as_reports_show_them() {
             "the application calls OPEN (passive)",
         ]
     );
+}
+
+#[test]
+fn test_control_bits_combine_as_a_set() {
+    // `|` is the union of control bits: adding a bit that is already set changes nothing.
+    assert_eq!(Ctl::ACK | Ctl::ACK, Ctl::ACK);
+    assert_eq!((Ctl::SYN | Ctl::ACK) | Ctl::ACK, Ctl::SYN | Ctl::ACK);
+    assert_eq!((Ctl::SYN | Ctl::ACK).names(), "SYN,ACK");
+}
+
+#[test]
+fn test_segments_and_states_print_as_the_rfc_writes_them() {
+    assert_eq!(format!("{:?}", Ctl::SYN | Ctl::ACK), "SYN,ACK");
+    assert_eq!(
+        format!("{:?}", seg(Ctl::ACK, 1, 5)),
+        "ACK seq=1 ack=5 (inc 1)"
+    );
+    assert_eq!(State::SynSent.to_string(), "SYN-SENT");
+    assert_eq!(
+        format!("{:>12}|", State::Closed),
+        "      CLOSED|",
+        "padded like a str"
+    );
+    // SEG.LEN counts SYN, the chunk and FIN.
+    let lens: Vec<u8> = [
+        seg(Ctl::ACK, 1, 5),
+        seg(Ctl::SYN, 0, 0),
+        data_seg(1, 5, 1, "x"),
+        Segment {
+            ctl: Ctl::PSH | Ctl::ACK | Ctl::FIN,
+            ..data_seg(1, 5, 1, "x")
+        },
+        seg(Ctl::SYN | Ctl::FIN, 0, 0),
+    ]
+    .iter()
+    .map(|s| s.len())
+    .collect();
+    assert_eq!(lens, [0, 1, 1, 2, 2]);
+    assert!(seg(Ctl::ACK, 1, 5).is_empty() && !seg(Ctl::SYN, 0, 0).is_empty());
+}
+
+#[test]
+fn test_synchronized_states_are_established_and_later() {
+    // RFC 9293 §3.5.2: "the connection is in a synchronized state (ESTABLISHED,
+    // FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT)".
+    let synchronized: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| s.is_synchronized())
+        .map(|s| s.name())
+        .collect();
+    assert_eq!(
+        synchronized,
+        [
+            "ESTABLISHED",
+            "FIN-WAIT-1",
+            "FIN-WAIT-2",
+            "CLOSE-WAIT",
+            "CLOSING",
+            "LAST-ACK",
+            "TIME-WAIT"
+        ]
+    );
+}
+
+#[test]
+fn test_delayed_ack_is_sent_when_its_timer_fires() {
+    // §3.8.6.3: the ACK of a chunk waits for something to ride on, or for its timer.
+    let c = TcpConfig {
+        delayed_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.arrive(&c, &data_seg(5, 1, 1, "hi"), &mut fx);
+    assert!(fx.send.is_empty() && t.ack_pending);
+    assert_eq!(fx.timers, [TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)]);
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(!t.ack_pending);
+    assert_eq!(fx.timers, [TimerCmd::Cancel(TcpTimer::DelayedAck)]);
+    // Nothing owed: the timer sends nothing.
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
+    assert_eq!(fx, Effects::default());
+}
+
+#[test]
+fn test_an_ack_sent_with_nothing_owed_cancels_no_timer() {
+    let mut t = socket_established();
+    let fx = recv(&mut t, data_seg(5, 1, 1, "hi"));
+    assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
+    assert!(fx.timers.is_empty(), "{:?}", fx.timers);
+    // A RST carries no ACK: the delayed ACK stays owed.
+    let c = TcpConfig {
+        delayed_ack: true,
+        ..cfg()
+    };
+    let mut t = socket_established();
+    t.arrive(&c, &data_seg(5, 1, 1, "hi"), &mut Effects::default());
+    let mut fx = Effects::default();
+    t.emit(Segment::new(Ctl::RST, 1, 0, 1), &mut fx);
+    assert!(t.ack_pending);
+    assert!(fx.timers.is_empty());
+}
+
+#[test]
+fn test_fin_wait_2_timeout_gives_up_like_linux() {
+    // Not RFC 9293: Linux's tcp_fin_timeout deletes a FIN-WAIT-2 connection.
+    let c = TcpConfig {
+        fin_wait_2_timeout: Some(3),
+        ..cfg()
+    };
+    let mut t = socket_fin_wait_1();
+    let mut fx = Effects::default();
+    t.arrive(&c, &seg(Ctl::ACK, 5, 2), &mut fx);
+    assert_eq!(t.state, State::FinWait2);
+    assert!(fx.timers.contains(&TimerCmd::Set(TcpTimer::FinWait2, 3, 3)));
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::FinWait2, &mut fx);
+    assert!(fx.send.is_empty());
+    assert_eq!(fx.signals, [Signal::Closed(Outcome::FinWait2Timeout)]);
+    assert_eq!(t.state, State::Closed);
+    // The same timer elsewhere does nothing.
+    let mut t = socket_established();
+    let mut fx = Effects::default();
+    t.timeout(&c, TcpTimer::FinWait2, &mut fx);
+    assert_eq!((fx, t.state), (Effects::default(), State::Established));
 }
