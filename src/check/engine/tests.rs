@@ -1196,3 +1196,72 @@ fn a_property_is_found_by_its_name() {
     assert_eq!(r.property("first").map(|p| p.verdict), Some(Verdict::Holds));
     assert!(r.property("third").is_none());
 }
+
+// ---------------------------------------------------------------------------
+// Fingerprints: distinct values get distinct fingerprints, and one flipped input
+// bit changes about half of the output bits (explore.rs: "nearby states get
+// unrelated fingerprints").
+
+/// Hashes its bytes with `Hasher::write` alone, without a length prefix.
+struct Raw(&'static [u8]);
+
+impl Hash for Raw {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write(self.0)
+    }
+}
+
+#[test]
+fn fingerprints_of_distinct_values_differ() {
+    use explore::fingerprint as fp;
+    use std::collections::HashSet;
+    fn distinct(fps: impl Iterator<Item = u64>) -> bool {
+        let mut seen = HashSet::new();
+        fps.into_iter().all(|f| f != 0 && seen.insert(f))
+    }
+    assert!(distinct((0..=u8::MAX).map(|i| fp(&i))));
+    assert!(distinct((0..=u16::MAX).map(|i| fp(&i))));
+    assert!(distinct((0..70_000u32).map(|i| fp(&(i << 7)))));
+    assert!(distinct((0..70_000u64).map(|i| fp(&(i << 40)))));
+    assert!(distinct((0..70_000usize).map(|i| fp(&i))));
+    // The bytes' length counts too: a trailing zero byte is not padding.
+    let raw: [&'static [u8]; 8] = [
+        b"",
+        b"\0",
+        b"ab",
+        b"ab\0",
+        b"ab\0\0",
+        b"abcdefgh",
+        b"abcdefgh\0",
+        b"abcdefgh\0\0\0\0\0\0\0",
+    ];
+    assert!(distinct(raw.iter().map(|b| fp(&Raw(b)))));
+}
+
+#[test]
+fn fingerprints_avalanche() {
+    use explore::fingerprint as fp;
+    const N: u32 = 512;
+    let mut rng = Lcg(7);
+    // flips[i][j]: how often flipping input bit i flipped output bit j.
+    let mut flips = [[0u32; 64]; 64];
+    for _ in 0..N {
+        let x = (rng.next(1 << 31) << 33) ^ (rng.next(1 << 31) << 2) ^ rng.next(4);
+        let f = fp(&x);
+        for (i, row) in flips.iter_mut().enumerate() {
+            let d = f ^ fp(&(x ^ (1 << i)));
+            for (j, n) in row.iter_mut().enumerate() {
+                *n += (d >> j) as u32 & 1;
+            }
+        }
+    }
+    // Each count is Binomial(512, 1/2): 256 with a standard deviation of 11.3.
+    for (i, row) in flips.iter().enumerate() {
+        for (j, &n) in row.iter().enumerate() {
+            assert!(
+                (N * 3 / 10..=N * 7 / 10).contains(&n),
+                "input bit {i}, output bit {j}: {n} of {N}"
+            );
+        }
+    }
+}
