@@ -1265,3 +1265,28 @@ fn fingerprints_avalanche() {
         }
     }
 }
+
+#[test]
+fn repeated_initial_states_are_one_state() {
+    let m = G::new(&[0, 1, 0, 1, 0]).e(0, 2, "A", Weak);
+    let r = run1(&m, &[Prop::always("not 2", |_, s| *s != 2)]);
+    assert_eq!((r.unique_states, r.edges, r.max_depth), (3, 1, 1));
+    let t = r.properties[0].trace.as_ref().expect("a counterexample");
+    assert_eq!(states_of(t), vec![0, 2]);
+}
+
+#[test]
+fn graph_bytes_count_one_bit_per_state_for_each_liveness_predicate() {
+    // 640 states: each liveness predicate adds a bitset of 10 words (80 bytes).
+    let m = Chain { n: 640, back_to: 0 };
+    let bytes = |props: &[Prop<Chain>]| {
+        let r = run1(&m, props);
+        assert_eq!(r.unique_states, 640);
+        r.graph_bytes
+    };
+    let none = bytes(&[]);
+    assert!(none >= 640 * (8 + 4 + 4 + 4 + 4), "{none}");
+    let one = bytes(&[Prop::eventually("ev", |_, s| *s == 99)]);
+    let two = bytes(&[Prop::leads_to("lt", |_, s| *s == 1, |_, s| *s == 99)]);
+    assert_eq!((one - none, two - none), (80, 160));
+}
