@@ -1290,3 +1290,49 @@ fn graph_bytes_count_one_bit_per_state_for_each_liveness_predicate() {
     let two = bytes(&[Prop::leads_to("lt", |_, s| *s == 1, |_, s| *s == 99)]);
     assert_eq!((one - none, two - none), (80, 160));
 }
+
+/// `n` initial states, each with one step to a state of its own.
+struct Wide {
+    n: u32,
+}
+
+impl Model for Wide {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        (0..self.n).collect()
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<()>) {
+        if *s < self.n {
+            out.push(());
+        }
+    }
+    fn next_state(&self, s: &u32, _: ()) -> Option<u32> {
+        Some(s + self.n)
+    }
+}
+
+impl FairModel for Wide {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (1, Weak)
+    }
+}
+
+#[test]
+fn thousands_of_initial_states_fill_and_grow_the_table() {
+    // More initial states than the fingerprint table's first 1024 slots hold.
+    let n = 3000;
+    let m = Wide { n };
+    let r = run1(
+        &m,
+        &[
+            Prop::always("below the last", |m, s| *s != 2 * m.n - 1),
+            Prop::eventually("a second step", |m, s| *s >= m.n),
+        ],
+    );
+    assert!(r.complete);
+    assert_eq!((r.unique_states, r.edges, r.max_depth), (6000, 3000, 1));
+    let t = r.properties[0].trace.as_ref().expect("a counterexample");
+    assert_eq!(states_of(t), vec![n - 1, 2 * n - 1]);
+    assert_eq!(r.properties[1].verdict, Verdict::Holds);
+}
