@@ -59,13 +59,16 @@ where
     let mut back: Vec<<Wire<A> as Model>::State> = Vec::new();
     packed.unpack_range(0, packed.len(), &mut back);
     assert_eq!(back, all, "{name}: a packed sequence changed");
-    let half = packed.len() / 2;
-    packed.drop_front(half);
+    let half = all.len() / 2;
+    packed.clear();
+    for s in &all[half..] {
+        packed.push(s);
+    }
     packed.unpack_range(0, packed.len(), &mut back);
     assert_eq!(
         back,
         all[half..],
-        "{name}: dropping the front changed the rest"
+        "{name}: a cleared sequence refilled changed"
     );
     all.len()
 }

@@ -1224,6 +1224,8 @@ where
         }
         base += flen;
         flen = next.len();
+        // The expanded level's blocks are freed: kept for the level after next,
+        // they would add the widest level's size to the peak.
         *write(&crew.frontier) = std::mem::take(&mut next);
         depth += 1;
     }

@@ -54,11 +54,13 @@ pub fn squeeze(raw: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < n {
         let start = i;
-        while i < n && raw[i] != 0 {
-            i += 1;
-        }
+        i += nonzero_run(&raw[i..]);
         out.extend_from_slice(&raw[start..i]);
         let zeros = i;
+        // Whole words of zeros first, then single bytes, up to 255.
+        while i + 8 <= n && i - zeros + 8 <= 255 && word(raw, i) == 0 {
+            i += 8;
+        }
         while i < n && raw[i] == 0 && i - zeros < 255 {
             i += 1;
         }
@@ -68,6 +70,36 @@ pub fn squeeze(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The eight bytes at `i`, as a little-endian word.
+#[inline]
+fn word(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// How many bytes `b` starts with before its first zero byte (all of them if none),
+/// eight at a time: a word has a zero byte exactly when `(w - 0x01..01) & !w &
+/// 0x80..80` is non-zero, and its lowest set bit marks the first one.
+#[inline]
+fn nonzero_run(b: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= b.len() {
+        let w = word(b, i);
+        let z = w.wrapping_sub(LO) & !w & HI;
+        if z != 0 {
+            return i + (z.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] != 0 {
+        i += 1;
+    }
+    i
+}
+
 /// The inverse of [`squeeze`], appending to `out`.
 pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
     out.reserve(packed.len() * 2);
@@ -75,9 +107,7 @@ pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < n {
         let start = i;
-        while i < n && packed[i] != 0 {
-            i += 1;
-        }
+        i += nonzero_run(&packed[i..]);
         out.extend_from_slice(&packed[start..i]);
         if i < n {
             let run = packed.get(i + 1).copied().unwrap_or(0) as usize;
@@ -87,56 +117,86 @@ pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A sequence of packed states.
+/// The bytes of one block of a [`Packed`] sequence. A block is allocated once at its
+/// full size and never grows, so that filling a level of the search never copies
+/// what it holds (a single growing `Vec` copied it at every doubling and touched
+/// twice its final size in fresh pages).
+const BLOCK: usize = 1 << 20;
+
+/// A sequence of packed states, kept in blocks of [`BLOCK`] bytes. A state never
+/// straddles two blocks (one larger than a block gets a block of its own size).
+/// [`Packed::clear`] keeps the blocks for the next level of the search: one level's
+/// frontier becomes the level after next's, and the allocator is not asked again.
 #[derive(Default)]
 pub struct Packed {
-    bytes: Vec<u8>,
-    /// Per state: the end of its encoding in `bytes`.
-    ends: Vec<usize>,
+    blocks: Vec<Vec<u8>>,
+    /// The blocks in use: `blocks[..used]`; the last of them is being filled.
+    used: usize,
+    /// Per state: its block, and its start and end in that block.
+    spans: Vec<(u32, u32, u32)>,
 }
 
 impl Packed {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.spans.is_empty()
     }
     /// The encoding of state `i`.
     pub fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+        let (b, lo, hi) = self.spans[i];
+        &self.blocks[b as usize][lo as usize..hi as usize]
+    }
+    /// A block with room for `n` more bytes, made current.
+    fn room(&mut self, n: usize) -> usize {
+        if self.used > 0 {
+            let cur = &self.blocks[self.used - 1];
+            if cur.capacity() - cur.len() >= n {
+                return self.used - 1;
+            }
+        }
+        if self.used == self.blocks.len() {
+            self.blocks.push(Vec::with_capacity(BLOCK.max(n)));
+        } else if self.blocks[self.used].capacity() < n {
+            self.blocks[self.used] = Vec::with_capacity(BLOCK.max(n));
+        }
+        self.used += 1;
+        self.used - 1
+    }
+    fn record(&mut self, b: usize, start: usize) {
+        let end = self.blocks[b].len();
+        self.spans.push((b as u32, start as u32, end as u32));
     }
     pub fn push<S: Pack>(&mut self, s: &S) {
-        s.pack(&mut self.bytes);
-        self.ends.push(self.bytes.len());
+        let mut buf = Vec::new();
+        s.pack(&mut buf);
+        self.push_bytes(&buf);
     }
     /// Appends an encoding made elsewhere.
-    pub fn push_bytes(&mut self, b: &[u8]) {
-        self.bytes.extend_from_slice(b);
-        self.ends.push(self.bytes.len());
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        let b = self.room(bytes.len());
+        let start = self.blocks[b].len();
+        self.blocks[b].extend_from_slice(bytes);
+        self.record(b, start);
     }
     /// Decodes states `lo..hi` into `out` (cleared first).
     pub fn unpack_range<S: Pack>(&self, lo: usize, hi: usize, out: &mut Vec<S>) {
         out.clear();
         out.extend((lo..hi).map(|i| S::unpack(self.get(i))));
     }
-    /// Drops the first `n` states.
-    pub fn drop_front(&mut self, n: usize) {
-        let n = n.min(self.len());
-        if n == 0 {
-            return;
+    /// Forgets every state and keeps the blocks for the states pushed next.
+    pub fn clear(&mut self) {
+        for b in &mut self.blocks {
+            b.clear();
         }
-        let cut = self.ends[n - 1];
-        self.bytes.drain(..cut);
-        self.ends.drain(..n);
-        for e in &mut self.ends {
-            *e -= cut;
-        }
+        self.used = 0;
+        self.spans.clear();
     }
     /// Bytes held, from capacities.
     pub fn bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+        self.blocks.iter().map(Vec::capacity).sum::<usize>()
+            + self.spans.capacity() * std::mem::size_of::<(u32, u32, u32)>()
     }
 }
 
@@ -164,6 +224,66 @@ mod tests {
         let mut sq = Vec::new();
         squeeze(&trailing, &mut sq);
         assert_eq!(sq, [5, 0, 2]);
+    }
+
+    #[test]
+    fn squeezing_round_trips_at_every_alignment() {
+        // Runs of every length from 0 to 300 at every offset in a word, between
+        // non-zero runs of every length: the word-at-a-time scans must agree with
+        // the byte-at-a-time definition.
+        for lead in 0..9 {
+            for zeros in 0..300 {
+                let mut raw: Vec<u8> = (1..=lead as u8).collect();
+                raw.extend(std::iter::repeat_n(0, zeros));
+                raw.extend((1..=(zeros % 11) as u8).map(|b| b.wrapping_mul(37) | 1));
+                let mut sq = Vec::new();
+                squeeze(&raw, &mut sq);
+                let mut expect: Vec<u8> = (1..=lead as u8).collect();
+                let mut left = zeros;
+                while left > 0 {
+                    let r = left.min(255);
+                    expect.extend([0, r as u8]);
+                    left -= r;
+                }
+                expect.extend_from_slice(&raw[lead + zeros..]);
+                assert_eq!(sq, expect, "lead {lead}, zeros {zeros}");
+                let mut back = Vec::new();
+                unsqueeze(&sq, &mut back);
+                assert_eq!(back, raw, "lead {lead}, zeros {zeros}");
+            }
+        }
+        assert_eq!(nonzero_run(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0]), 9);
+        assert_eq!(nonzero_run(&[0x80, 0x01, 0xff, 0, 1]), 3);
+        assert_eq!(nonzero_run(&[1; 20]), 20);
+    }
+
+    #[test]
+    fn states_fill_blocks_without_straddling_and_clear_keeps_them() {
+        let mut p = Packed::default();
+        let small = vec![7u8; 1000];
+        let big = vec![9u8; BLOCK + 5];
+        let n = 2 * BLOCK / small.len() + 3;
+        for k in 0..n {
+            p.push_bytes(&small[..1000 - k % 7]);
+        }
+        p.push_bytes(&big);
+        p.push_bytes(&small);
+        assert_eq!(p.len(), n + 2);
+        for k in 0..n {
+            assert_eq!(p.get(k), &small[..1000 - k % 7], "state {k}");
+        }
+        assert_eq!(p.get(n), &big[..]);
+        assert_eq!(p.get(n + 1), &small[..]);
+        assert!(p.blocks.iter().all(|b| b.len() <= b.capacity()));
+        let held = p.bytes();
+        let blocks = p.blocks.len();
+        assert!(blocks >= 4, "{blocks} blocks");
+        p.clear();
+        assert!(p.is_empty());
+        assert_eq!(p.bytes(), held, "clear keeps the blocks");
+        p.push_bytes(&[1, 2, 3]);
+        assert_eq!(p.get(0), &[1, 2, 3]);
+        assert_eq!(p.blocks.len(), blocks);
     }
 
     #[test]
