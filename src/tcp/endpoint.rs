@@ -115,9 +115,9 @@ pub struct Host {
     /// Ghost, sticky: an octet or FIN of an earlier incarnation was accepted.
     pub old_accepted: bool,
     /// Ghost: active OPENs per ISS (saturating).
-    pub opens_by_isn: [u8; MAX_SPACE],
+    pub opens_by_isn: Counts,
     /// Ghost: entries into ESTABLISHED per IRS (saturating).
-    pub est_by_irs: [u8; MAX_SPACE],
+    pub est_by_irs: Counts,
     /// The host has crashed once.
     pub crashed: bool,
     /// Ghost, per incarnation (bit `inc % 8`): how each connection ended: after the
@@ -133,10 +133,81 @@ pub struct Host {
     pub isn_reads: u8,
 }
 
-const SATURATE: u8 = 3;
-
 /// The largest sequence space a scenario may use.
 pub const MAX_SPACE: usize = 32;
+
+/// A count per sequence number (modulo [`MAX_SPACE`]), saturating at 3: two bits
+/// each, in one word. The ghost counters of every state are mostly zero; as an array
+/// of 32 bytes they were a quarter of a state's bytes to hash and to pack, as a word
+/// they are one (and a zero word packs into one byte). Reports and traces (the
+/// human-readable formats: JSON, ITF) still show them as an array of 32 counts.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counts(u64);
+
+impl Counts {
+    /// The largest count: a count never goes above it.
+    pub const SATURATE: u8 = 3;
+
+    /// The count of sequence number `i` (modulo [`MAX_SPACE`]).
+    pub fn get(&self, i: usize) -> u8 {
+        ((self.0 >> (2 * (i % MAX_SPACE))) & 3) as u8
+    }
+    /// Sets the count of `i` (modulo [`MAX_SPACE`]) to `n`, at most [`Self::SATURATE`].
+    pub fn set(&mut self, i: usize, n: u8) {
+        let at = 2 * (i % MAX_SPACE);
+        self.0 = (self.0 & !(3 << at)) | (u64::from(n.min(Self::SATURATE)) << at);
+    }
+    /// Counts one more for `i`, saturating.
+    pub fn bump(&mut self, i: usize) {
+        self.set(i, self.get(i).saturating_add(1));
+    }
+    /// The counts, from sequence number 0 to [`MAX_SPACE`] − 1.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..MAX_SPACE).map(|i| self.get(i))
+    }
+    /// Whether every count is 0.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::fmt::Debug for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            let all: [u8; MAX_SPACE] = std::array::from_fn(|i| self.get(i));
+            all.serialize(s)
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Counts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let all = <[u8; MAX_SPACE]>::deserialize(d)?;
+            let mut c = Counts::default();
+            for (i, &n) in all.iter().enumerate() {
+                if n > Self::SATURATE {
+                    return Err(serde::de::Error::custom(format!(
+                        "a count of {n} is above {}",
+                        Self::SATURATE
+                    )));
+                }
+                c.set(i, n);
+            }
+            Ok(c)
+        } else {
+            Ok(Counts(u64::deserialize(d)?))
+        }
+    }
+}
 
 impl HostConfig {
     fn app_data(&self, n: u8) -> Payload {
@@ -178,8 +249,7 @@ impl HostConfig {
         match s {
             Signal::NeedIsn => o.choose_random("isn", self.isns.clone()),
             Signal::Established => {
-                let irs = h.tcb.irs as usize % MAX_SPACE;
-                h.est_by_irs[irs] = (h.est_by_irs[irs] + 1).min(SATURATE);
+                h.est_by_irs.bump(h.tcb.irs as usize);
                 if self.crash && !h.crashed {
                     o.set_timer(Timer::Crash, secs(0)..secs(NO_DEADLINE));
                 }
@@ -323,8 +393,8 @@ impl Actor for Endpoint {
             rst_seen: false,
             accepted: 0,
             old_accepted: false,
-            opens_by_isn: [0; MAX_SPACE],
-            est_by_irs: [0; MAX_SPACE],
+            opens_by_isn: Counts::default(),
+            est_by_irs: Counts::default(),
             crashed: false,
         };
         let mut fx = Effects::default();
@@ -421,8 +491,7 @@ impl Actor for Endpoint {
         let h = state.to_mut();
         let mut fx = Effects::default();
         if h.tcb.pending_syn.is_none() {
-            let i = *isn as usize % MAX_SPACE;
-            h.opens_by_isn[i] = (h.opens_by_isn[i] + 1).min(SATURATE);
+            h.opens_by_isn.bump(*isn as usize);
         }
         if self.cfg.isn_clock {
             h.isn_reads = self.cfg.tcp.space.add(h.isn_reads, 1);

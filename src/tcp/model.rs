@@ -73,10 +73,10 @@ pub fn rotate(m: &TcpModel, s: &mut TcpState, a: Option<&mut TcpAction>, d: i16)
         if let Some((q, _)) = &mut t.pending_syn {
             *q = sh(*q);
         }
-        for arr in [&mut h.opens_by_isn, &mut h.est_by_irs] {
-            let old = *arr;
+        for counts in [&mut h.opens_by_isn, &mut h.est_by_irs] {
+            let old = *counts;
             for i in 0..sp.0 as usize {
-                arr[sh(i as u8) as usize] = old[i];
+                counts.set(sh(i as u8) as usize, old.get(i));
             }
         }
     }
@@ -115,13 +115,13 @@ pub fn oracle_isn(m: &TcpModel, s: &TcpState, actor: usize, iss: &u8) -> bool {
 /// with an active OPEN of the client.
 pub fn no_double_connection(_: &TcpModel, s: &TcpState) -> bool {
     let (c, srv) = hosts(s);
-    (0..super::endpoint::MAX_SPACE).all(|x| srv.est_by_irs[x] <= c.opens_by_isn[x])
+    (0..super::endpoint::MAX_SPACE).all(|x| srv.est_by_irs.get(x) <= c.opens_by_isn.get(x))
 }
 // ANCHOR_END: no_double_connection
 
 /// The antecedent of "no double connection": the server has entered ESTABLISHED.
 pub fn server_established(_: &TcpModel, s: &TcpState) -> bool {
-    s.actors[SERVER].est_by_irs.iter().any(|&n| n > 0)
+    !s.actors[SERVER].est_by_irs.is_zero()
 }
 
 /// The antecedent of "synchronized when established".

@@ -800,8 +800,8 @@ fn test_host_established_starts_the_application_and_arms_a_crash_once() {
             "set App 0..0"
         ]
     );
-    assert_eq!(d.h.est_by_irs[4], 1, "ESTABLISHED is counted by IRS");
-    assert_eq!(d.h.est_by_irs.iter().map(|&n| n as u32).sum::<u32>(), 1);
+    assert_eq!(d.h.est_by_irs.get(4), 1, "ESTABLISHED is counted by IRS");
+    assert_eq!(d.h.est_by_irs.iter().map(u32::from).sum::<u32>(), 1);
     let crashy = HostConfig {
         crash: true,
         incarnations: 2,
@@ -1814,8 +1814,8 @@ fn test_model_rotate_shifts_every_sequence_number_and_back() {
             c.tcb.irs,
             c.tcb.rcv_nxt,
         ) = (1, 1, 2, 3, 4);
-        c.opens_by_isn[1] = 1;
-        c.est_by_irs[7] = 2;
+        c.opens_by_isn.set(1, 1);
+        c.est_by_irs.set(7, 2);
         // The server in LISTEN, with a SYN waiting for its ISS.
         t.actors[SERVER].tcb.pending_syn = Some((1, 1));
         t.actors[SERVER].tcb.rcv_nxt = 5;
@@ -1837,8 +1837,8 @@ fn test_model_rotate_shifts_every_sequence_number_and_back() {
         ),
         (4, 4, 5, 6, 7)
     );
-    assert_eq!((c.opens_by_isn[1], c.opens_by_isn[4]), (0, 1));
-    assert_eq!((c.est_by_irs[7], c.est_by_irs[2]), (0, 2));
+    assert_eq!((c.opens_by_isn.get(1), c.opens_by_isn.get(4)), (0, 1));
+    assert_eq!((c.est_by_irs.get(7), c.est_by_irs.get(2)), (0, 2));
     let srv = &r.actors[SERVER];
     assert_eq!(srv.tcb.pending_syn, Some((4, 1)));
     assert_eq!(srv.tcb.rcv_nxt, 5, "a LISTEN TCB is not shifted");
@@ -2212,4 +2212,35 @@ fn test_fin_wait_2_timeout_gives_up_like_linux() {
     let mut fx = Effects::default();
     t.timeout(&c, TcpTimer::FinWait2, &mut fx);
     assert_eq!((fx, t.state), (Effects::default(), State::Established));
+}
+
+#[test]
+fn counts_saturate_at_three_and_keep_their_neighbours() {
+    use super::endpoint::{Counts, MAX_SPACE};
+    let mut c = Counts::default();
+    assert!(c.is_zero());
+    for _ in 0..5 {
+        c.bump(5);
+    }
+    c.bump(6);
+    c.bump(MAX_SPACE + 7); // modulo the largest space
+    assert_eq!((c.get(4), c.get(5), c.get(6), c.get(7)), (0, 3, 1, 1));
+    c.set(5, 1);
+    assert_eq!((c.get(4), c.get(5), c.get(6)), (0, 1, 1));
+    c.set(31, 9);
+    assert_eq!(c.get(31), 3, "set saturates too");
+    assert_eq!(c.iter().map(u32::from).sum::<u32>(), 6);
+    assert_eq!(format!("{c:?}").matches(',').count(), MAX_SPACE - 1);
+    // Human-readable formats see 32 counts; the packed one sees a word.
+    let json = serde_json::to_string(&c).unwrap_or_default();
+    assert!(json.starts_with("[0,0,0,0,0,1,1,1,"), "{json}");
+    assert_eq!(serde_json::from_str::<Counts>(&json).ok(), Some(c));
+    assert!(serde_json::from_str::<Counts>(&json.replacen('1', "4", 1)).is_err());
+    let bytes = postcard::to_allocvec(&c).unwrap_or_default();
+    assert!(bytes.len() <= 10, "{} bytes", bytes.len());
+    assert_eq!(postcard::from_bytes::<Counts>(&bytes).ok(), Some(c));
+    assert_eq!(
+        postcard::to_allocvec(&Counts::default()).ok(),
+        Some(vec![0])
+    );
 }

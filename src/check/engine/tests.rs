@@ -1291,7 +1291,10 @@ fn graph_bytes_count_one_bit_per_state_for_each_liveness_predicate() {
     // them), so the bitsets are compared between two runs that both keep edges.
     let one = bytes(&[Prop::eventually("ev", |_, s| *s == 99)]);
     let two = bytes(&[Prop::leads_to("lt", |_, s| *s == 1, |_, s| *s == 99)]);
-    assert!(one > none + 640 * 8, "{one} against {none}: the edges are kept");
+    assert!(
+        one > none + 640 * 8,
+        "{one} against {none}: the edges are kept"
+    );
     assert_eq!(two - one, 80);
 }
 
