@@ -19,14 +19,14 @@ pub trait Pack: Sized {
 
 impl<T: Serialize + DeserializeOwned> Pack for T {
     fn pack(&self, out: &mut Vec<u8>) {
-        SCRATCH.with(|scratch| {
-            let mut buf = std::mem::take(&mut *scratch.borrow_mut());
-            buf.clear();
-            let buf = postcard::to_extend(self, buf)
-                .unwrap_or_else(|e| panic!("internal error: a state could not be encoded: {e}"));
-            squeeze(&buf, out);
-            *scratch.borrow_mut() = buf;
-        })
+        // Encoded and squeezed in one pass, byte by byte: postcard hands most fields
+        // over as one- or two-byte varints, and a copy per field (into a buffer to
+        // squeeze afterwards) cost more than the encoding.
+        let at = out.len();
+        let flavor = Squeezing { out, zeros: 0 };
+        if let Err(e) = postcard::serialize_with_flavor(self, flavor) {
+            panic!("internal error: a state could not be encoded ({e}) after {at} bytes");
+        }
     }
     fn unpack(bytes: &[u8]) -> Self {
         SCRATCH.with(|scratch| {
@@ -38,6 +38,55 @@ impl<T: Serialize + DeserializeOwned> Pack for T {
             *scratch.borrow_mut() = buf;
             s
         })
+    }
+}
+
+/// A postcard output that squeezes as it writes: the bytes [`squeeze`] would make of
+/// the encoding, without the encoding in between.
+struct Squeezing<'a> {
+    out: &'a mut Vec<u8>,
+    /// Zero bytes seen and not yet written (fewer than 255).
+    zeros: u8,
+}
+
+impl Squeezing<'_> {
+    #[inline]
+    fn flush(&mut self) {
+        if self.zeros > 0 {
+            self.out.extend_from_slice(&[0, self.zeros]);
+            self.zeros = 0;
+        }
+    }
+}
+
+impl postcard::ser_flavors::Flavor for Squeezing<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, b: u8) -> postcard::Result<()> {
+        if b == 0 {
+            self.zeros += 1;
+            if self.zeros == u8::MAX {
+                self.flush();
+            }
+        } else {
+            self.flush();
+            self.out.push(b);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        for &b in data {
+            self.try_push(b)?;
+        }
+        Ok(())
+    }
+
+    fn finalize(mut self) -> postcard::Result<()> {
+        self.flush();
+        Ok(())
     }
 }
 
@@ -103,16 +152,13 @@ fn nonzero_run(b: &[u8]) -> usize {
 /// The inverse of [`squeeze`], appending to `out`.
 pub fn unsqueeze(packed: &[u8], out: &mut Vec<u8>) {
     out.reserve(packed.len() * 2);
-    let n = packed.len();
-    let mut i = 0;
-    while i < n {
-        let start = i;
-        i += nonzero_run(&packed[i..]);
-        out.extend_from_slice(&packed[start..i]);
-        if i < n {
-            let run = packed.get(i + 1).copied().unwrap_or(0) as usize;
+    let mut bytes = packed.iter();
+    while let Some(&b) = bytes.next() {
+        if b == 0 {
+            let run = bytes.next().copied().unwrap_or(0) as usize;
             out.resize(out.len() + run, 0);
-            i += 2;
+        } else {
+            out.push(b);
         }
     }
 }
@@ -255,6 +301,18 @@ mod tests {
         assert_eq!(nonzero_run(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0]), 9);
         assert_eq!(nonzero_run(&[0x80, 0x01, 0xff, 0, 1]), 3);
         assert_eq!(nonzero_run(&[1; 20]), 20);
+    }
+
+    #[test]
+    fn packing_squeezes_the_encoding() {
+        let v: (u8, Vec<u16>, Vec<u8>, u64, Option<u8>) =
+            (0, vec![0, 300, 0], vec![0; 300], 1 << 40, None);
+        let mut packed = Vec::new();
+        v.pack(&mut packed);
+        let mut expect = Vec::new();
+        squeeze(&postcard::to_allocvec(&v).unwrap_or_default(), &mut expect);
+        assert_eq!(packed, expect);
+        assert_eq!(<(u8, Vec<u16>, Vec<u8>, u64, Option<u8>)>::unpack(&packed), v);
     }
 
     #[test]
