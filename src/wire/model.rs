@@ -155,6 +155,13 @@ pub struct Wire<A: WireActor> {
     /// eventually delivered. Read by the liveness checker only.
     pub fair_loss: bool,
     pub choice_filter: Option<ChoiceFilter<A>>,
+    /// Strict order for the messages it ranks: `order(msg)` gives a channel key and a
+    /// position, and a message may be delivered only when no undelivered message of
+    /// the same sender, receiver and key with a lower position is in flight. Messages
+    /// it does not rank (`None`) follow `faults.reordering`. The HTTP/2 model uses it
+    /// for a byte stream in order (one key) or for one ordered stream per HTTP/2
+    /// stream (a key each, as QUIC delivers).
+    pub order: Option<fn(&A::Msg) -> Option<(u32, u32)>>,
     /// The ISN clock, when a scenario's ISNs come from one.
     pub clock: Option<Clock<A>>,
     /// State properties, for the Explorer. The checker in `crate::check` has its own list.
@@ -181,6 +188,7 @@ where
             faults,
             fair_loss: false,
             choice_filter: None,
+            order: None,
             clock: None,
             properties: Vec::new(),
             kind_table: std::sync::OnceLock::new(),
@@ -272,6 +280,17 @@ where
     /// Whether the segment at `i` may be delivered now (FIFO per channel when the
     /// network does not reorder).
     fn deliverable(&self, s: &StateOf<A>, i: usize) -> bool {
+        if let Some(order) = self.order {
+            let f = &s.flight[i];
+            if let Some((key, pos)) = order(&f.msg) {
+                return !s.flight.iter().any(|g| {
+                    g.src == f.src
+                        && g.dst == f.dst
+                        && !g.delivered
+                        && order(&g.msg).is_some_and(|(k, p)| k == key && p < pos)
+                });
+            }
+        }
         if self.faults.reordering {
             return true;
         }
