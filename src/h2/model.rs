@@ -303,6 +303,9 @@ fn conn_phase(c: &Conn) -> String {
     if e + d > 0 {
         parts.push(format!("HPACK enc {e} dec {d}"));
     }
+    if c.skipped > 0 {
+        parts.push(format!("{} field block(s) skipped", c.skipped));
+    }
     if parts.is_empty() {
         "no streams".into()
     } else {

@@ -247,6 +247,8 @@ pub struct Conn {
     pub dec: Table,
     /// Ghost: field blocks that arrived, decoded or not.
     pub blocks_in: u8,
+    /// Ghost: field blocks that arrived and were not decoded.
+    pub skipped: u8,
     /// The last stream of the GOAWAY we sent, and whether it is final.
     pub goaway_sent: Option<(u32, bool)>,
     /// The last stream of the GOAWAY we received.
@@ -271,6 +273,7 @@ impl Conn {
             enc: vec![Table::new(DEFAULT_TABLE_SIZE)],
             dec: Table::new(DEFAULT_TABLE_SIZE),
             blocks_in: 0,
+            skipped: 0,
             goaway_sent: None,
             goaway_rcvd: None,
             error: None,
@@ -522,6 +525,7 @@ impl H2Node {
     fn decode(&self, conn: &mut Conn, block: &[u8], skip: bool) -> Result<Vec<Field>, ()> {
         conn.blocks_in = conn.blocks_in.saturating_add(1);
         if skip {
+            conn.skipped = conn.skipped.saturating_add(1);
             return Ok(Vec::new());
         }
         hpack::decode(&mut conn.dec, block, DEFAULT_TABLE_SIZE).map_err(|_| ())
