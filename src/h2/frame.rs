@@ -303,7 +303,9 @@ impl Frame {
                 stream,
                 code: ErrorCode::from_u32(u32_at(0)),
             }),
-            ty::SETTINGS if len % 6 != 0 => Err(size("SETTINGS is a multiple of 6 octets")),
+            ty::SETTINGS if !len.is_multiple_of(6) => {
+                Err(size("SETTINGS is a multiple of 6 octets"))
+            }
             ty::SETTINGS if flags & flag::ACK != 0 && len != 0 => {
                 Err(size("a SETTINGS ACK is empty"))
             }

@@ -484,8 +484,8 @@ impl H2Node {
             return false;
         }
         let peer_initiated = match self.role {
-            Role::Browser => id % 2 == 0,
-            Role::Origin => id % 2 == 1,
+            Role::Browser => id.is_multiple_of(2),
+            Role::Origin => !id.is_multiple_of(2),
         };
         let control = matches!(
             f,
@@ -982,7 +982,10 @@ impl H2Node {
                 if reset_by_us {
                     return;
                 }
-                if conn.stream(stream).is_some() || stream <= conn.max_peer || stream % 2 == 0 {
+                if conn.stream(stream).is_some()
+                    || stream <= conn.max_peer
+                    || stream.is_multiple_of(2)
+                {
                     // Trailers are not in the model; a HEADERS on a closed or even
                     // stream is a connection error (§5.1, §5.1.1).
                     self.connection_error(conn, c, ErrorCode::ProtocolError, o);

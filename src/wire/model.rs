@@ -134,6 +134,9 @@ pub type ActionOf<A> = WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as 
 /// A predicate that forbids some values of a pending random choice.
 pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Random) -> bool;
 
+/// Ranks a message for [`Wire::order`]: its channel key and its position there.
+pub type Order<A> = fn(&<A as Actor>::Msg) -> Option<(u32, u32)>;
+
 /// An ISN clock (RFC 6528: "M is the 4 microsecond timer"), in sequence numbers per
 /// tick, modulo the sequence space.
 pub struct Clock<A: WireActor> {
@@ -161,7 +164,7 @@ pub struct Wire<A: WireActor> {
     /// it does not rank (`None`) follow `faults.reordering`. The HTTP/2 model uses it
     /// for a byte stream in order (one key) or for one ordered stream per HTTP/2
     /// stream (a key each, as QUIC delivers).
-    pub order: Option<fn(&A::Msg) -> Option<(u32, u32)>>,
+    pub order: Option<Order<A>>,
     /// The ISN clock, when a scenario's ISNs come from one.
     pub clock: Option<Clock<A>>,
     /// State properties, for the Explorer. The checker in `crate::check` has its own list.
