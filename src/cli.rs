@@ -663,10 +663,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     "transitions lists the TCP endpoints of a tcp scenario; {} is a {} scenario",
                     s.name, s.model
                 ))
-                .caused_by(
+                .caused_by(if s.model == "h2" {
+                    "the h2 model has no TCP endpoints: its frames run on a lossless channel; \
+                     `synack check` and `synack explore` show its streams"
+                } else {
                     "its TCP connections live inside its HTTP actors; `synack check` and \
-                     `synack explore` show them",
-                ));
+                     `synack explore` show them"
+                }));
             }
             limits::catch_signals();
             let b = crate::check::transitions::Bounds {

@@ -68,6 +68,10 @@ pub fn serve(scn: &Scenario, addr: &str) -> Result<i32, Error> {
             crate::http::model::build(scn),
             crate::http::model::prop,
         )),
+        "h2" => Arc::new(WireSite::new(
+            crate::h2::model::build(scn),
+            crate::h2::model::prop,
+        )),
         other => {
             return Err(Error::input(format!(
                 "the Explorer cannot serve {}: its model {other:?} has no Explorer view",

@@ -6,6 +6,7 @@
 //! - [`wire`]: the timed network, a stateright `Model` composing actors over segments
 //!   in flight with an age, MSL, loss, duplication, reordering and clock ticks;
 //! - [`tcp`]: RFC 9293 connection management as a stateright `Actor`;
+//! - [`h2`]: HTTP/2 framing, HPACK, streams and GOAWAY between a browser and an origin;
 //! - [`scenario`]: the scenario file format of `models/*.toml`;
 //! - [`check`]: scenario → checker run → report, and the liveness checker;
 //! - [`simulate`]: seeded random walks over the same model, for what is too big to exhaust;
@@ -17,6 +18,7 @@ pub mod check;
 pub mod cli;
 pub mod dns;
 pub mod explore;
+pub mod h2;
 pub mod http;
 pub mod replay;
 pub mod report;

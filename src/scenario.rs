@@ -440,6 +440,49 @@ impl Expected {
     }
 }
 
+/// `[h2]`: the HTTP/2 page load (`model = "h2"`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct H2 {
+    /// The `:authority` of every request.
+    #[serde(default = "rbooks")]
+    pub authority: String,
+    /// The page's requests, `"METHOD PATH"`, one stream each (1 to 3).
+    pub requests: Vec<String>,
+    /// The channel below the frames.
+    pub transport: crate::h2::node::Transport,
+    /// How many requests the user may cancel with RST_STREAM.
+    #[serde(default)]
+    pub cancels: u8,
+    /// How the browser treats frames on streams it reset.
+    #[serde(default = "faithful")]
+    pub receiver: crate::h2::node::Receiver,
+    /// How the origin shuts connection 0 down.
+    #[serde(default = "no_shutdown")]
+    pub shutdown: crate::h2::node::Shutdown,
+    /// Whether the browser retries requests a GOAWAY refused.
+    #[serde(default = "yes")]
+    pub retry: bool,
+    /// The connections the browser may open (1 to 2).
+    #[serde(default = "one")]
+    pub connections: u8,
+    /// Whether the HPACK encoders use the dynamic table.
+    #[serde(default = "yes")]
+    pub indexing: bool,
+}
+
+fn rbooks() -> String {
+    "www.rbooks.top".into()
+}
+
+fn faithful() -> crate::h2::node::Receiver {
+    crate::h2::node::Receiver::Faithful
+}
+
+fn no_shutdown() -> crate::h2::node::Shutdown {
+    crate::h2::node::Shutdown::None
+}
+
 /// `[finding."PROPERTY"]`: what a verdict of the scenario teaches, for the book's
 /// findings table (`tests/catalogue.rs` writes it, with the verdict the checker
 /// computed). Each key is one line of Markdown.
@@ -467,6 +510,7 @@ struct File {
     fairness: Fairness,
     tcp: Option<Tcp>,
     http: Option<Http>,
+    h2: Option<H2>,
     expect: BTreeMap<String, Expected>,
     #[serde(default)]
     finding: BTreeMap<String, Finding>,
@@ -483,6 +527,7 @@ pub struct Scenario {
     pub fairness: Fairness,
     pub tcp: Option<Tcp>,
     pub http: Option<Http>,
+    pub h2: Option<H2>,
     /// Expected verdicts, in file order.
     pub expect: Vec<(String, Expected)>,
     /// The findings the book's table lists, in the order of `expect`.
@@ -675,6 +720,7 @@ impl Scenario {
             fairness: file.fairness,
             tcp: file.tcp,
             http: file.http,
+            h2: file.h2,
             expect,
             findings,
         };
@@ -729,11 +775,12 @@ impl Scenario {
             "page-load" => self
                 .validate_tcp(text)
                 .and_then(|()| self.validate_http(text)),
+            "h2" => self.validate_h2(text),
             other => Err(self.err(
                 text,
                 None,
                 "model",
-                format!("unknown model {other:?}; known models: \"tcp\", \"page-load\""),
+                format!("unknown model {other:?}; known models: \"tcp\", \"page-load\", \"h2\""),
             )),
         }?;
         let known = crate::check::property_names(&self.model);
@@ -934,6 +981,84 @@ impl Scenario {
                     "a connection uses {span} sequence numbers; the space must hold twice that"
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_h2(&self, text: &str) -> Result<(), ScenarioError> {
+        let t = Some("h2");
+        let Some(h) = &self.h2 else {
+            return Err(self.err(text, None, "h2", "the h2 model needs an [h2] table".into()));
+        };
+        for (table, present) in [("tcp", self.tcp.is_some()), ("http", self.http.is_some())] {
+            if present {
+                return Err(self.err(
+                    text,
+                    None,
+                    table,
+                    format!("the h2 model takes no [{table}] table: its frames run on a lossless channel"),
+                ));
+            }
+        }
+        let n = &self.network;
+        let net = Some("network");
+        for (key, on) in [
+            ("loss", n.loss),
+            ("duplication", n.duplication),
+            ("reordering", n.reordering),
+        ] {
+            if on {
+                return Err(self.err(
+                    text,
+                    net,
+                    key,
+                    format!(
+                        "the h2 model's channel below the frames has no {key}: TCP repairs it \
+                         (say `{key} = false`; `[h2] transport` chooses the order)"
+                    ),
+                ));
+            }
+        }
+        if h.requests.is_empty() || h.requests.len() > 3 {
+            return Err(self.err(text, t, "requests", "give 1 to 3 requests".into()));
+        }
+        for r in &h.requests {
+            let ok = r.split_once(' ').is_some_and(|(m, p)| {
+                matches!(m, "GET" | "POST")
+                    && p.starts_with('/')
+                    && !p.contains(' ')
+                    && !p.chars().any(char::is_control)
+            });
+            if !ok {
+                return Err(self.err(
+                    text,
+                    t,
+                    "requests",
+                    format!("{r:?} is not \"GET /path\" or \"POST /path\""),
+                ));
+            }
+        }
+        if h.authority.is_empty()
+            || h.authority.len() > 64
+            || h.authority.chars().any(|c| c.is_control() || c == ' ')
+        {
+            return Err(self.err(
+                text,
+                t,
+                "authority",
+                "must be a host name of 1 to 64 characters".into(),
+            ));
+        }
+        if h.cancels as usize > h.requests.len() {
+            return Err(self.err(
+                text,
+                t,
+                "cancels",
+                "the user cannot cancel more requests than the page makes".into(),
+            ));
+        }
+        if h.connections == 0 || h.connections > 2 {
+            return Err(self.err(text, t, "connections", "must be 1 or 2".into()));
         }
         Ok(())
     }

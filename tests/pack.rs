@@ -85,6 +85,7 @@ fn every_scenario_s_states_survive_packing() {
     for scn in &scenarios {
         let n = match scn.model.as_str() {
             "page-load" => round_trips(&scn.name, &synack::http::model::build(scn), 3_000),
+            "h2" => round_trips(&scn.name, &synack::h2::model::build(scn), 3_000),
             _ => round_trips(&scn.name, &synack::tcp::model::build(scn), 3_000),
         };
         assert!(n > 100, "{}: only {n} states", scn.name);

@@ -25,6 +25,10 @@ pub fn property_names(model: &str) -> Vec<(String, &'static str)> {
             .into_iter()
             .map(|(n, k)| (n.to_string(), k))
             .collect(),
+        "h2" => crate::h2::model::catalogue()
+            .into_iter()
+            .map(|(n, k)| (n.to_string(), k))
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -284,6 +284,15 @@ pub fn check(scn: &Scenario, opts: &RunOptions) -> Outcome {
                 .collect();
             check_model(scn, &m, props, opts)
         }
+        "h2" => {
+            let m = crate::h2::model::build(scn);
+            let props = scn
+                .expect
+                .iter()
+                .map(|(n, _)| crate::h2::model::prop(n).expect("validated property name"))
+                .collect();
+            check_model(scn, &m, props, opts)
+        }
         _ => {
             let m = crate::tcp::model::build(scn);
             let props = scn

@@ -217,6 +217,15 @@ pub fn simulate(scn: &Scenario, opts: &Options) -> Outcome {
                 .collect();
             simulate_model(scn, &m, props, opts, None)
         }
+        "h2" => {
+            let m = crate::h2::model::build(scn);
+            let props = scn
+                .expect
+                .iter()
+                .map(|(n, _)| crate::h2::model::prop(n).expect("validated property name"))
+                .collect();
+            simulate_model(scn, &m, props, opts, None)
+        }
         _ => {
             let m = crate::tcp::model::build(scn);
             let props = scn

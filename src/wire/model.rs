@@ -134,6 +134,9 @@ pub type ActionOf<A> = WireAction<<A as Actor>::Msg, <A as Actor>::Timer, <A as 
 /// A predicate that forbids some values of a pending random choice.
 pub type ChoiceFilter<A> = fn(&Wire<A>, &StateOf<A>, usize, &<A as Actor>::Random) -> bool;
 
+/// Ranks a message for [`Wire::order`]: its channel key and its position there.
+pub type Order<A> = fn(&<A as Actor>::Msg) -> Option<(u32, u32)>;
+
 /// An ISN clock (RFC 6528: "M is the 4 microsecond timer"), in sequence numbers per
 /// tick, modulo the sequence space.
 pub struct Clock<A: WireActor> {
@@ -155,6 +158,13 @@ pub struct Wire<A: WireActor> {
     /// eventually delivered. Read by the liveness checker only.
     pub fair_loss: bool,
     pub choice_filter: Option<ChoiceFilter<A>>,
+    /// Strict order for the messages it ranks: `order(msg)` gives a channel key and a
+    /// position, and a message may be delivered only when no undelivered message of
+    /// the same sender, receiver and key with a lower position is in flight. Messages
+    /// it does not rank (`None`) follow `faults.reordering`. The HTTP/2 model uses it
+    /// for a byte stream in order (one key) or for one ordered stream per HTTP/2
+    /// stream (a key each, as QUIC delivers).
+    pub order: Option<Order<A>>,
     /// The ISN clock, when a scenario's ISNs come from one.
     pub clock: Option<Clock<A>>,
     /// State properties, for the Explorer. The checker in `crate::check` has its own list.
@@ -181,6 +191,7 @@ where
             faults,
             fair_loss: false,
             choice_filter: None,
+            order: None,
             clock: None,
             properties: Vec::new(),
             kind_table: std::sync::OnceLock::new(),
@@ -272,6 +283,17 @@ where
     /// Whether the segment at `i` may be delivered now (FIFO per channel when the
     /// network does not reorder).
     fn deliverable(&self, s: &StateOf<A>, i: usize) -> bool {
+        if let Some(order) = self.order {
+            let f = &s.flight[i];
+            if let Some((key, pos)) = order(&f.msg) {
+                return !s.flight.iter().any(|g| {
+                    g.src == f.src
+                        && g.dst == f.dst
+                        && !g.delivered
+                        && order(&g.msg).is_some_and(|(k, p)| k == key && p < pos)
+                });
+            }
+        }
         if self.faults.reordering {
             return true;
         }

@@ -1,0 +1,402 @@
+//! The `model = "h2"` scenarios: the model and its properties.
+
+use super::node::{
+    order, Browser, Chunk, Conn, H2Config, H2Node, H2State, H2Timer, Origin, Outcome, Req, Role,
+    BROWSER, ORIGIN,
+};
+use crate::scenario::Scenario;
+use crate::wire::{ActionOf, StateOf, Wire};
+use std::sync::Arc;
+
+pub type H2Model = Wire<H2Node>;
+pub type H2WireState = StateOf<H2Node>;
+pub type H2Action = ActionOf<H2Node>;
+
+fn browser(s: &H2WireState) -> &Browser {
+    match &s.actors[BROWSER] {
+        H2State::Browser(b) => b,
+        _ => unreachable!("actor 0 is the browser"),
+    }
+}
+
+fn origin(s: &H2WireState) -> &Origin {
+    match &s.actors[ORIGIN] {
+        H2State::Origin(o) => o,
+        _ => unreachable!("actor 1 is the origin"),
+    }
+}
+
+/// Every connection of both endpoints.
+fn conns(s: &H2WireState) -> impl Iterator<Item = &Conn> {
+    browser(s).conns.iter().chain(origin(s).conns.iter())
+}
+
+// ANCHOR: stream_properties
+/// No receiver saw a frame other than HEADERS or PRIORITY on an idle stream (§5.1).
+pub fn no_frame_on_idle(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).all(|c| !c.seen.idle_frame)
+}
+
+/// No receiver saw a frame other than RST_STREAM, PRIORITY or WINDOW_UPDATE after the
+/// peer's END_STREAM (§5.1, "half-closed (remote)").
+pub fn nothing_after_end_stream(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).all(|c| !c.seen.after_end_stream)
+}
+
+/// Every new stream a receiver saw has a higher identifier than every stream the peer
+/// opened before it (§5.1.1).
+pub fn stream_ids_rise(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).all(|c| !c.seen.id_not_rising)
+}
+
+/// No endpoint ended a connection because of a frame that arrived on a stream it had
+/// reset itself (§5.1, "closed": such frames MUST be ignored).
+pub fn reset_races_tolerated(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).all(|c| !c.seen.race_error)
+}
+// ANCHOR_END: stream_properties
+
+/// A frame arrived on a stream its receiver had reset.
+pub fn frame_after_reset(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).any(|c| c.seen.frame_after_reset)
+}
+
+// ANCHOR: hpack_property
+/// Per connection and direction: once the decoder has received k field blocks, its
+/// dynamic table is the encoder's table after the encoder's k-th block.
+fn tables_agree(dec: &Conn, enc: &Conn) -> bool {
+    enc.enc.get(dec.blocks_in as usize) == Some(&dec.dec)
+}
+
+pub fn hpack_tables_agree(_: &H2Model, s: &H2WireState) -> bool {
+    let (b, o) = (browser(s), origin(s));
+    b.conns.iter().zip(&o.conns).all(|(bc, oc)| {
+        // A connection the origin has not heard of yet has no blocks either way.
+        tables_agree(bc, oc) && tables_agree(oc, bc)
+    })
+}
+// ANCHOR_END: hpack_property
+
+/// A field block arrived (the antecedent of the HPACK property).
+pub fn some_block_arrived(_: &H2Model, s: &H2WireState) -> bool {
+    conns(s).any(|c| c.blocks_in > 0)
+}
+
+// ANCHOR: goaway_properties
+/// Every POST took effect at most once.
+pub fn post_at_most_once(m: &H2Model, s: &H2WireState) -> bool {
+    let cfg = &m.actors[BROWSER].cfg;
+    origin(s)
+        .applied
+        .iter()
+        .zip(&cfg.requests)
+        .all(|(n, r)| r.method != "POST" || *n <= 1)
+}
+
+/// Every request the user did not cancel has its whole response.
+pub fn every_request_answered(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s)
+        .reqs
+        .iter()
+        .all(|r| matches!(r.outcome, Outcome::Answered | Outcome::Cancelled))
+}
+
+/// A request refused by a GOAWAY (above its last stream) was sent again on a new
+/// connection and answered there.
+pub fn refused_request_retried(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s)
+        .reqs
+        .iter()
+        .any(|r| r.retried && r.outcome == Outcome::Answered)
+}
+// ANCHOR_END: goaway_properties
+
+/// A frame of one response arrived between the first and the last frame of another.
+pub fn responses_interleave(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s).interleaved
+}
+
+/// Every request has its whole response (no cancels, no failures).
+pub fn page_loaded(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s)
+        .reqs
+        .iter()
+        .all(|r| r.outcome == Outcome::Answered)
+}
+
+/// The names and kinds of the h2 properties.
+pub fn catalogue() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "no frame on an idle stream other than HEADERS or PRIORITY",
+            "always",
+        ),
+        ("nothing after END_STREAM on a half-closed stream", "always"),
+        (
+            "stream IDs rise in the order they appear on the wire",
+            "always",
+        ),
+        (
+            "frames that race our own RST_STREAM are tolerated",
+            "always",
+        ),
+        (
+            "the decoder's dynamic table equals the encoder's at every header-block boundary",
+            "always",
+        ),
+        ("a POST takes effect at most once", "always"),
+        ("every request is answered", "eventually"),
+        ("the page loads", "sometimes"),
+        (
+            "a frame arrives on a stream its receiver reset",
+            "sometimes",
+        ),
+        ("two responses interleave", "sometimes"),
+        (
+            "a request above the last-stream-id is retried on a new connection",
+            "sometimes",
+        ),
+    ]
+}
+
+pub fn prop(name: &str) -> Option<crate::check::engine::Prop<H2Model>> {
+    use crate::check::engine::Prop;
+    Some(match name {
+        "no frame on an idle stream other than HEADERS or PRIORITY" => {
+            Prop::always(name, no_frame_on_idle)
+        }
+        "nothing after END_STREAM on a half-closed stream" => {
+            Prop::always(name, nothing_after_end_stream)
+        }
+        "stream IDs rise in the order they appear on the wire" => {
+            Prop::always(name, stream_ids_rise)
+        }
+        "frames that race our own RST_STREAM are tolerated" => Prop::always_if(
+            name,
+            "a frame arrived on a stream its receiver reset",
+            frame_after_reset,
+            reset_races_tolerated,
+        ),
+        "the decoder's dynamic table equals the encoder's at every header-block boundary" => {
+            Prop::always_if(
+                name,
+                "a field block arrived",
+                some_block_arrived,
+                hpack_tables_agree,
+            )
+        }
+        "a POST takes effect at most once" => Prop::always(name, post_at_most_once),
+        "every request is answered" => Prop::eventually(name, every_request_answered),
+        "the page loads" => Prop::sometimes(name, page_loaded),
+        "a frame arrives on a stream its receiver reset" => {
+            Prop::sometimes(name, frame_after_reset)
+        }
+        "two responses interleave" => Prop::sometimes(name, responses_interleave),
+        "a request above the last-stream-id is retried on a new connection" => {
+            Prop::sometimes(name, refused_request_retried)
+        }
+        _ => return None,
+    })
+}
+
+/// The model of a `model = "h2"` scenario (validated).
+pub fn build(scn: &Scenario) -> H2Model {
+    let h = scn.h2.as_ref().expect("validated: [h2]");
+    let cfg = Arc::new(H2Config {
+        authority: h.authority.clone(),
+        requests: h
+            .requests
+            .iter()
+            .map(|r| {
+                let (m, p) = r.split_once(' ').expect("validated: METHOD PATH");
+                Req {
+                    method: m.to_string(),
+                    path: p.to_string(),
+                }
+            })
+            .collect(),
+        transport: h.transport,
+        cancels: h.cancels,
+        receiver: h.receiver,
+        shutdown: h.shutdown,
+        retry: h.retry,
+        connections: h.connections,
+        indexing: h.indexing,
+    });
+    let node = |role| H2Node {
+        role,
+        cfg: cfg.clone(),
+    };
+    let mut m = Wire::new(
+        vec![node(Role::Browser), node(Role::Origin)],
+        vec!["browser".into(), "server".into()],
+        crate::wire::Faults {
+            msl: scn.network.msl,
+            loss: false,
+            loss_budget: Some(0),
+            duplication: false,
+            duplication_budget: Some(0),
+            reordering: false,
+            capacity: scn.network.capacity,
+        },
+    );
+    m.order = Some(order);
+    m.fair_loss = scn.fairness.fair_loss;
+    m.properties = vec![
+        stateright::Property::always(
+            "the decoder's dynamic table equals the encoder's at every header-block boundary",
+            hpack_tables_agree,
+        ),
+        stateright::Property::sometimes("the page loads", page_loaded),
+    ];
+    m
+}
+
+// --- how reports show chunks and endpoints ------------------------------------------
+
+impl crate::report::Envelope for Chunk {
+    fn label(&self) -> String {
+        self.to_string()
+    }
+    fn flags(&self) -> Option<String> {
+        None
+    }
+    fn seq(&self) -> Option<u32> {
+        None
+    }
+    fn ack(&self) -> Option<u32> {
+        None
+    }
+    fn len(&self) -> u32 {
+        match &self.body {
+            super::node::Body::Preface(b) | super::node::Body::Frame(b) => b.len() as u32,
+            super::node::Body::Close => 0,
+        }
+    }
+    fn incarnation(&self) -> Option<u8> {
+        None
+    }
+}
+
+/// One connection's streams, as a lifeline shows them: `s1 open, s3 closed`.
+fn conn_phase(c: &Conn) -> String {
+    let mut parts: Vec<String> = c
+        .streams
+        .iter()
+        .map(|s| format!("s{} {}", s.id, s.st.name()))
+        .collect();
+    if let Some(code) = c.error {
+        parts.push(format!("error {}", code.name()));
+    } else if let Some(last) = c.goaway_rcvd {
+        parts.push(format!("GOAWAY received (last {last})"));
+    } else if let Some((last, fin)) = c.goaway_sent {
+        if last == super::frame::MAX_STREAM_ID {
+            parts.push("GOAWAY sent (2^31-1)".into());
+        } else if fin {
+            parts.push(format!("GOAWAY sent (last {last})"));
+        }
+    }
+    if c.closed || c.peer_closed {
+        parts.push("closed".into());
+    }
+    let (e, d) = (c.enc_table().entries.len(), c.dec.entries.len());
+    if e + d > 0 {
+        parts.push(format!("HPACK enc {e} dec {d}"));
+    }
+    if c.skipped > 0 {
+        parts.push(format!("{} field block(s) skipped", c.skipped));
+    }
+    if parts.is_empty() {
+        "no streams".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+impl crate::report::Lifeline for H2State {
+    fn phase(&self) -> String {
+        let cs = match self {
+            H2State::Browser(b) => &b.conns,
+            H2State::Origin(o) => &o.conns,
+        };
+        match cs.len() {
+            0 => "waiting for a connection".into(),
+            1 => conn_phase(&cs[0]),
+            n => format!("conn {}: {}", n - 1, conn_phase(&cs[n - 1])),
+        }
+    }
+    fn connection(&self) -> Option<u32> {
+        match self {
+            H2State::Browser(b) => Some(b.conns.len().saturating_sub(1) as u32),
+            H2State::Origin(_) => None,
+        }
+    }
+}
+
+impl crate::report::TimerName for H2Timer {
+    fn describe(&self) -> String {
+        match self {
+            H2Timer::Write(0, s) => format!("the server writes the body of stream {s}"),
+            H2Timer::Write(c, s) => {
+                format!("the server writes the body of stream {s} (conn {c})")
+            }
+            H2Timer::Cancel(i) => format!("the user cancels request {}", i + 1),
+            H2Timer::Shutdown => "the server decides to shut the connection down".into(),
+        }
+    }
+}
+
+impl crate::check::coverage::ActionKinds for H2Node {
+    fn msg_kind(msg: &Chunk) -> &'static str {
+        match &msg.body {
+            super::node::Body::Preface(_) => "the connection preface",
+            super::node::Body::Close => "the end of the connection",
+            super::node::Body::Frame(_) => msg
+                .frame()
+                .map_or("octets that are not a frame", |f| f.type_name()),
+        }
+    }
+    fn timer_kind(t: &H2Timer) -> &'static str {
+        match t {
+            H2Timer::Write(..) => "write a response body",
+            H2Timer::Cancel(_) => "the user cancels a request",
+            H2Timer::Shutdown => "shut the connection down",
+        }
+    }
+    fn choice_kind(_: &u8) -> &'static str {
+        "none"
+    }
+    fn declared(&self) -> crate::check::coverage::Declared {
+        let c = &self.cfg;
+        let mut receives = vec!["SETTINGS", "HEADERS", "DATA", "the end of the connection"];
+        let mut timers = Vec::new();
+        match self.role {
+            Role::Browser => {
+                if c.shutdown != super::node::Shutdown::None {
+                    receives.extend(["GOAWAY", "PING"]);
+                }
+                if c.cancels > 0 {
+                    timers.push("the user cancels a request");
+                }
+            }
+            Role::Origin => {
+                receives.push("the connection preface");
+                if c.cancels > 0 {
+                    receives.push("RST_STREAM");
+                }
+                if c.shutdown == super::node::Shutdown::TwoPhase {
+                    receives.push("PING");
+                }
+                timers.push("write a response body");
+                if c.shutdown != super::node::Shutdown::None {
+                    timers.push("shut the connection down");
+                }
+            }
+        }
+        crate::check::coverage::Declared {
+            receives,
+            timers,
+            choices: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Unit tests of the h2 endpoints and properties, on single steps of the model.
+
+use super::frame::{ErrorCode, Frame};
+use super::model::{self, H2Model, H2WireState};
+use super::node::{Body, Chunk, H2State, Outcome, St, Why, BROWSER, ORIGIN};
+use crate::scenario::Scenario;
+use crate::wire::WireAction;
+use stateright::Model;
+use std::path::Path;
+
+fn scenario(h2: &str) -> Scenario {
+    let text = format!(
+        "description = \"test\"\nmodel = \"h2\"\n[network]\nmsl = 1\nreordering = false\n\
+         capacity = 12\n[h2]\n{h2}\n[expect]\n\"the page loads\" = \"found\"\n"
+    );
+    Scenario::parse(Path::new("test.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Delivers the first deliverable chunk that `pick` accepts.
+fn deliver(m: &H2Model, s: &H2WireState, pick: impl Fn(&Chunk) -> bool) -> H2WireState {
+    let mut acts = Vec::new();
+    m.actions(s, &mut acts);
+    let a = acts
+        .into_iter()
+        .find(|a| matches!(a, WireAction::Deliver { msg, keep_copy: false, .. } if pick(msg)))
+        .expect("a deliverable chunk");
+    m.next_state(s, a).expect("a next state")
+}
+
+fn is_frame(c: &Chunk, f: impl Fn(&Frame) -> bool) -> bool {
+    c.frame().is_some_and(|fr| f(&fr))
+}
+
+#[test]
+fn every_chunk_is_the_octets_of_a_frame_or_the_preface() {
+    let m = model::build(&scenario(
+        "transport = \"in-order\"\nrequests = [\"GET /\", \"POST /order\"]",
+    ));
+    let s = m.init_states().remove(0);
+    let labels: Vec<String> = s.flight.iter().map(|f| f.msg.to_string()).collect();
+    assert_eq!(s.flight.len(), 5, "{labels:?}");
+    for f in &s.flight {
+        match &f.msg.body {
+            Body::Preface(p) => assert_eq!(p.as_slice(), super::frame::PREFACE),
+            Body::Frame(b) => {
+                // The 9-octet header's length field is the payload's length.
+                let len = u32::from_be_bytes([0, b[0], b[1], b[2]]) as usize;
+                assert_eq!(len + 9, b.len());
+                assert!(Frame::decode(b).is_ok());
+            }
+            Body::Close => panic!("nothing closes at the start"),
+        }
+    }
+}
+
+#[test]
+fn the_in_order_channel_delivers_a_connection_s_chunks_in_the_order_sent() {
+    let m = model::build(&scenario(
+        "transport = \"in-order\"\nrequests = [\"GET /\", \"GET /a.css\"]",
+    ));
+    let s = m.init_states().remove(0);
+    let mut acts = Vec::new();
+    m.actions(&s, &mut acts);
+    let deliverable: Vec<String> = acts
+        .iter()
+        .filter_map(|a| match a {
+            WireAction::Deliver { msg, .. } => Some(msg.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deliverable, ["preface PRI * HTTP/2.0"]);
+    // Per stream, each stream's first chunk may come first.
+    let m = model::build(&scenario(
+        "transport = \"per-stream\"\nrequests = [\"GET /\", \"GET /a.css\"]",
+    ));
+    let mut acts = Vec::new();
+    m.actions(&m.init_states().remove(0), &mut acts);
+    let n = acts
+        .iter()
+        .filter(|a| matches!(a, WireAction::Deliver { .. }))
+        .count();
+    assert_eq!(n, 3, "the preface, HEADERS[1] and HEADERS[3]");
+}
+
+fn browser(s: &H2WireState) -> &super::node::Browser {
+    match &s.actors[BROWSER] {
+        H2State::Browser(b) => b,
+        _ => unreachable!(),
+    }
+}
+
+fn origin(s: &H2WireState) -> &super::node::Origin {
+    match &s.actors[ORIGIN] {
+        H2State::Origin(o) => o,
+        _ => unreachable!(),
+    }
+}
+
+/// Runs the page load to the point where the response HEADERS of stream 1 is in
+/// flight and the browser has reset stream 1.
+fn reset_race(receiver: &str) -> (H2Model, H2WireState) {
+    let m = model::build(&scenario(&format!(
+        "transport = \"in-order\"\nrequests = [\"GET /\", \"GET /a.css\"]\ncancels = 1\n\
+         receiver = \"{receiver}\""
+    )));
+    let mut s = m.init_states().remove(0);
+    for _ in 0..4 {
+        s = deliver(&m, &s, |_| true);
+    }
+    // The origin has both requests and answered both with HEADERS.
+    assert_eq!(origin(&s).conns[0].streams.len(), 2);
+    let cancel = WireAction::Fire {
+        actor: BROWSER,
+        timer: super::node::H2Timer::Cancel(0),
+    };
+    s = m.next_state(&s, cancel).expect("the user cancels");
+    assert_eq!(browser(&s).reqs[0].outcome, Outcome::Cancelled);
+    assert_eq!(
+        browser(&s).conns[0].stream(1).map(|st| st.st),
+        Some(St::Closed(Why::ResetSent))
+    );
+    // Deliver the server's SETTINGS and its ACK, then the HEADERS of the reset stream.
+    s = deliver(&m, &s, |c| {
+        is_frame(c, |f| matches!(f, Frame::Settings { .. }))
+    });
+    s = deliver(&m, &s, |c| {
+        is_frame(c, |f| matches!(f, Frame::Settings { .. }))
+    });
+    s = deliver(&m, &s, |c| {
+        is_frame(c, |f| matches!(f, Frame::Headers { stream: 1, .. }))
+    });
+    (m, s)
+}
+
+#[test]
+fn a_faithful_receiver_decodes_the_block_of_a_stream_it_reset_and_ignores_the_frame() {
+    let (m, s) = reset_race("faithful");
+    let b = browser(&s);
+    assert!(b.conns[0].seen.frame_after_reset);
+    assert!(!b.conns[0].seen.race_error);
+    assert_eq!(b.conns[0].dec.entries.len(), 2, "server and content-type");
+    assert!(model::hpack_tables_agree(&m, &s));
+    assert!(b.conns[0].error.is_none());
+}
+
+#[test]
+fn a_receiver_that_skips_the_block_loses_hpack_sync_and_the_next_block_fails() {
+    let (m, s) = reset_race("skips-reset-blocks");
+    assert!(browser(&s).conns[0].dec.entries.is_empty());
+    assert!(!model::hpack_tables_agree(&m, &s));
+    // The next block refers to the entries the skipped one added.
+    let s = deliver(&m, &s, |c| {
+        is_frame(c, |f| matches!(f, Frame::Headers { stream: 3, .. }))
+    });
+    let b = browser(&s);
+    assert_eq!(b.conns[0].error, Some(ErrorCode::CompressionError));
+    assert_eq!(b.reqs[1].outcome, Outcome::Failed);
+}
+
+#[test]
+fn a_strict_receiver_ends_the_connection_on_a_frame_that_raced_its_reset() {
+    let (m, s) = reset_race("strict-after-reset");
+    let b = browser(&s);
+    assert!(b.conns[0].seen.race_error);
+    assert_eq!(b.conns[0].error, Some(ErrorCode::StreamClosed));
+    assert!(!model::reset_races_tolerated(&m, &s));
+    // It said so with a GOAWAY and closed the connection.
+    assert!(s.flight.iter().any(|f| matches!(f.msg.body, Body::Close)));
+}
+
+#[test]
+fn bad_h2_tables_are_errors_that_name_the_key() {
+    let bad = |h2: &str, net: &str| {
+        let text = format!(
+            "description = \"x\"\nmodel = \"h2\"\n[network]\nmsl = 1\ncapacity = 4\n{net}\n\
+             [h2]\n{h2}\n[expect]\n\"the page loads\" = \"found\"\n"
+        );
+        Scenario::parse(Path::new("bad.toml"), &text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let ok_net = "reordering = false";
+    let e = bad("transport = \"in-order\"\nrequests = []", ok_net);
+    assert!(e.contains("key `h2.requests`"), "{e}");
+    let e = bad("transport = \"in-order\"\nrequests = [\"PUT /x\"]", ok_net);
+    assert!(e.contains("not \"GET /path\""), "{e}");
+    let e = bad("transport = \"in-order\"\nrequests = [\"GET /\"]", "");
+    assert!(e.contains("key `network.reordering`"), "{e}");
+    let e = bad("transport = \"sideways\"\nrequests = [\"GET /\"]", ok_net);
+    assert!(e.contains("h2.transport"), "{e}");
+    let e = bad(
+        "transport = \"in-order\"\nrequests = [\"GET /\"]\ncancels = 2",
+        ok_net,
+    );
+    assert!(e.contains("key `h2.cancels`"), "{e}");
+    let e = bad(
+        "transport = \"in-order\"\nrequests = [\"GET /\"]\nconnections = 3",
+        ok_net,
+    );
+    assert!(e.contains("key `h2.connections`"), "{e}");
+}
