@@ -263,11 +263,11 @@ where
         f: impl FnOnce(&A, &mut Cow<A::State>, &mut Out<A>),
     ) -> Result<(), Blocked> {
         let mut out = Out::new();
-        let mut st = Cow::Borrowed(&s.actors[id]);
+        // `s` is already the successor's own copy: the actor's state is lent to the
+        // callback as owned, so that its `to_mut` does not clone it a second time.
+        let mut st = Cow::Owned(s.actors.remove(id));
         f(&self.actors[id], &mut st, &mut out);
-        if let Cow::Owned(new) = st {
-            s.actors[id] = new;
-        }
+        s.actors.insert(id, st.into_owned());
         self.apply(s, id, out)
     }
 
