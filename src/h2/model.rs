@@ -302,7 +302,11 @@ pub fn build(scn: &Scenario) -> H2Model {
             }
         },
     );
-    m.order = (!tcp).then_some(order as crate::wire::model::Order<H2Node>);
+    m.order = Some(if tcp {
+        super::tcp::fifo
+    } else {
+        order
+    });
     m.fair_loss = scn.fairness.fair_loss;
     m.properties = vec![
         stateright::Property::always(

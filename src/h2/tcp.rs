@@ -147,6 +147,18 @@ pub fn describe(seg: &Segment, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
+/// The wire's order for segments: first in, first out per direction (a link that
+/// loses but does not reorder). The position is the sequence number, which rises in
+/// the order an endpoint sends (a retransmission is sent after what it follows, and
+/// blocked behind it); both ISNs are fixed and a run uses fewer sequence numbers than
+/// the space holds, so it does not wrap.
+pub fn fifo(c: &Chunk) -> Option<(u32, u32)> {
+    match &c.body {
+        Body::Tcp(seg) => Some((0, seg.seq as u32)),
+        _ => None,
+    }
+}
+
 /// The origin's passive OPEN (LISTEN), with [`Transport::Tcp`].
 pub fn listen(node: &H2Node) -> Option<Pipe> {
     if node.cfg.transport != Transport::Tcp {
