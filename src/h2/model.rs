@@ -302,11 +302,7 @@ pub fn build(scn: &Scenario) -> H2Model {
             }
         },
     );
-    m.order = Some(if tcp {
-        super::tcp::fifo
-    } else {
-        order
-    });
+    m.order = Some(if tcp { super::tcp::fifo } else { order });
     m.fair_loss = scn.fairness.fair_loss;
     m.properties = vec![
         stateright::Property::always(
@@ -418,7 +414,9 @@ impl crate::report::TimerName for H2Timer {
             }
             H2Timer::Cancel(i) => format!("the user cancels request {}", i + 1),
             H2Timer::Shutdown => "the server decides to shut the connection down".into(),
-            H2Timer::Tcp(crate::tcp::TcpTimer::Retransmit) => "TCP's retransmission timer fires".into(),
+            H2Timer::Tcp(crate::tcp::TcpTimer::Retransmit) => {
+                "TCP's retransmission timer fires".into()
+            }
             H2Timer::Tcp(t) => format!("TCP {t:?} timer fires"),
         }
     }

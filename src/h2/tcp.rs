@@ -16,7 +16,7 @@
 
 use super::frame::{Frame, PREFACE};
 use super::node::{Body, Browser, Chunk, H2Node, H2State, H2Timer, Role, Transport, BROWSER};
-use super::node::{ORIGIN, Origin};
+use super::node::{Origin, ORIGIN};
 use crate::tcp::arrive::reset_for;
 use crate::tcp::tcb::TimerCmd;
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
@@ -94,7 +94,8 @@ fn split(bytes: &[u8], preface: bool) -> (Vec<Body>, usize) {
         at = PREFACE.len();
     }
     while bytes.len() >= at + 9 {
-        let len = (bytes[at] as usize) << 16 | (bytes[at + 1] as usize) << 8 | bytes[at + 2] as usize;
+        let len =
+            (bytes[at] as usize) << 16 | (bytes[at + 1] as usize) << 8 | bytes[at + 2] as usize;
         if bytes.len() < at + 9 + len {
             break;
         }
@@ -116,7 +117,9 @@ pub fn frames_of(seg: &Segment) -> Vec<Body> {
 /// Whether a segment carries a DATA frame of `stream`.
 pub fn carries_data_of(seg: &Segment, stream: u32) -> bool {
     frames_of(seg).iter().any(|b| match b {
-        Body::Frame(f) => matches!(Frame::decode(f), Ok(Frame::Data { stream: s, .. }) if s == stream),
+        Body::Frame(f) => {
+            matches!(Frame::decode(f), Ok(Frame::Data { stream: s, .. }) if s == stream)
+        }
         _ => false,
     })
 }
@@ -220,13 +223,19 @@ fn write(node: &H2Node, pipe: &mut Pipe, o: &mut Out<H2Node>) {
     let mut close = false;
     for c in std::mem::take(o) {
         match c {
-            Command::Send(_, Chunk {
-                body: Body::Preface(b) | Body::Frame(b),
-                ..
-            }) => bytes.extend(b),
-            Command::Send(_, Chunk {
-                body: Body::Close, ..
-            }) => close = true,
+            Command::Send(
+                _,
+                Chunk {
+                    body: Body::Preface(b) | Body::Frame(b),
+                    ..
+                },
+            ) => bytes.extend(b),
+            Command::Send(
+                _,
+                Chunk {
+                    body: Body::Close, ..
+                },
+            ) => close = true,
             Command::Send(to, m) => o.send(to, m),
             Command::SetTimer(t, r) => o.set_timer(t, r),
             Command::CancelTimer(t) => o.cancel_timer(t),
@@ -355,13 +364,7 @@ pub fn on_segment(
 }
 
 /// A TCP timer (retransmission, TIME-WAIT, ...).
-pub fn on_timer(
-    node: &H2Node,
-    id: Id,
-    state: &mut Cow<H2State>,
-    t: TcpTimer,
-    o: &mut Out<H2Node>,
-) {
+pub fn on_timer(node: &H2Node, id: Id, state: &mut Cow<H2State>, t: TcpTimer, o: &mut Out<H2Node>) {
     let (cfg, _) = tcp_cfg(node);
     let Some(pipe) = pipe_mut(state.to_mut()) else {
         return;
