@@ -990,6 +990,9 @@ impl Scenario {
         let Some(h) = &self.h2 else {
             return Err(self.err(text, None, "h2", "the h2 model needs an [h2] table".into()));
         };
+        if h.transport == crate::h2::node::Transport::Tcp {
+            return self.validate_h2_tcp(text, h);
+        }
         for (table, present) in [("tcp", self.tcp.is_some()), ("http", self.http.is_some())] {
             if present {
                 return Err(self.err(
@@ -1061,6 +1064,46 @@ impl Scenario {
             return Err(self.err(text, t, "connections", "must be 1 or 2".into()));
         }
         Ok(())
+    }
+
+    /// `[h2] transport = "tcp"`: the frames ride on the TCP actors, whose knobs are the
+    /// `[tcp]` table's; the network may lose, duplicate and reorder segments.
+    fn validate_h2_tcp(&self, text: &str, h: &H2) -> Result<(), ScenarioError> {
+        let t = Some("h2");
+        if self.http.is_some() {
+            return Err(self.err(
+                text,
+                None,
+                "http",
+                "the h2 model takes no [http] table".into(),
+            ));
+        }
+        if self.tcp.is_none() {
+            return Err(self.err(
+                text,
+                None,
+                "tcp",
+                "`transport = \"tcp\"` needs a [tcp] table for the TCP knobs".into(),
+            ));
+        }
+        self.validate_tcp(text)?;
+        if h.connections != 1 {
+            return Err(self.err(
+                text,
+                t,
+                "connections",
+                "over TCP the model has one connection (say `connections = 1`)".into(),
+            ));
+        }
+        let mut h = h.clone();
+        h.transport = crate::h2::node::Transport::InOrder;
+        let mut plain = self.clone();
+        plain.tcp = None;
+        plain.network.loss = false;
+        plain.network.duplication = false;
+        plain.network.reordering = false;
+        plain.h2 = Some(h);
+        plain.validate_h2(text)
     }
 
     fn validate_http(&self, text: &str) -> Result<(), ScenarioError> {

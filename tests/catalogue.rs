@@ -183,6 +183,7 @@ scenarios! {
     h2_per_stream => "h2-per-stream",
     h2_per_stream_no_indexing => "h2-per-stream-no-indexing",
     h2_strict_reset => "h2-strict-reset",
+    h2_tcp_hol => "h2-tcp-hol",
     http_connection_close => "http-connection-close",
     http_continue => "http-continue",
     http_deadline => "http-deadline",

@@ -11,6 +11,7 @@ pub mod frame;
 pub mod hpack;
 pub mod model;
 pub mod node;
+pub mod tcp;
 
 #[cfg(test)]
 mod tests;

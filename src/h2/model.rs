@@ -116,6 +116,44 @@ pub fn responses_interleave(_: &H2Model, s: &H2WireState) -> bool {
     browser(s).interleaved
 }
 
+// ANCHOR: hol_properties
+/// Over TCP: the origin wrote the DATA of stream A (the first request's) into TCP
+/// before the DATA of stream B (the second's), the browser has not received A's
+/// DATA, and no segment carrying it is in flight: the segment that carried it was
+/// lost, and TCP has not sent it again yet.
+pub fn a_lost_before_b(_: &H2Model, s: &H2WireState) -> bool {
+    let b = browser(s);
+    let (Some(ra), Some(rb)) = (b.reqs.first(), b.reqs.get(1)) else {
+        return false;
+    };
+    let Some(pipe) = origin(s).pipe.as_ref() else {
+        return false;
+    };
+    let at = |id| pipe.written.iter().position(|&w| w == id);
+    let (Some(a), Some(bb)) = (at(ra.stream), at(rb.stream)) else {
+        return false;
+    };
+    let in_flight = s.flight.iter().any(|f| {
+        f.src as usize == ORIGIN
+            && !f.delivered
+            && matches!(&f.msg.body, super::node::Body::Tcp(seg)
+                if super::tcp::carries_data_of(seg, ra.stream))
+    });
+    a < bb && ra.outcome == Outcome::Waiting && !in_flight
+}
+
+/// ... and the browser has received B's END_STREAM: stream B completed although a
+/// frame written before its last one is missing (head-of-line blocking would forbid
+/// it).
+pub fn b_completes_while_a_lost(m: &H2Model, s: &H2WireState) -> bool {
+    a_lost_before_b(m, s)
+        && browser(s)
+            .reqs
+            .get(1)
+            .is_some_and(|r| r.outcome == Outcome::Answered)
+}
+// ANCHOR_END: hol_properties
+
 /// Every request has its whole response (no cancels, no failures).
 pub fn page_loaded(_: &H2Model, s: &H2WireState) -> bool {
     browser(s)
@@ -152,6 +190,14 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
             "sometimes",
         ),
         ("two responses interleave", "sometimes"),
+        (
+            "a segment of stream A is lost while stream B's DATA follows it",
+            "sometimes",
+        ),
+        (
+            "stream B completes while a segment of stream A is lost and not yet retransmitted",
+            "sometimes",
+        ),
         (
             "a request above the last-stream-id is retried on a new connection",
             "sometimes",
@@ -192,6 +238,12 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<H2Model>> {
             Prop::sometimes(name, frame_after_reset)
         }
         "two responses interleave" => Prop::sometimes(name, responses_interleave),
+        "a segment of stream A is lost while stream B's DATA follows it" => {
+            Prop::sometimes(name, a_lost_before_b)
+        }
+        "stream B completes while a segment of stream A is lost and not yet retransmitted" => {
+            Prop::sometimes(name, b_completes_while_a_lost)
+        }
         "a request above the last-stream-id is retried on a new connection" => {
             Prop::sometimes(name, refused_request_retried)
         }
@@ -222,7 +274,12 @@ pub fn build(scn: &Scenario) -> H2Model {
         retry: h.retry,
         connections: h.connections,
         indexing: h.indexing,
+        tcp: (h.transport == super::node::Transport::Tcp).then(|| {
+            let isn = scn.tcp.as_ref().and_then(|t| t.isns.first().copied());
+            (crate::tcp::model::tcp_config(scn), isn.unwrap_or(0))
+        }),
     });
+    let tcp = cfg.tcp.is_some();
     let node = |role| H2Node {
         role,
         cfg: cfg.clone(),
@@ -230,17 +287,22 @@ pub fn build(scn: &Scenario) -> H2Model {
     let mut m = Wire::new(
         vec![node(Role::Browser), node(Role::Origin)],
         vec!["browser".into(), "server".into()],
-        crate::wire::Faults {
-            msl: scn.network.msl,
-            loss: false,
-            loss_budget: Some(0),
-            duplication: false,
-            duplication_budget: Some(0),
-            reordering: false,
-            capacity: scn.network.capacity,
+        if tcp {
+            // Below TCP the wire is the scenario's: it may lose segments.
+            crate::tcp::model::faults(scn)
+        } else {
+            crate::wire::Faults {
+                msl: scn.network.msl,
+                loss: false,
+                loss_budget: Some(0),
+                duplication: false,
+                duplication_budget: Some(0),
+                reordering: false,
+                capacity: scn.network.capacity,
+            }
         },
     );
-    m.order = Some(order);
+    m.order = Some(if tcp { super::tcp::fifo } else { order });
     m.fair_loss = scn.fairness.fair_loss;
     m.properties = vec![
         stateright::Property::always(
@@ -259,18 +321,28 @@ impl crate::report::Envelope for Chunk {
         self.to_string()
     }
     fn flags(&self) -> Option<String> {
-        None
+        match &self.body {
+            super::node::Body::Tcp(seg) => Some(seg.ctl.letters()),
+            _ => None,
+        }
     }
     fn seq(&self) -> Option<u32> {
-        None
+        match &self.body {
+            super::node::Body::Tcp(seg) => Some(seg.seq as u32),
+            _ => None,
+        }
     }
     fn ack(&self) -> Option<u32> {
-        None
+        match &self.body {
+            super::node::Body::Tcp(seg) => seg.is_ack().then_some(seg.ack as u32),
+            _ => None,
+        }
     }
     fn len(&self) -> u32 {
         match &self.body {
             super::node::Body::Preface(b) | super::node::Body::Frame(b) => b.len() as u32,
             super::node::Body::Close => 0,
+            super::node::Body::Tcp(seg) => seg.len() as u32,
         }
     }
     fn incarnation(&self) -> Option<u8> {
@@ -342,6 +414,10 @@ impl crate::report::TimerName for H2Timer {
             }
             H2Timer::Cancel(i) => format!("the user cancels request {}", i + 1),
             H2Timer::Shutdown => "the server decides to shut the connection down".into(),
+            H2Timer::Tcp(crate::tcp::TcpTimer::Retransmit) => {
+                "TCP's retransmission timer fires".into()
+            }
+            H2Timer::Tcp(t) => format!("TCP {t:?} timer fires"),
         }
     }
 }
@@ -351,6 +427,7 @@ impl crate::check::coverage::ActionKinds for H2Node {
         match &msg.body {
             super::node::Body::Preface(_) => "the connection preface",
             super::node::Body::Close => "the end of the connection",
+            super::node::Body::Tcp(_) => "a TCP segment",
             super::node::Body::Frame(_) => msg
                 .frame()
                 .map_or("octets that are not a frame", |f| f.type_name()),
@@ -361,6 +438,7 @@ impl crate::check::coverage::ActionKinds for H2Node {
             H2Timer::Write(..) => "write a response body",
             H2Timer::Cancel(_) => "the user cancels a request",
             H2Timer::Shutdown => "shut the connection down",
+            H2Timer::Tcp(_) => "a TCP timer",
         }
     }
     fn choice_kind(_: &u8) -> &'static str {

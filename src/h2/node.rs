@@ -29,6 +29,9 @@ pub enum Transport {
     /// Ordered within each HTTP/2 stream, unordered between streams (connection
     /// frames on a stream of their own): QUIC streams.
     PerStream,
+    /// The frames' octets are the payload of one connection of the RFC 9293 TCP
+    /// actors ([`super::tcp`]), on the timed wire that may lose segments.
+    Tcp,
 }
 
 /// How a receiver treats frames on streams it reset itself.
@@ -88,6 +91,8 @@ pub struct H2Config {
     /// Whether the encoders add fields to their dynamic tables (§6.2.1); without,
     /// every literal is "without indexing" (§6.2.2).
     pub indexing: bool,
+    /// With [`Transport::Tcp`]: both endpoints' TCP knobs and their ISN.
+    pub tcp: Option<(crate::tcp::TcpConfig, u8)>,
 }
 
 /// What the wire carries: octets of one connection, or its end.
@@ -113,6 +118,8 @@ pub enum Body {
     Frame(Vec<u8>),
     /// The connection closes (a FIN below the frames).
     Close,
+    /// A TCP segment whose payload is frame octets ([`Transport::Tcp`]).
+    Tcp(crate::tcp::Segment),
 }
 
 impl Chunk {
@@ -129,6 +136,7 @@ impl fmt::Display for Chunk {
         match &self.body {
             Body::Preface(_) => write!(f, "preface PRI * HTTP/2.0")?,
             Body::Close => write!(f, "connection closed")?,
+            Body::Tcp(seg) => super::tcp::describe(seg, f)?,
             Body::Frame(b) => match Frame::decode(b) {
                 Ok(fr) => write!(f, "{fr}")?,
                 Err(_) => write!(f, "{} octets that are not a frame", b.len())?,
@@ -164,6 +172,8 @@ pub enum H2Timer {
     Cancel(u8),
     /// The origin decides to shut connection 0 down.
     Shutdown,
+    /// A TCP timer of the connection ([`Transport::Tcp`]).
+    Tcp(crate::tcp::TcpTimer),
 }
 
 /// A stream's state (§5.1), from one endpoint's side. Idle streams are not stored.
@@ -348,6 +358,8 @@ pub struct Browser {
     /// Ghost: a frame of one response arrived between the first and the last frame
     /// of another.
     pub interleaved: bool,
+    /// The TCP connection below the frames ([`Transport::Tcp`]).
+    pub pipe: Option<super::tcp::Pipe>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -357,6 +369,8 @@ pub struct Origin {
     pub applied: Vec<u8>,
     /// The two-phase shutdown is waiting for its PING's ACK.
     pub pinging: bool,
+    /// The TCP connection below the frames ([`Transport::Tcp`]).
+    pub pipe: Option<super::tcp::Pipe>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -431,7 +445,7 @@ impl H2Node {
         o: &mut Out<Self>,
     ) {
         let lane = match self.cfg.transport {
-            Transport::InOrder => 0,
+            Transport::InOrder | Transport::Tcp => 0,
             Transport::PerStream => stream.min(255) as u8,
         };
         let pos = match conn.pos.iter_mut().find(|(l, _)| *l == lane) {
@@ -612,6 +626,7 @@ impl H2Node {
             ],
             cancels: self.cfg.cancels,
             interleaved: false,
+            pipe: None,
         };
         let all: Vec<usize> = (0..n).collect();
         self.open_and_send(&mut b, &all, o);
@@ -1072,7 +1087,13 @@ impl Actor for H2Node {
 
     fn on_start(&self, _id: Id, _s: &Option<()>, o: &mut Out<Self>) -> H2State {
         match self.role {
-            Role::Browser => self.browser_start(o),
+            Role::Browser => {
+                let mut st = self.browser_start(o);
+                if let H2State::Browser(b) = &mut st {
+                    super::tcp::connect(self, b, o);
+                }
+                st
+            }
             Role::Origin => {
                 if self.cfg.shutdown != Shutdown::None {
                     o.set_timer(H2Timer::Shutdown, any_time());
@@ -1081,12 +1102,16 @@ impl Actor for H2Node {
                     conns: Vec::new(),
                     applied: vec![0; self.cfg.requests.len()],
                     pinging: false,
+                    pipe: super::tcp::listen(self),
                 })
             }
         }
     }
 
     fn on_msg(&self, _id: Id, state: &mut Cow<H2State>, _src: Id, msg: Chunk, o: &mut Out<Self>) {
+        if let Body::Tcp(seg) = msg.body {
+            return super::tcp::on_segment(self, _id, state, _src, seg, o);
+        }
         let c = msg.conn;
         match state.to_mut() {
             H2State::Browser(b) => match msg.body {
@@ -1105,7 +1130,7 @@ impl Actor for H2Node {
                         self.fail_waiting(b, c);
                     }
                 },
-                Body::Preface(_) => {}
+                Body::Preface(_) | Body::Tcp(_) => {}
             },
             H2State::Origin(s) => match msg.body {
                 Body::Preface(p) => {
@@ -1133,6 +1158,7 @@ impl Actor for H2Node {
                         conn.peer_closed = true;
                     }
                 }
+                Body::Tcp(_) => {}
                 Body::Frame(bytes) => {
                     if self.cfg.transport == Transport::PerStream {
                         // QUIC has no preface that precedes every stream: a stream's
@@ -1156,11 +1182,15 @@ impl Actor for H2Node {
     }
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<H2State>, timer: &H2Timer, o: &mut Out<Self>) {
+        if let H2Timer::Tcp(t) = *timer {
+            return super::tcp::on_timer(self, _id, state, t, o);
+        }
         match (state.to_mut(), *timer) {
             (H2State::Browser(b), H2Timer::Cancel(i)) => self.browser_cancel(b, i, o),
             (H2State::Origin(s), H2Timer::Write(c, id)) => self.origin_write(s, c, id, o),
             (H2State::Origin(s), H2Timer::Shutdown) => self.origin_shutdown(s, o),
             _ => {}
         }
+        super::tcp::outgoing(self, state.to_mut(), o);
     }
 }

@@ -49,6 +49,7 @@ fn every_chunk_is_the_octets_of_a_frame_or_the_preface() {
                 assert!(Frame::decode(b).is_ok());
             }
             Body::Close => panic!("nothing closes at the start"),
+            Body::Tcp(_) => panic!("the in-order transport sends no TCP segments"),
         }
     }
 }
