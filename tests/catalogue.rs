@@ -173,6 +173,8 @@ scenarios! {
     dns_late_reply => "dns-late-reply",
     dns_spoof_predictable => "dns-spoof-predictable",
     dns_spoof_randomised => "dns-spoof-randomised",
+    h2_flow_control => "h2-flow-control",
+    h2_flow_control_leak => "h2-flow-control-leak",
     h2_goaway_processes_above_last => "h2-goaway-processes-above-last",
     h2_goaway_single => "h2-goaway-single",
     h2_goaway_single_no_retry => "h2-goaway-single-no-retry",
