@@ -481,13 +481,17 @@ pub struct H2 {
     /// stream and resets it at once.
     #[serde(default)]
     pub rapid_resets: u8,
-    /// The resets of running handlers the origin tolerates.
+    /// The client resets the origin tolerates before it ends the connection with
+    /// ENHANCE_YOUR_CALM.
     #[serde(default)]
     pub reset_budget: u8,
-    /// Whether the origin counts those resets and ends the connection with
-    /// ENHANCE_YOUR_CALM past the budget.
-    #[serde(default = "yes")]
-    pub counts_resets: bool,
+    /// Which resets the origin counts against the budget.
+    #[serde(default = "count_nothing")]
+    pub reset_count: crate::h2::concurrency::ResetCount,
+}
+
+fn count_nothing() -> crate::h2::concurrency::ResetCount {
+    crate::h2::concurrency::ResetCount::Nothing
 }
 
 fn default_connection_window() -> u32 {

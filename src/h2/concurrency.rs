@@ -16,6 +16,18 @@
 use super::frame::{setting, ErrorCode, Frame};
 use super::node::{Browser, Conn, H2Node, H2Timer, Outcome, St, Stream, Why};
 use serde::{Deserialize, Serialize};
+
+/// Which client resets the origin counts against its budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResetCount {
+    /// None: the origin has no budget (servers before CVE-2023-44487).
+    Nothing,
+    /// Resets of streams whose handler is still running.
+    Running,
+    /// Resets of every stream it started a handler for, finished or not.
+    Started,
+}
 use stateright::actor::Out;
 
 /// One connection's concurrency state, for one endpoint.
@@ -27,7 +39,7 @@ pub struct Limits {
     pub pending: Vec<u8>,
     /// Browser: rapid-reset iterations still to run.
     pub attacks_left: u8,
-    /// Origin: streams with a running handler that the client reset.
+    /// Origin: the client's resets it counted against the budget.
     pub resets: u8,
 }
 
@@ -87,22 +99,33 @@ impl H2Node {
 
     // ANCHOR: budget
     /// RST_STREAM at the origin when the scenario has a limit: the stream closes and
-    /// its handler stops; a reset of a running handler counts against the budget, and
-    /// a server that counts resets ends the connection with ENHANCE_YOUR_CALM when
-    /// the budget is spent (the mitigation of CVE-2023-44487).
+    /// its handler stops. A server with a budget counts the reset (`[h2]
+    /// reset_count`) and ends the connection with ENHANCE_YOUR_CALM when the budget is
+    /// spent (the mitigation of CVE-2023-44487). A RST_STREAM for a stream whose
+    /// response is complete is allowed (§5.1: the peer may not have seen the
+    /// END_STREAM yet) and still means the client abandoned the stream.
     pub(super) fn origin_reset(&self, conn: &mut Conn, c: u8, stream: u32, o: &mut Out<Self>) {
         let Some(st) = conn.stream_mut(stream) else {
             return;
         };
-        if matches!(st.st, St::Closed(_)) {
-            return;
+        let (running, started) = match st.st {
+            St::HalfClosedRemote => (true, true),
+            // A handler ran and its response is complete.
+            St::Closed(Why::Ended) => (false, true),
+            _ => (false, false),
+        };
+        if !matches!(st.st, St::Closed(_)) {
+            st.st = St::Closed(Why::ResetReceived);
+            o.cancel_timer(H2Timer::Write(c, stream));
         }
-        let running = st.st == St::HalfClosedRemote;
-        st.st = St::Closed(Why::ResetReceived);
-        o.cancel_timer(H2Timer::Write(c, stream));
-        if running {
+        let counted = match self.cfg.reset_count {
+            ResetCount::Nothing => false,
+            ResetCount::Running => running,
+            ResetCount::Started => started,
+        };
+        if counted {
             conn.limits.resets = conn.limits.resets.saturating_add(1);
-            if self.cfg.counts_resets && conn.limits.resets > self.cfg.reset_budget {
+            if conn.limits.resets > self.cfg.reset_budget {
                 self.connection_error(conn, c, ErrorCode::EnhanceYourCalm, o);
                 return;
             }

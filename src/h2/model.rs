@@ -336,7 +336,7 @@ pub fn build(scn: &Scenario) -> H2Model {
         max_streams: h.max_streams,
         rapid_resets: h.rapid_resets,
         reset_budget: h.reset_budget,
-        counts_resets: h.counts_resets,
+        reset_count: h.reset_count,
     });
     let node = |role| H2Node {
         role,

@@ -101,10 +101,9 @@ pub struct H2Config {
     pub max_streams: Option<u32>,
     /// Rapid-reset iterations the browser runs (0: an ordinary browser).
     pub rapid_resets: u8,
-    /// The resets of running handlers the origin tolerates, and whether it counts
-    /// them at all.
+    /// The client resets the origin tolerates, and which ones it counts.
     pub reset_budget: u8,
-    pub counts_resets: bool,
+    pub reset_count: super::concurrency::ResetCount,
 }
 
 /// What the wire carries: octets of one connection, or its end.

@@ -300,3 +300,58 @@ fn a_leaking_browser_keeps_the_credit_of_data_it_discards() {
         .iter()
         .any(|f| is_frame(&f.msg, |fr| matches!(fr, Frame::WindowUpdate { .. }))));
 }
+
+// --- MAX_CONCURRENT_STREAMS and rapid reset (src/h2/concurrency.rs) -----------------
+
+/// Runs the rapid-reset client: every step delivers the first chunk in flight, or
+/// else fires the client's next open-and-reset.
+fn rapid_reset(reset_count: &str) -> H2WireState {
+    let m = model::build(&scenario(&format!(
+        "transport = \"in-order\"\nrequests = [\"GET /a\"]\nmax_streams = 1\n\
+         rapid_resets = 3\nreset_budget = 1\nreset_count = \"{reset_count}\""
+    )));
+    let mut s = m.init_states().remove(0);
+    for _ in 0..40 {
+        let mut acts = Vec::new();
+        m.actions(&s, &mut acts);
+        let pick = acts
+            .iter()
+            .position(|a| {
+                matches!(
+                    a,
+                    WireAction::Deliver {
+                        keep_copy: false,
+                        ..
+                    }
+                )
+            })
+            .or_else(|| {
+                acts.iter().position(|a| {
+                    matches!(
+                        a,
+                        WireAction::Fire {
+                            timer: super::node::H2Timer::Attack,
+                            ..
+                        }
+                    )
+                })
+            });
+        let Some(i) = pick else { break };
+        s = m.next_state(&s, acts.swap_remove(i)).expect("a next state");
+    }
+    s
+}
+
+#[test]
+fn without_a_budget_every_open_and_reset_starts_a_handler() {
+    let s = rapid_reset("nothing");
+    assert_eq!(origin(&s).applied, [3]);
+    assert_eq!(origin(&s).conns[0].error, None);
+}
+
+#[test]
+fn past_its_budget_the_origin_ends_the_connection_with_enhance_your_calm() {
+    let s = rapid_reset("started");
+    assert_eq!(origin(&s).applied, [2]);
+    assert_eq!(origin(&s).conns[0].error, Some(ErrorCode::EnhanceYourCalm));
+}
