@@ -210,6 +210,7 @@ impl H2Node {
     /// window"). The browser reads at once and
     /// gives the credit back: the connection's always, the stream's while more DATA
     /// may follow on it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn browser_credit(
         &self,
         conn: &mut Conn,
