@@ -469,6 +469,33 @@ pub struct H2 {
     /// Whether the HPACK encoders use the dynamic table.
     #[serde(default = "yes")]
     pub indexing: bool,
+    /// The browser's SETTINGS_INITIAL_WINDOW_SIZE (RFC 9113 §6.5.2); absent, flow
+    /// control is not modelled.
+    pub window: Option<u32>,
+    /// The connection's initial window, 65,535 octets scaled down (1 to 65,535).
+    #[serde(default = "default_connection_window")]
+    pub connection_window: u32,
+    /// The origin's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2; 1 to 3).
+    pub max_streams: Option<u32>,
+    /// Iterations of a rapid-reset client (CVE-2023-44487; 0 to 4): it opens a
+    /// stream and resets it at once.
+    #[serde(default)]
+    pub rapid_resets: u8,
+    /// The client resets the origin tolerates before it ends the connection with
+    /// ENHANCE_YOUR_CALM.
+    #[serde(default)]
+    pub reset_budget: u8,
+    /// Which resets the origin counts against the budget.
+    #[serde(default = "count_nothing")]
+    pub reset_count: crate::h2::concurrency::ResetCount,
+}
+
+fn count_nothing() -> crate::h2::concurrency::ResetCount {
+    crate::h2::concurrency::ResetCount::Nothing
+}
+
+fn default_connection_window() -> u32 {
+    crate::h2::flow::DEFAULT_WINDOW
 }
 
 fn rbooks() -> String {
@@ -1062,6 +1089,25 @@ impl Scenario {
         }
         if h.connections == 0 || h.connections > 2 {
             return Err(self.err(text, t, "connections", "must be 1 or 2".into()));
+        }
+        if h.window
+            .is_some_and(|w| w == 0 || w > crate::h2::frame::MAX_STREAM_ID)
+        {
+            return Err(self.err(
+                text,
+                t,
+                "window",
+                "must be 1 to 2^31-1 (RFC 9113 §6.5.2)".into(),
+            ));
+        }
+        if h.connection_window == 0 || h.connection_window > crate::h2::flow::DEFAULT_WINDOW {
+            return Err(self.err(
+                text,
+                t,
+                "connection_window",
+                "must be 1 to 65535: the connection window starts at 65,535 (RFC 9113 §6.9.2)"
+                    .into(),
+            ));
         }
         Ok(())
     }

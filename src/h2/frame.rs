@@ -48,6 +48,7 @@ pub enum ErrorCode {
     RefusedStream = 0x7,
     Cancel = 0x8,
     CompressionError = 0x9,
+    EnhanceYourCalm = 0xb,
 }
 
 impl ErrorCode {
@@ -61,6 +62,7 @@ impl ErrorCode {
             0x7 => ErrorCode::RefusedStream,
             0x8 => ErrorCode::Cancel,
             0x9 => ErrorCode::CompressionError,
+            0xb => ErrorCode::EnhanceYourCalm,
             // §7: an unknown code MAY be treated as INTERNAL_ERROR.
             _ => ErrorCode::InternalError,
         }
@@ -77,8 +79,15 @@ impl ErrorCode {
             ErrorCode::RefusedStream => "REFUSED_STREAM",
             ErrorCode::Cancel => "CANCEL",
             ErrorCode::CompressionError => "COMPRESSION_ERROR",
+            ErrorCode::EnhanceYourCalm => "ENHANCE_YOUR_CALM",
         }
     }
+}
+
+/// SETTINGS parameters the model sends (RFC 9113 §6.5.2).
+pub mod setting {
+    pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
+    pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
 }
 
 /// The largest stream identifier (§5.1.1), the first GOAWAY of a graceful shutdown.
@@ -366,7 +375,19 @@ impl fmt::Display for Frame {
             Frame::Priority { stream } => write!(f, "PRIORITY[{stream}]"),
             Frame::RstStream { stream, code } => write!(f, "RST_STREAM[{stream}] {}", code.name()),
             Frame::Settings { ack: true, .. } => write!(f, "SETTINGS ACK"),
-            Frame::Settings { .. } => write!(f, "SETTINGS"),
+            Frame::Settings { params, .. } => {
+                write!(f, "SETTINGS")?;
+                for (id, v) in params {
+                    match *id {
+                        setting::MAX_CONCURRENT_STREAMS => {
+                            write!(f, " MAX_CONCURRENT_STREAMS={v}")?
+                        }
+                        setting::INITIAL_WINDOW_SIZE => write!(f, " INITIAL_WINDOW_SIZE={v}")?,
+                        other => write!(f, " 0x{other:x}={v}")?,
+                    }
+                }
+                Ok(())
+            }
             Frame::Ping { ack: true, .. } => write!(f, "PING ACK"),
             Frame::Ping { .. } => write!(f, "PING"),
             Frame::GoAway { last, code } => {

@@ -7,6 +7,8 @@
 //! see [`node::Transport`] and the book's HTTP/2 chapter for what that abstraction
 //! removes and why the properties checked here survive it.
 
+pub mod concurrency;
+pub mod flow;
 pub mod frame;
 pub mod hpack;
 pub mod model;

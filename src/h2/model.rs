@@ -1,8 +1,9 @@
 //! The `model = "h2"` scenarios: the model and its properties.
 
+use super::flow;
 use super::node::{
     order, Browser, Chunk, Conn, H2Config, H2Node, H2State, H2Timer, Origin, Outcome, Req, Role,
-    BROWSER, ORIGIN,
+    St, BROWSER, ORIGIN,
 };
 use crate::scenario::Scenario;
 use crate::wire::{ActionOf, StateOf, Wire};
@@ -111,6 +112,90 @@ pub fn refused_request_retried(_: &H2Model, s: &H2WireState) -> bool {
 }
 // ANCHOR_END: goaway_properties
 
+// ANCHOR: flow_properties
+/// The connection window never goes negative: neither the origin's view (what it
+/// may still send) nor the browser's (what it must still accept) (§6.9.1).
+pub fn conn_window_non_negative(m: &H2Model, s: &H2WireState) -> bool {
+    let cw = m.actors[BROWSER].cfg.connection_window;
+    browser(s).conns.iter().all(|c| c.flow.recv_conn(cw) >= 0)
+        && origin(s).conns.iter().all(|c| c.flow.send_conn(cw) >= 0)
+}
+
+/// No stream window goes negative, on either side.
+pub fn stream_windows_non_negative(m: &H2Model, s: &H2WireState) -> bool {
+    let initial = m.actors[BROWSER].cfg.window.unwrap_or(flow::DEFAULT_WINDOW);
+    browser(s)
+        .conns
+        .iter()
+        .all(|c| c.flow.recv_streams(initial).all(|(_, w)| w >= 0))
+        && origin(s).conns.iter().all(|c| {
+            c.flow
+                .out
+                .streams
+                .iter()
+                .all(|f| c.flow.send_stream(f.id) >= 0)
+        })
+}
+
+/// Every stream completes: each request is answered or cancelled, and the origin has
+/// no stream left open or half-closed.
+pub fn every_stream_completes(m: &H2Model, s: &H2WireState) -> bool {
+    every_request_answered(m, s)
+        && origin(s)
+            .conns
+            .iter()
+            .all(|c| c.streams.iter().all(|st| matches!(st.st, St::Closed(_))))
+}
+// ANCHOR_END: flow_properties
+
+// ANCHOR: concurrency_properties
+/// Handlers running (request complete, response not finished) never exceed the limit
+/// the origin announced (§5.1.2).
+pub fn handlers_within_limit(m: &H2Model, s: &H2WireState) -> bool {
+    let Some(limit) = m.actors[BROWSER].cfg.max_streams else {
+        return true;
+    };
+    origin(s).conns.iter().all(|c| {
+        c.streams
+            .iter()
+            .filter(|st| st.st == St::HalfClosedRemote)
+            .count()
+            <= limit as usize
+    })
+}
+
+/// The handlers the origin ever started stay within the limit plus the reset budget:
+/// the work a client can cause with streams it resets is bounded.
+pub fn handlers_started_bounded(m: &H2Model, s: &H2WireState) -> bool {
+    let cfg = &m.actors[BROWSER].cfg;
+    let started: u32 = origin(s).applied.iter().map(|&n| n as u32).sum();
+    started
+        <= cfg
+            .max_streams
+            .unwrap_or(u32::MAX)
+            .saturating_add(cfg.reset_budget as u32)
+}
+// ANCHOR_END: concurrency_properties
+
+/// A request refused with REFUSED_STREAM went out again and was answered.
+pub fn refused_stream_retried(_: &H2Model, s: &H2WireState) -> bool {
+    let b = browser(s);
+    b.reqs
+        .iter()
+        .any(|r| r.retried && r.outcome == Outcome::Answered && b.conns.len() == 1)
+}
+
+/// A DATA frame waited for a WINDOW_UPDATE: the origin had body left and no window.
+pub fn window_exhausted(m: &H2Model, s: &H2WireState) -> bool {
+    let cw = m.actors[BROWSER].cfg.connection_window;
+    origin(s).conns.iter().any(|c| {
+        c.streams.iter().any(|st| {
+            st.st == St::HalfClosedRemote
+                && (c.flow.send_conn(cw) <= 0 || c.flow.send_stream(st.id) <= 0)
+        })
+    })
+}
+
 /// A frame of one response arrived between the first and the last frame of another.
 pub fn responses_interleave(_: &H2Model, s: &H2WireState) -> bool {
     browser(s).interleaved
@@ -190,6 +275,19 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
             "sometimes",
         ),
         ("two responses interleave", "sometimes"),
+        ("the connection window never goes negative", "always"),
+        ("no stream window goes negative", "always"),
+        ("every stream completes", "eventually"),
+        ("a response waits for a WINDOW_UPDATE", "sometimes"),
+        (
+            "handlers running stay within the advertised limit",
+            "always",
+        ),
+        (
+            "handlers started stay within the limit plus the reset budget",
+            "always",
+        ),
+        ("a refused stream is retried and answered", "sometimes"),
         (
             "a segment of stream A is lost while stream B's DATA follows it",
             "sometimes",
@@ -244,6 +342,17 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<H2Model>> {
         "stream B completes while a segment of stream A is lost and not yet retransmitted" => {
             Prop::sometimes(name, b_completes_while_a_lost)
         }
+        "the connection window never goes negative" => Prop::always(name, conn_window_non_negative),
+        "no stream window goes negative" => Prop::always(name, stream_windows_non_negative),
+        "every stream completes" => Prop::eventually(name, every_stream_completes),
+        "a response waits for a WINDOW_UPDATE" => Prop::sometimes(name, window_exhausted),
+        "handlers running stay within the advertised limit" => {
+            Prop::always(name, handlers_within_limit)
+        }
+        "handlers started stay within the limit plus the reset budget" => {
+            Prop::always(name, handlers_started_bounded)
+        }
+        "a refused stream is retried and answered" => Prop::sometimes(name, refused_stream_retried),
         "a request above the last-stream-id is retried on a new connection" => {
             Prop::sometimes(name, refused_request_retried)
         }
@@ -278,6 +387,12 @@ pub fn build(scn: &Scenario) -> H2Model {
             let isn = scn.tcp.as_ref().and_then(|t| t.isns.first().copied());
             (crate::tcp::model::tcp_config(scn), isn.unwrap_or(0))
         }),
+        window: h.window,
+        connection_window: h.connection_window,
+        max_streams: h.max_streams,
+        rapid_resets: h.rapid_resets,
+        reset_budget: h.reset_budget,
+        reset_count: h.reset_count,
     });
     let tcp = cfg.tcp.is_some();
     let node = |role| H2Node {
@@ -378,6 +493,20 @@ fn conn_phase(c: &Conn) -> String {
     if c.skipped > 0 {
         parts.push(format!("{} field block(s) skipped", c.skipped));
     }
+    // Flow control (only counted when the scenario models it).
+    let f = &c.flow;
+    if f.out.octets > 0 {
+        parts.push(format!(
+            "DATA sent {}, credit got {}",
+            f.out.octets, f.out.credit
+        ));
+    }
+    if f.inc.octets > 0 {
+        parts.push(format!(
+            "DATA got {}, credit sent {}",
+            f.inc.octets, f.inc.credit
+        ));
+    }
     if parts.is_empty() {
         "no streams".into()
     } else {
@@ -418,6 +547,7 @@ impl crate::report::TimerName for H2Timer {
                 "TCP's retransmission timer fires".into()
             }
             H2Timer::Tcp(t) => format!("TCP {t:?} timer fires"),
+            H2Timer::Attack => "the client opens a stream and resets it".into(),
         }
     }
 }
@@ -439,6 +569,7 @@ impl crate::check::coverage::ActionKinds for H2Node {
             H2Timer::Cancel(_) => "the user cancels a request",
             H2Timer::Shutdown => "shut the connection down",
             H2Timer::Tcp(_) => "a TCP timer",
+            H2Timer::Attack => "open and reset a stream",
         }
     }
     fn choice_kind(_: &u8) -> &'static str {
@@ -456,10 +587,22 @@ impl crate::check::coverage::ActionKinds for H2Node {
                 if c.cancels > 0 {
                     timers.push("the user cancels a request");
                 }
+                if c.rapid_resets > 0 {
+                    timers.push("open and reset a stream");
+                }
+                if c.max_streams.is_some() && c.rapid_resets == 0 {
+                    receives.push("RST_STREAM");
+                }
             }
             Role::Origin => {
                 receives.push("the connection preface");
                 if c.cancels > 0 {
+                    receives.push("RST_STREAM");
+                }
+                if c.window.is_some() {
+                    receives.push("WINDOW_UPDATE");
+                }
+                if c.rapid_resets > 0 && !receives.contains(&"RST_STREAM") {
                     receives.push("RST_STREAM");
                 }
                 if c.shutdown == super::node::Shutdown::TwoPhase {

@@ -47,6 +47,10 @@ pub enum Receiver {
     /// Treats any frame on a stream it reset as a connection error of type
     /// STREAM_CLOSED, which §5.1 allows only once the peer could have seen the reset.
     StrictAfterReset,
+    /// Discards DATA on a stream it reset without giving its octets back to the
+    /// connection window (golang/go#20469; RFC 9113 §5.1, "closed", counts such
+    /// DATA toward the connection window).
+    NoCreditForDiscarded,
 }
 
 /// How the origin shuts a connection down (§6.8).
@@ -93,6 +97,18 @@ pub struct H2Config {
     pub indexing: bool,
     /// With [`Transport::Tcp`]: both endpoints' TCP knobs and their ISN.
     pub tcp: Option<(crate::tcp::TcpConfig, u8)>,
+    /// The browser's SETTINGS_INITIAL_WINDOW_SIZE; `None`: flow control is not
+    /// modelled (every body fits the default window). See [`super::flow`].
+    pub window: Option<u32>,
+    /// The connection window, 65,535 octets scaled down (see [`super::flow`]).
+    pub connection_window: u32,
+    /// The origin's SETTINGS_MAX_CONCURRENT_STREAMS; see [`super::concurrency`].
+    pub max_streams: Option<u32>,
+    /// Rapid-reset iterations the browser runs (0: an ordinary browser).
+    pub rapid_resets: u8,
+    /// The client resets the origin tolerates, and which ones it counts.
+    pub reset_budget: u8,
+    pub reset_count: super::concurrency::ResetCount,
 }
 
 /// What the wire carries: octets of one connection, or its end.
@@ -174,6 +190,8 @@ pub enum H2Timer {
     Shutdown,
     /// A TCP timer of the connection ([`Transport::Tcp`]).
     Tcp(crate::tcp::TcpTimer),
+    /// The rapid-reset browser opens and resets its next stream.
+    Attack,
 }
 
 /// A stream's state (§5.1), from one endpoint's side. Idle streams are not stored.
@@ -271,6 +289,10 @@ pub struct Conn {
     /// Next position per lane: (lane, position).
     pub pos: Vec<(u8, u8)>,
     pub seen: Seen,
+    /// Flow control (§5.2): see [`super::flow`].
+    pub flow: super::flow::Flow,
+    /// Concurrency (§5.1.2): see [`super::concurrency`].
+    pub limits: super::concurrency::Limits,
 }
 
 impl Conn {
@@ -291,6 +313,8 @@ impl Conn {
             peer_closed: false,
             pos: Vec::new(),
             seen: Seen::default(),
+            flow: Default::default(),
+            limits: Default::default(),
         }
     }
 
@@ -298,7 +322,7 @@ impl Conn {
         self.streams.iter().find(|s| s.id == id)
     }
 
-    fn stream_mut(&mut self, id: u32) -> Option<&mut Stream> {
+    pub(super) fn stream_mut(&mut self, id: u32) -> Option<&mut Stream> {
         self.streams.iter_mut().find(|s| s.id == id)
     }
 
@@ -308,7 +332,7 @@ impl Conn {
     }
 
     /// Encodes a field block, recording the table after it.
-    fn encode(&mut self, fields: &[Field], indexing: bool) -> Vec<u8> {
+    pub(super) fn encode(&mut self, fields: &[Field], indexing: bool) -> Vec<u8> {
         let mut t = self.enc_table().clone();
         let block = hpack::encode(&mut t, fields, None, indexing);
         self.enc.push(t);
@@ -317,7 +341,7 @@ impl Conn {
 
     /// Whether the connection is over for this endpoint: an error, or either end
     /// closed it.
-    fn dead(&self) -> bool {
+    pub(super) fn dead(&self) -> bool {
         self.error.is_some() || self.closed || self.peer_closed
     }
 }
@@ -407,7 +431,7 @@ fn ticks(lo: u64, hi: u64) -> std::ops::Range<Duration> {
 }
 
 /// A timer that fires at once (it holds up time, not the other actions).
-fn now() -> std::ops::Range<Duration> {
+pub(super) fn now() -> std::ops::Range<Duration> {
     ticks(0, 0)
 }
 
@@ -471,14 +495,27 @@ impl H2Node {
         );
     }
 
-    fn send_frame(&self, conn: &mut Conn, c: u8, f: Frame, note: String, o: &mut Out<Self>) {
+    pub(super) fn send_frame(
+        &self,
+        conn: &mut Conn,
+        c: u8,
+        f: Frame,
+        note: String,
+        o: &mut Out<Self>,
+    ) {
         let stream = f.stream();
         self.send(conn, c, stream, Body::Frame(f.encode()), note, o);
     }
 
     /// A connection error (§5.4.1): GOAWAY with the error code, and the end of the
     /// connection.
-    fn connection_error(&self, conn: &mut Conn, c: u8, code: ErrorCode, o: &mut Out<Self>) {
+    pub(super) fn connection_error(
+        &self,
+        conn: &mut Conn,
+        c: u8,
+        code: ErrorCode,
+        o: &mut Out<Self>,
+    ) {
         if conn.dead() {
             return;
         }
@@ -547,7 +584,7 @@ impl H2Node {
 
     // --- the browser ------------------------------------------------------------
 
-    fn request_fields(&self, r: &Req) -> Vec<Field> {
+    pub(super) fn request_fields(&self, r: &Req) -> Vec<Field> {
         vec![
             (":method".into(), r.method.clone()),
             (":scheme".into(), "http".into()),
@@ -570,7 +607,7 @@ impl H2Node {
         );
         let settings = Frame::Settings {
             ack: false,
-            params: vec![],
+            params: self.browser_settings(),
         };
         self.send_frame(&mut conn, c, settings, String::new(), o);
         for &i in which {
@@ -629,7 +666,14 @@ impl H2Node {
             pipe: None,
         };
         let all: Vec<usize> = (0..n).collect();
-        self.open_and_send(&mut b, &all, o);
+        if self.cfg.rapid_resets > 0 {
+            // The rapid-reset client: its streams are the attack's (§5.1.2, CVE-2023-44487).
+            self.open_and_send(&mut b, &[], o);
+            b.conns[0].limits.attacks_left = self.cfg.rapid_resets;
+            o.set_timer(H2Timer::Attack, now());
+        } else {
+            self.open_and_send(&mut b, &all, o);
+        }
         if self.cfg.cancels > 0 {
             for i in 0..n {
                 o.set_timer(H2Timer::Cancel(i as u8), any_time());
@@ -661,13 +705,18 @@ impl H2Node {
             return;
         }
         match f {
-            Frame::Settings { ack: false, .. } => {
+            Frame::Settings { ack: false, params } => {
+                self.browser_peer_settings(conn, &params);
                 let ack = Frame::Settings {
                     ack: true,
                     params: vec![],
                 };
                 self.send_frame(conn, c, ack, String::new(), o);
             }
+            Frame::RstStream {
+                stream,
+                code: ErrorCode::RefusedStream,
+            } if self.cfg.max_streams.is_some() => self.browser_refused(b, c, stream, o),
             Frame::Ping { ack: false, data } => {
                 self.send_frame(conn, c, Frame::Ping { ack: true, data }, String::new(), o);
             }
@@ -721,6 +770,7 @@ impl H2Node {
                 end_stream,
                 data,
             } => {
+                self.browser_credit(conn, c, stream, data.len(), end_stream, reset_by_us, o);
                 if reset_by_us {
                     return;
                 }
@@ -882,6 +932,9 @@ impl H2Node {
         if conn.dead() {
             return;
         }
+        if self.flow_controlled() {
+            return self.origin_write_flow(s, c, id, o);
+        }
         let Some(st) = conn.stream_mut(id) else {
             return;
         };
@@ -901,7 +954,7 @@ impl H2Node {
 
     /// After its final GOAWAY, the origin closes the connection once every stream it
     /// processes is done.
-    fn maybe_close(&self, conn: &mut Conn, c: u8, o: &mut Out<Self>) {
+    pub(super) fn maybe_close(&self, conn: &mut Conn, c: u8, o: &mut Out<Self>) {
         let Some((last, true)) = conn.goaway_sent else {
             return;
         };
@@ -963,12 +1016,16 @@ impl H2Node {
         }
         let reset_by_us = self.observe(conn, &f);
         match f {
-            Frame::Settings { ack: false, .. } => {
+            Frame::Settings { ack: false, params } => {
+                self.peer_settings(conn, &params);
                 let ack = Frame::Settings {
                     ack: true,
                     params: vec![],
                 };
                 self.send_frame(conn, c, ack, String::new(), o);
+            }
+            Frame::WindowUpdate { stream, increment } => {
+                self.origin_window_update(conn, c, stream, increment, o);
             }
             Frame::Ping { ack: true, .. } if s.pinging && c == 0 => {
                 s.pinging = false;
@@ -1021,7 +1078,11 @@ impl H2Node {
                     .position(|r| r.method == get(":method") && r.path == get(":path"))
                     .map(|i| i as u8);
                 let processed = self.processes(conn, stream);
-                let st = if !processed {
+                let refused = processed && self.refuse_over_limit(conn, c, stream, o);
+                let processed = processed && !refused;
+                let st = if refused {
+                    St::Closed(Why::ResetSent)
+                } else if !processed {
                     St::Closed(Why::Ignored)
                 } else if end_stream {
                     St::HalfClosedRemote
@@ -1063,6 +1124,9 @@ impl H2Node {
                 // The browser ended the connection with an error (§5.4.1): nothing
                 // more will be read.
                 conn.error = Some(code);
+            }
+            Frame::RstStream { stream, .. } if self.cfg.max_streams.is_some() => {
+                self.origin_reset(conn, c, stream, o);
             }
             Frame::RstStream { stream, .. } => {
                 if let Some(st) = conn.stream_mut(stream) {
@@ -1122,7 +1186,11 @@ impl Actor for H2Node {
                     self.fail_waiting(b, c);
                 }
                 Body::Frame(bytes) => match Frame::decode(&bytes) {
-                    Ok(f) => self.browser_frame(b, c, f, o),
+                    Ok(f) => {
+                        self.browser_frame(b, c, f, o);
+                        // A closed stream may make room for a refused request.
+                        self.browser_flush(b, c, o);
+                    }
                     Err(e) => {
                         if let Some(conn) = b.conns.get_mut(c as usize) {
                             self.connection_error(conn, c, e.0, o);
@@ -1149,7 +1217,7 @@ impl Actor for H2Node {
                     // §3.4: the server's preface is a SETTINGS frame.
                     let settings = Frame::Settings {
                         ack: false,
-                        params: vec![],
+                        params: self.origin_settings(),
                     };
                     self.send_frame(conn, c, settings, String::new(), o);
                 }
@@ -1187,6 +1255,7 @@ impl Actor for H2Node {
         }
         match (state.to_mut(), *timer) {
             (H2State::Browser(b), H2Timer::Cancel(i)) => self.browser_cancel(b, i, o),
+            (H2State::Browser(b), H2Timer::Attack) => self.browser_attack(b, o),
             (H2State::Origin(s), H2Timer::Write(c, id)) => self.origin_write(s, c, id, o),
             (H2State::Origin(s), H2Timer::Shutdown) => self.origin_shutdown(s, o),
             _ => {}

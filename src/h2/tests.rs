@@ -201,3 +201,158 @@ fn bad_h2_tables_are_errors_that_name_the_key() {
     );
     assert!(e.contains("key `h2.connections`"), "{e}");
 }
+
+// --- flow control (src/h2/flow.rs) ---------------------------------------------------
+
+fn fire_write(m: &H2Model, s: &H2WireState, stream: u32) -> H2WireState {
+    let w = WireAction::Fire {
+        actor: ORIGIN,
+        timer: super::node::H2Timer::Write(0, stream),
+    };
+    m.next_state(s, w).expect("the origin writes")
+}
+
+/// The flow-control page load up to both requests at the origin.
+fn flow_start(receiver: &str) -> (H2Model, H2WireState) {
+    let m = model::build(&scenario(&format!(
+        "transport = \"in-order\"\nrequests = [\"GET /a\", \"GET /b\"]\ncancels = 1\n\
+         window = 4\nconnection_window = 4\nreceiver = \"{receiver}\""
+    )));
+    let mut s = m.init_states().remove(0);
+    for _ in 0..4 {
+        s = deliver(&m, &s, |_| true);
+    }
+    assert_eq!(origin(&s).conns[0].flow.peer_initial, Some(4));
+    (m, s)
+}
+
+#[test]
+fn the_origin_sends_no_more_than_the_window_then_waits_for_a_window_update() {
+    let (m, s) = flow_start("faithful");
+    let s = fire_write(&m, &s, 1);
+    let data: Vec<String> = s
+        .flight
+        .iter()
+        .filter(|f| is_frame(&f.msg, |fr| matches!(fr, Frame::Data { .. })))
+        .map(|f| f.msg.to_string())
+        .collect();
+    assert_eq!(data, ["DATA[1] 4 octets"]);
+    // The connection window is spent: stream 3 cannot send a single octet.
+    let before = s.flight.len();
+    let s = fire_write(&m, &s, 3);
+    assert_eq!(s.flight.len(), before);
+    assert!(model::window_exhausted(&m, &s));
+    assert!(model::conn_window_non_negative(&m, &s));
+}
+
+#[test]
+fn the_window_properties_fail_for_a_sender_that_overran_the_window() {
+    let (m, s) = flow_start("faithful");
+    let mut s = fire_write(&m, &s, 1);
+    assert!(model::conn_window_non_negative(&m, &s));
+    assert!(model::stream_windows_non_negative(&m, &s));
+    // Pretend the origin sent one octet more than either window allowed.
+    let a = &mut s.actors;
+    if let H2State::Origin(o) = &mut a[ORIGIN] {
+        o.conns[0].flow.out.octets += 1;
+        o.conns[0].flow.out.streams[0].octets += 1;
+    }
+    assert!(!model::conn_window_non_negative(&m, &s));
+    assert!(!model::stream_windows_non_negative(&m, &s));
+}
+
+/// The browser resets stream 1 and then receives its first DATA frame.
+fn data_after_reset(receiver: &str) -> H2WireState {
+    let (m, s) = flow_start(receiver);
+    let s = fire_write(&m, &s, 1);
+    let cancel = WireAction::Fire {
+        actor: BROWSER,
+        timer: super::node::H2Timer::Cancel(0),
+    };
+    let mut s = m.next_state(&s, cancel).expect("the user cancels");
+    while browser(&s).conns[0].flow.inc.octets == 0 {
+        s = deliver(&m, &s, |_| true);
+    }
+    assert!(browser(&s).conns[0].seen.frame_after_reset);
+    s
+}
+
+#[test]
+fn a_faithful_browser_returns_the_credit_of_data_it_discards() {
+    let s = data_after_reset("faithful");
+    let f = &browser(&s).conns[0].flow;
+    assert_eq!((f.inc.octets, f.inc.credit), (4, 4));
+    let updates: Vec<String> = s
+        .flight
+        .iter()
+        .filter(|f| is_frame(&f.msg, |fr| matches!(fr, Frame::WindowUpdate { .. })))
+        .map(|f| f.msg.to_string())
+        .collect();
+    assert_eq!(updates, ["WINDOW_UPDATE[0] +4"]);
+}
+
+#[test]
+fn a_leaking_browser_keeps_the_credit_of_data_it_discards() {
+    let s = data_after_reset("no-credit-for-discarded");
+    let f = &browser(&s).conns[0].flow;
+    assert_eq!((f.inc.octets, f.inc.credit), (4, 0));
+    assert!(!s
+        .flight
+        .iter()
+        .any(|f| is_frame(&f.msg, |fr| matches!(fr, Frame::WindowUpdate { .. }))));
+}
+
+// --- MAX_CONCURRENT_STREAMS and rapid reset (src/h2/concurrency.rs) -----------------
+
+/// Runs the rapid-reset client: every step delivers the first chunk in flight, or
+/// else fires the client's next open-and-reset.
+fn rapid_reset(reset_count: &str) -> H2WireState {
+    let m = model::build(&scenario(&format!(
+        "transport = \"in-order\"\nrequests = [\"GET /a\"]\nmax_streams = 1\n\
+         rapid_resets = 3\nreset_budget = 1\nreset_count = \"{reset_count}\""
+    )));
+    let mut s = m.init_states().remove(0);
+    for _ in 0..40 {
+        let mut acts = Vec::new();
+        m.actions(&s, &mut acts);
+        let pick = acts
+            .iter()
+            .position(|a| {
+                matches!(
+                    a,
+                    WireAction::Deliver {
+                        keep_copy: false,
+                        ..
+                    }
+                )
+            })
+            .or_else(|| {
+                acts.iter().position(|a| {
+                    matches!(
+                        a,
+                        WireAction::Fire {
+                            timer: super::node::H2Timer::Attack,
+                            ..
+                        }
+                    )
+                })
+            });
+        let Some(i) = pick else { break };
+        s = m.next_state(&s, acts.swap_remove(i)).expect("a next state");
+    }
+    s
+}
+
+#[test]
+fn without_a_budget_every_open_and_reset_starts_a_handler() {
+    let s = rapid_reset("nothing");
+    assert_eq!(origin(&s).applied, [3]);
+    assert_eq!(origin(&s).conns[0].error, None);
+}
+
+#[test]
+fn past_its_budget_the_origin_ends_the_connection_with_enhance_your_calm() {
+    let s = rapid_reset("started");
+    assert_eq!(origin(&s).applied, [2]);
+    assert_eq!(origin(&s).conns[0].error, Some(ErrorCode::EnhanceYourCalm));
+}
