@@ -167,6 +167,55 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_sequence_keeps_its_states_apart_and_drops_from_the_front() {
+        type S = (u8, Vec<u16>);
+        let states: Vec<S> = vec![(0, vec![]), (7, vec![0, 0, 5]), (0, vec![300]), (1, vec![])];
+        let mut p = Packed::default();
+        assert!(p.is_empty());
+        for s in &states {
+            p.push(s);
+        }
+        assert_eq!(p.len(), 4);
+        assert!(!p.is_empty());
+        let mut out: Vec<S> = vec![(9, vec![9])];
+        p.unpack_range(0, 4, &mut out);
+        assert_eq!(out, states);
+        p.unpack_range(1, 3, &mut out);
+        assert_eq!(out, &states[1..3]);
+        // An encoding copied from elsewhere is one more state.
+        let mut q = Packed::default();
+        q.push_bytes(p.get(2));
+        q.push_bytes(p.get(0));
+        q.unpack_range(0, 2, &mut out);
+        assert_eq!(out, [states[2].clone(), states[0].clone()]);
+        // Dropping keeps the rest, renumbered from 0.
+        p.drop_front(0);
+        assert_eq!(p.len(), 4);
+        p.drop_front(1);
+        assert_eq!(p.len(), 3);
+        p.unpack_range(0, 3, &mut out);
+        assert_eq!(out, &states[1..]);
+        p.drop_front(2);
+        p.unpack_range(0, 1, &mut out);
+        assert_eq!(out, &states[3..]);
+        p.drop_front(5);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn packed_bytes_count_the_encodings_and_one_end_per_state() {
+        // 1000 one-byte states of two bytes each once squeezed (a zero and a run of 1),
+        // and an end offset of 8 bytes each.
+        let mut p = Packed::default();
+        for _ in 0..1000 {
+            p.push(&0u8);
+        }
+        assert_eq!(p.get(999), [0, 1]);
+        let lower = 1000 * 2 + 1000 * std::mem::size_of::<usize>();
+        assert!((lower..2 * lower).contains(&p.bytes()), "{}", p.bytes());
+    }
+
+    #[test]
     fn a_value_packs_and_unpacks() {
         let v: (u8, Vec<u16>, Option<String>, [u8; 32]) =
             (0, vec![0, 300, 0], Some("a".into()), [0; 32]);
