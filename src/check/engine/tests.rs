@@ -1339,3 +1339,66 @@ fn thousands_of_initial_states_fill_and_grow_the_table() {
     assert_eq!(states_of(t), vec![n - 1, 2 * n - 1]);
     assert_eq!(r.properties[1].verdict, Verdict::Holds);
 }
+
+/// The capacity a `Vec` made with `first` then grown by pushing `then` ends with.
+fn grown_capacity<T: Clone>(first: Vec<T>, then: &[T]) -> usize {
+    let mut v = first;
+    v.extend(then.iter().cloned());
+    v.capacity()
+}
+
+#[test]
+fn graph_bytes_are_the_sum_of_the_graphs_parts() {
+    use std::mem::size_of;
+    // Fingerprints (8 bytes) and parents (4 bytes) live in blocks of 65536 entries,
+    // listed in a vector of boxed slices (16 bytes each).
+    const BLOCK: u64 = 1 << 16;
+    let list = grown_capacity::<Box<[u32]>>(Vec::new(), &[Box::new([])]) as u64 * 16;
+    let one_block = BLOCK * (8 + 4) + 2 * list;
+    // A safety-only run keeps no edges: the CSR is its first offset alone, and the
+    // class interner holds only the unfair class 0. 640 states fill a table of 1024
+    // slots (4 bytes each) to 5/8, under its bound of 3/4.
+    let safety_only = |m: &Chain| {
+        let r = run1(m, &[Prop::always("true", |_, _| true)]);
+        (r.unique_states, r.graph_bytes)
+    };
+    let interner_of_class_0 = 8 + size_of::<Fairness>() as u64;
+    assert_eq!(
+        safety_only(&Chain { n: 640, back_to: 0 }),
+        (640, 1024 * 4 + one_block + 4 + interner_of_class_0)
+    );
+    // 768 states fill 3/4 of 1024 slots; the table doubles for the 769th.
+    assert_eq!(
+        safety_only(&Chain { n: 768, back_to: 0 }).1,
+        1024 * 4 + one_block + 4 + interner_of_class_0
+    );
+    assert_eq!(
+        safety_only(&Chain { n: 769, back_to: 0 }).1,
+        2048 * 4 + one_block + 4 + interner_of_class_0
+    );
+    // With a liveness property: 641 offsets, 640 targets and 640 class ids (4 bytes
+    // each), the interner of classes 0 and 1 (a key of 8 bytes, a fairness, and a map
+    // entry of 24 bytes), and the property's bitset of 10 words.
+    let m = Chain { n: 640, back_to: 0 };
+    let r = run1(&m, &[Prop::eventually("ev", |_, s| *s == 99)]);
+    let keys = grown_capacity(vec![0u64], &[1]) as u64 * 8;
+    let kinds = grown_capacity(vec![Fairness::Unfair], &[Weak]) as u64;
+    let mut map = HashMapOf::default();
+    map.insert((1, Weak), 1);
+    let interner = keys + kinds + map.capacity() as u64 * 24;
+    let csr = (641 + 640 + 640) * 4;
+    assert_eq!(
+        r.graph_bytes,
+        1024 * 4 + one_block + csr + interner + 10 * 8
+    );
+    // Thousands of initial states: 6000 states in all need 8192 slots (at most 3/4
+    // full), grown to while the initial states are inserted and after.
+    let r = run1(&Wide { n: 3000 }, &[Prop::always("true", |_, _| true)]);
+    assert_eq!(r.unique_states, 6000);
+    assert_eq!(
+        r.graph_bytes,
+        8192 * 4 + one_block + 4 + interner_of_class_0
+    );
+}
+
+type HashMapOf = std::collections::HashMap<(u64, Fairness), u32>;
