@@ -1402,3 +1402,55 @@ fn graph_bytes_are_the_sum_of_the_graphs_parts() {
 }
 
 type HashMapOf = std::collections::HashMap<(u64, Fairness), u32>;
+
+/// A star: state 0 steps to each of `1..=n`, which have no steps.
+struct Star {
+    n: u32,
+}
+
+impl Model for Star {
+    type State = u32;
+    type Action = u32;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<u32>) {
+        if *s == 0 {
+            out.extend(1..=self.n);
+        }
+    }
+    fn next_state(&self, _: &u32, a: u32) -> Option<u32> {
+        Some(a)
+    }
+}
+
+impl FairModel for Star {
+    fn fairness(&self, _: &u32, _: &u32) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn a_cut_run_checks_every_discovered_state_in_order() {
+    // Cut at 1500 states: 0 is expanded, 1..=1499 are discovered but not expanded.
+    // They are checked all the same, 512 at a time: the first violation in index
+    // order is reported, however deep in the level it lies.
+    let m = Star { n: 3000 };
+    let opts = Options {
+        max_states: Some(1500),
+        ..Options::default()
+    };
+    let props = [
+        Prop::always("below 1200", |_, s| *s < 1200),
+        Prop::sometimes("1499", |_, s| *s == 1499),
+        Prop::sometimes("1500", |_, s| *s == 1500),
+    ];
+    let r = run(&m, &props, &opts);
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 1500);
+    let v: Vec<Verdict> = r.properties.iter().map(|p| p.verdict).collect();
+    assert_eq!(v, [Verdict::Violated, Verdict::Found, Verdict::Unknown]);
+    let trace = |i: usize| states_of(r.properties[i].trace.as_ref().unwrap());
+    assert_eq!(trace(0), [0, 1200]);
+    assert_eq!(trace(1), [0, 1499]);
+}
