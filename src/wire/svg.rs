@@ -804,7 +804,7 @@ mod tests {
 
     /// Actor 0 sends notes 1, 2 and 3 to actor 1 at once. A note moves its receiver to
     /// phase `P<note>` (note 1 on a new connection, 1). Actor 1's alarm sends note 9
-    /// back and moves it to P7.
+    /// back, moves it to P7, and is armed again.
     #[derive(Clone, Debug)]
     struct Toy;
 
@@ -833,6 +833,7 @@ mod tests {
         }
         fn on_timeout(&self, _: Id, st: &mut Cow<Phase>, _: &Alarm, o: &mut Out<Self>) {
             o.send(Id::from(0), Note(9));
+            o.set_timer(Alarm, Duration::ZERO..Duration::from_secs(9));
             st.to_mut().n = 7;
         }
     }
@@ -856,7 +857,7 @@ mod tests {
     /// Every kind of step: a delivery that keeps a copy, the copy delivered (a
     /// duplicate), a loss, a tick, a timer of the last lifeline, a tick that expires a
     /// segment, a delivery leftwards that keeps a copy, which is still in flight at
-    /// the end.
+    /// the end: a second note 9 overtakes it.
     fn toy_path(m: &Wire<Toy>) -> Vec<(Option<ActionOf<Toy>>, StateOf<Toy>)> {
         let deliver = |index, keep_copy, src, dst, n| WireAction::Deliver {
             index,
@@ -881,6 +882,11 @@ mod tests {
             },
             WireAction::Tick,
             deliver(0, true, 1, 0, 9),
+            WireAction::Fire {
+                actor: 1,
+                timer: Alarm,
+            },
+            deliver(0, false, 1, 0, 9),
         ];
         let mut steps = vec![(None, m.init_states().remove(0))];
         for a in actions {
@@ -906,7 +912,7 @@ mod tests {
         let lay = Layout::book(2);
         let svg = sequence_svg_with(&m, &steps, &lay, Some(5));
         // Two lifelines, each under its role, from below the role box to one row below
-        // the last step (7).
+        // the last step (9).
         let (x0, x1) = (lay.lane_x(0), lay.lane_x(1));
         assert_eq!((x0, x1), (64 + 340 / 2, 64 + 340 / 2 + 340));
         let y = |r: usize| lay.row_y(r);
@@ -915,17 +921,18 @@ mod tests {
             [
                 format!(
                     r#"<line x1="{x0}" y1="36" x2="{x0}" y2="{}" class="life"/>"#,
-                    y(8)
+                    y(10)
                 ),
                 format!(
                     r#"<line x1="{x1}" y1="36" x2="{x1}" y2="{}" class="life"/>"#,
-                    y(8)
+                    y(10)
                 ),
             ]
         );
         // Delivered: from the sender's lifeline at the row it was sent to the receiver's
         // at the row it arrived. The copy left behind at step 1 arrives at step 2; note
-        // 9, sent at step 5, arrives at step 7.
+        // 9, sent at step 5, arrives at step 7, and the second note 9, sent at step 8,
+        // at step 9 (the copy of the first stays behind).
         let arrow = |(x1, y1): (i64, i64), (x2, y2): (i64, i64), class: &str| {
             format!(
                 r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{class}" marker-end="url(#synack-head)"/>"#
@@ -935,7 +942,8 @@ mod tests {
             elements(&svg, "seg"),
             [
                 arrow((x0, y(0)), (x1, y(1)), "seg"),
-                arrow((x1, y(5)), (x0, y(7)), "seg")
+                arrow((x1, y(5)), (x0, y(7)), "seg"),
+                arrow((x1, y(8)), (x0, y(9)), "seg"),
             ]
         );
         assert_eq!(
@@ -966,7 +974,7 @@ mod tests {
             ">tick: t=2<",
             "a new connection (conn 1)",
             "never delivered: note 9 [inc 2] (the copy left behind)",
-            "loop: steps 6 to 7 lead back to the state after step 5, for ever",
+            "loop: steps 6 to 9 lead back to the state after step 5, for ever",
         ] {
             assert!(svg.contains(text), "{text}\n{svg}");
         }
