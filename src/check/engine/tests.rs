@@ -1454,3 +1454,31 @@ fn a_cut_run_checks_every_discovered_state_in_order() {
     assert_eq!(trace(0), [0, 1200]);
     assert_eq!(trace(1), [0, 1499]);
 }
+
+#[test]
+fn the_liveness_phase_asks_for_its_workspace_per_state_and_per_class() {
+    // Per state: a reverse parent and a place in the order (4 bytes each), Tarjan's
+    // node (12) and its three stacks (DFS 4, calls 8, SCC members 4); per fairness
+    // class (here the unfair class 0 and the chain's one weak class), 16 bytes of
+    // counters. Asked once: the second property reuses the workspace.
+    let asked = std::sync::Mutex::new(Vec::new());
+    let admit = |bytes: u64| {
+        asked.lock().unwrap().push(bytes);
+        true
+    };
+    let opts = Options {
+        admit: Some(&admit),
+        ..Options::default()
+    };
+    let m = Chain { n: 640, back_to: 0 };
+    let props = [
+        Prop::eventually("ev", |_, s| *s == 99),
+        Prop::leads_to("lt", |_, s| *s == 1, |_, s| *s == 99),
+    ];
+    let r = run(&m, &props, &opts);
+    assert!(r.complete);
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [640 * (4 + 4 + 12 + 4 + 8 + 4) + 2 * 16]
+    );
+}
