@@ -1482,3 +1482,53 @@ fn the_liveness_phase_asks_for_its_workspace_per_state_and_per_class() {
         [640 * (4 + 4 + 12 + 4 + 8 + 4) + 2 * 16]
     );
 }
+
+/// State 0 fans out to `1..=n` and to 5000; every state but the goal 9999 can stay
+/// where it is (unfair). 5000 can also reach the goal, by a strongly fair step.
+struct Fans {
+    n: u32,
+}
+
+impl Model for Fans {
+    type State = u32;
+    type Action = u32;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<u32>) {
+        out.push(*s);
+        match *s {
+            0 => out.extend((1..=self.n).chain([5000])),
+            5000 => out.push(9999),
+            _ => {}
+        }
+    }
+    fn next_state(&self, _: &u32, a: u32) -> Option<u32> {
+        Some(a)
+    }
+}
+
+impl FairModel for Fans {
+    fn fairness(&self, _: &u32, a: &u32) -> (u64, Fairness) {
+        if *a == 9999 {
+            (1, Strong)
+        } else {
+            (0, Unfair)
+        }
+    }
+}
+
+#[test]
+fn a_lasso_is_found_among_thousands_of_fair_components() {
+    // Every fan state staying put is a fair component (4097 of them, found before the
+    // one of state 0, which the search reaches first): more than the 4096 whose
+    // needs are kept. The lasso is still the shortest, 0 staying at 0, and 5000's
+    // strongly fair exit does not count against it.
+    let m = Fans { n: 4097 };
+    let r = run1(&m, &[Prop::eventually("reaches 9999", |_, s| *s == 9999)]);
+    assert_eq!(r.unique_states, 4097 + 3);
+    let pr = &r.properties[0];
+    assert_eq!(pr.verdict, Verdict::Violated);
+    let t = pr.trace.as_ref().expect("a lasso");
+    assert_eq!((states_of(t), t.loop_start), (vec![0, 0], Some(0)));
+}
