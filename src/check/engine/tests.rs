@@ -1532,3 +1532,55 @@ fn a_lasso_is_found_among_thousands_of_fair_components() {
     let t = pr.trace.as_ref().expect("a lasso");
     assert_eq!((states_of(t), t.loop_start), (vec![0, 0], Some(0)));
 }
+
+/// Counts from 0 to 3 by `Go` (weakly fair, key 1); every state below 3 may also stay
+/// by `Stay` (unfair) or by `Idle` (weakly fair, key `idle`).
+struct Idler {
+    idle: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Idle {
+    Stay,
+    Go,
+    Idle,
+}
+
+impl Model for Idler {
+    type State = u32;
+    type Action = Idle;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<Idle>) {
+        if *s < 3 {
+            out.extend([Idle::Stay, Idle::Go, Idle::Idle]);
+        }
+    }
+    fn next_state(&self, s: &u32, a: Idle) -> Option<u32> {
+        Some(if a == Idle::Go { s + 1 } else { *s })
+    }
+}
+
+impl FairModel for Idler {
+    fn fairness(&self, _: &u32, a: &Idle) -> (u64, Fairness) {
+        match a {
+            Idle::Stay => (7, Unfair),
+            Idle::Go => (1, Weak),
+            Idle::Idle => (self.idle, Weak),
+        }
+    }
+}
+
+#[test]
+fn fairness_classes_stay_apart_whatever_their_keys() {
+    // Staying below 3 for ever ignores Go, enabled all along: unfair, so 3 is reached.
+    // Keys 65 and 2^40 + 1 fall in key 1's slot of `work_chunk`'s class cache (64
+    // slots, by key modulo 64): the classes must still be told apart, or Idle's loop
+    // would seem to take Go.
+    for idle in [2, 65, 1 << 40 | 1] {
+        let r = run1(&Idler { idle }, &[Prop::eventually("3", |_, s| *s == 3)]);
+        assert_eq!(r.properties[0].verdict, Verdict::Holds, "key {idle}");
+        assert_eq!(r.edges, 3 * 3, "key {idle}");
+    }
+}
