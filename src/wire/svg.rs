@@ -994,6 +994,63 @@ mod tests {
     }
 
     #[test]
+    fn the_explorer_model_is_the_wire_with_names_narration_and_the_diagram() {
+        let mut wire = toy();
+        wire.properties = vec![
+            Property::always("right below P7", |_, s: &StateOf<Toy>| s.actors[1].n < 7),
+            Property::sometimes("left at P9", |_, s: &StateOf<Toy>| s.actors[0].n == 9),
+        ];
+        let steps = toy_path(&wire);
+        let ex = Explorable(wire);
+        let s0 = ex.init_states().remove(0);
+        assert_eq!(s0, steps[0].1);
+        let mut acts = Vec::new();
+        ex.actions(&s0, &mut acts);
+        let mut wire_acts = Vec::new();
+        ex.0.actions(&s0, &mut wire_acts);
+        assert_eq!(acts, wire_acts);
+        // A path of the Explorer is drawn as the wire's sequence diagram of its steps.
+        let actions: Vec<ActionOf<Toy>> =
+            steps[1..].iter().filter_map(|(a, _)| a.clone()).collect();
+        let path = Path::from_actions(&ex, s0.clone(), &actions).expect("the toy path");
+        assert_eq!(ex.as_svg(path), Some(sequence_svg(&ex.0, &steps)));
+        // Names and narration.
+        assert_eq!(ex.format_action(&WireAction::Tick), "tick");
+        assert_eq!(
+            ex.format_action(&actions[0]),
+            "deliver left → right: note 1 (keep a copy)"
+        );
+        assert_eq!(ex.format_action(&actions[2]), "lose left → right: note 2");
+        assert_eq!(ex.format_action(&actions[4]), "right: the alarm rings");
+        let choose = WireAction::Choose {
+            actor: 0,
+            key: "k".into(),
+            value: 3,
+        };
+        assert_eq!(ex.format_action(&choose), "left: choose k = 3");
+        let text = ex.format_step(&s0, WireAction::Tick).expect("a tick");
+        assert!(
+            text.starts_with("tick: one unit of time passes\n\n"),
+            "{text}"
+        );
+        let next = ex.next_state(&s0, WireAction::Tick).expect("a tick");
+        assert!(text.ends_with(&format!("{next:#?}")), "{text}");
+        assert_eq!(ex.format_step(&s0, choose), None, "no choice is pending");
+        // The wire's properties, by name, expectation and condition.
+        let props = ex.properties();
+        let names: Vec<&str> = props.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["right below P7", "left at P9"]);
+        for (p, q) in props.iter().zip(&ex.0.properties) {
+            assert_eq!(p.expectation, q.expectation);
+            for (_, s) in &steps {
+                assert_eq!((p.condition)(&ex, s), (q.condition)(&ex.0, s));
+            }
+        }
+        let last = &steps[steps.len() - 1].1;
+        assert!(!(props[0].condition)(&ex, last) && (props[1].condition)(&ex, last));
+    }
+
+    #[test]
     fn the_book_layout_fits_a_page_and_labels_stay_inside() {
         for n in [1, 2, 3] {
             let l = Layout::book(n);
