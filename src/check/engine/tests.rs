@@ -1584,3 +1584,23 @@ fn fairness_classes_stay_apart_whatever_their_keys() {
         assert_eq!(r.edges, 3 * 3, "key {idle}");
     }
 }
+
+#[test]
+fn a_level_wider_than_a_batch_is_merged_in_order() {
+    // Level 1 holds 25000 states: a batch of 20000, then one of 5000, whose states
+    // keep their indices (and so their paths) across the batch boundary.
+    let m = Star { n: 25_000 };
+    let props = [
+        Prop::always("not 24000", |_, s| *s != 24_000),
+        Prop::sometimes("19999", |_, s| *s == 19_999),
+        Prop::eventually("a leaf", |_, s| *s > 0),
+    ];
+    let r = run1(&m, &props);
+    assert!(r.complete);
+    assert_eq!((r.unique_states, r.max_depth, r.edges), (25_001, 1, 25_000));
+    let trace = |i: usize| states_of(r.properties[i].trace.as_ref().unwrap());
+    assert_eq!(trace(0), [0, 24_000]);
+    assert_eq!(trace(1), [0, 19_999]);
+    // Every step from 0 reaches a leaf (where the run then stops): a leaf is reached.
+    assert_eq!(r.properties[2].verdict, Verdict::Holds);
+}
