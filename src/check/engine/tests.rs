@@ -1540,7 +1540,7 @@ struct Idler {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Idle {
+enum IdlerAct {
     Stay,
     Go,
     Idle,
@@ -1548,26 +1548,26 @@ enum Idle {
 
 impl Model for Idler {
     type State = u32;
-    type Action = Idle;
+    type Action = IdlerAct;
     fn init_states(&self) -> Vec<u32> {
         vec![0]
     }
-    fn actions(&self, s: &u32, out: &mut Vec<Idle>) {
+    fn actions(&self, s: &u32, out: &mut Vec<IdlerAct>) {
         if *s < 3 {
-            out.extend([Idle::Stay, Idle::Go, Idle::Idle]);
+            out.extend([IdlerAct::Stay, IdlerAct::Go, IdlerAct::Idle]);
         }
     }
-    fn next_state(&self, s: &u32, a: Idle) -> Option<u32> {
-        Some(if a == Idle::Go { s + 1 } else { *s })
+    fn next_state(&self, s: &u32, a: IdlerAct) -> Option<u32> {
+        Some(if a == IdlerAct::Go { s + 1 } else { *s })
     }
 }
 
 impl FairModel for Idler {
-    fn fairness(&self, _: &u32, a: &Idle) -> (u64, Fairness) {
+    fn fairness(&self, _: &u32, a: &IdlerAct) -> (u64, Fairness) {
         match a {
-            Idle::Stay => (7, Unfair),
-            Idle::Go => (1, Weak),
-            Idle::Idle => (self.idle, Weak),
+            IdlerAct::Stay => (7, Unfair),
+            IdlerAct::Go => (1, Weak),
+            IdlerAct::Idle => (self.idle, Weak),
         }
     }
 }
