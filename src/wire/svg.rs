@@ -802,7 +802,7 @@ mod tests {
         }
     }
 
-    /// Actor 0 sends notes 1, 2 and 3 to actor 1 at once. A note moves its receiver to
+    /// Actor 0 sends notes 1 to 4 to actor 1 at once. A note moves its receiver to
     /// phase `P<note>` (note 1 on a new connection, 1). Actor 1's alarm sends note 9
     /// back, moves it to P7, and is armed again.
     #[derive(Clone, Debug)]
@@ -816,7 +816,7 @@ mod tests {
         type Storage = ();
         fn on_start(&self, id: Id, _: &Option<()>, o: &mut Out<Self>) -> Phase {
             if usize::from(id) == 0 {
-                for n in 1..=3 {
+                for n in 1..=4 {
                     o.send(Id::from(1), Note(n));
                 }
             } else {
@@ -855,8 +855,8 @@ mod tests {
     }
 
     /// Every kind of step: a delivery that keeps a copy, the copy delivered (a
-    /// duplicate), a loss, a tick, a timer of the last lifeline, a tick that expires a
-    /// segment, a delivery leftwards that keeps a copy, which is still in flight at
+    /// duplicate), a loss, a tick, a timer of the last lifeline, a tick that expires two
+    /// segments, a delivery leftwards that keeps a copy, which is still in flight at
     /// the end: a second note 9 overtakes it.
     fn toy_path(m: &Wire<Toy>) -> Vec<(Option<ActionOf<Toy>>, StateOf<Toy>)> {
         let deliver = |index, keep_copy, src, dst, n| WireAction::Deliver {
@@ -868,7 +868,7 @@ mod tests {
         };
         let actions = [
             deliver(0, true, 0, 1, 1),
-            deliver(2, false, 0, 1, 1),
+            deliver(3, false, 0, 1, 1),
             WireAction::Drop {
                 index: 0,
                 src: 0,
@@ -970,6 +970,7 @@ mod tests {
             "note 1  (a copy stays)",
             "note 2  LOST",
             "expired (age &gt; MSL): note 3",
+            "expired (age &gt; MSL): note 4",
             ">tick: t=1<",
             ">tick: t=2<",
             "a new connection (conn 1)",
