@@ -1014,7 +1014,13 @@ mod tests {
         let actions: Vec<ActionOf<Toy>> =
             steps[1..].iter().filter_map(|(a, _)| a.clone()).collect();
         let path = Path::from_actions(&ex, s0.clone(), &actions).expect("the toy path");
-        assert_eq!(ex.as_svg(path), Some(sequence_svg(&ex.0, &steps)));
+        let drawn = ex.as_svg(path).expect("a diagram");
+        assert_eq!(drawn, sequence_svg(&ex.0, &steps));
+        assert_eq!(
+            drawn,
+            sequence_svg_with(&ex.0, &steps, &Layout::EXPLORER, None)
+        );
+        assert!(drawn.contains(r#"class="synack-diagram""#));
         // Names and narration.
         assert_eq!(ex.format_action(&WireAction::Tick), "tick");
         assert_eq!(

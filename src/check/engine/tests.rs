@@ -1376,6 +1376,17 @@ fn graph_bytes_are_the_sum_of_the_graphs_parts() {
         safety_only(&Chain { n: 769, back_to: 0 }).1,
         2048 * 4 + one_block + 4 + interner_of_class_0
     );
+    // A cut run without liveness properties keeps no edges either.
+    let opts = Options {
+        max_states: Some(640),
+        ..Options::default()
+    };
+    let cut = run(&Chain { n: 700, back_to: 0 }, &[], &opts);
+    assert!(!cut.complete);
+    assert_eq!(
+        cut.graph_bytes,
+        1024 * 4 + one_block + 4 + interner_of_class_0
+    );
     // With a liveness property: 641 offsets, 640 targets and 640 class ids (4 bytes
     // each), the interner of classes 0 and 1 (a key of 8 bytes, a fairness, and a map
     // entry of 24 bytes), and the property's bitset of 10 words.
