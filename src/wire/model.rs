@@ -669,6 +669,7 @@ impl<S: Debug, M: Debug, T: Debug, R: Debug> WireState<S, M, T, R> {
 mod tests {
     use super::*;
     use stateright::actor::{Actor, Id, Out};
+    use std::borrow::Cow;
 
     /// Actor 0 sends one message to actor 1, which ignores it.
     #[derive(Clone, Debug)]
@@ -734,5 +735,209 @@ mod tests {
         assert!(deliveries(&lossy, &s1)
             .iter()
             .all(|(f, _)| *f == Fairness::Unfair));
+    }
+
+    /// Actor 0 sends 1 to actor 1 at start and arms its timer 0 for 1..`hi` ticks; the
+    /// timer sends 2. Actor 1 arms its timer 5 for 1..1 (a timeout due after one tick)
+    /// and keeps the last message it got.
+    #[derive(Clone, Debug)]
+    struct Talk {
+        hi: u64,
+    }
+
+    impl Actor for Talk {
+        type Msg = u8;
+        type State = u8;
+        type Timer = u8;
+        type Random = u8;
+        type Storage = ();
+        fn on_start(&self, id: Id, _: &Option<()>, o: &mut Out<Self>) -> u8 {
+            let secs = std::time::Duration::from_secs;
+            if usize::from(id) == 0 {
+                o.send(Id::from(1), 1);
+                o.set_timer(0, secs(1)..secs(self.hi));
+            } else {
+                o.set_timer(5, secs(1)..secs(1));
+            }
+            0
+        }
+        fn on_msg(&self, _: Id, st: &mut Cow<u8>, _: Id, msg: u8, _: &mut Out<Self>) {
+            *st.to_mut() = msg;
+        }
+        fn on_timeout(&self, id: Id, _: &mut Cow<u8>, t: &u8, o: &mut Out<Self>) {
+            if usize::from(id) == 0 && *t == 0 {
+                o.send(Id::from(1), 2);
+            }
+        }
+    }
+
+    fn talk(faults: Faults) -> Wire<Talk> {
+        Wire::new(
+            vec![Talk { hi: 9 }, Talk { hi: 9 }],
+            vec!["a".into(), "b".into()],
+            faults,
+        )
+    }
+
+    fn actions_of(m: &Wire<Talk>, s: &StateOf<Talk>) -> Vec<ActionOf<Talk>> {
+        let mut acts = Vec::new();
+        m.actions(s, &mut acts);
+        acts
+    }
+
+    fn deliver(index: usize, msg: u8) -> ActionOf<Talk> {
+        WireAction::Deliver {
+            index,
+            keep_copy: false,
+            src: 0,
+            dst: 1,
+            msg,
+        }
+    }
+
+    #[test]
+    fn without_reordering_a_segment_waits_for_the_older_ones_on_its_channel() {
+        let run = |reordering| {
+            let m = talk(Faults {
+                msl: 3,
+                reordering,
+                ..Faults::default()
+            });
+            let s = m.init_states().remove(0);
+            let s = m.next_state(&s, WireAction::Tick).expect("a tick");
+            let s = m
+                .next_state(&s, WireAction::Fire { actor: 0, timer: 0 })
+                .expect("timer 0 may fire after a tick");
+            // In flight, sorted: 2 (age 0), then 1 (age 1).
+            assert_eq!(
+                s.flight.iter().map(|f| (f.msg, f.age)).collect::<Vec<_>>(),
+                [(2, 0), (1, 1)]
+            );
+            actions_of(&m, &s)
+                .into_iter()
+                .filter_map(|a| match a {
+                    WireAction::Deliver { msg, .. } => Some(msg),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(true), [2, 1]);
+        assert_eq!(run(false), [1]);
+    }
+
+    #[test]
+    fn a_timeout_due_when_a_segment_dies_yields_to_the_segment() {
+        // MSL 1: after one tick, segment 1 is at the end of its life and b's timer 5 is
+        // due. Time cannot pass; the segment is delivered before the timer fires.
+        let m = talk(Faults {
+            msl: 1,
+            ..Faults::default()
+        });
+        let s = m.init_states().remove(0);
+        let s = m.next_state(&s, WireAction::Tick).expect("a tick");
+        let fire5 = WireAction::Fire { actor: 1, timer: 5 };
+        let acts = actions_of(&m, &s);
+        assert!(acts.contains(&deliver(0, 1)), "{acts:?}");
+        assert!(!acts.contains(&fire5) && !acts.contains(&WireAction::Tick));
+        assert!(m.next_state(&s, fire5.clone()).is_none());
+        let s = m.next_state(&s, deliver(0, 1)).expect("the delivery");
+        assert!(actions_of(&m, &s).contains(&fire5));
+        assert!(m.next_state(&s, fire5).is_some());
+    }
+
+    #[test]
+    fn next_state_refuses_a_step_the_state_does_not_offer() {
+        // The Explorer and trace replay hand `next_state` actions of their own: one that
+        // names another segment, a copy already delivered, a loss the faults forbid, or
+        // a timer not yet due gives no state.
+        let lossy = talk(Faults {
+            loss: true,
+            loss_budget: Some(1),
+            duplication: true,
+            duplication_budget: Some(1),
+            ..Faults::default()
+        });
+        let s0 = lossy.init_states().remove(0);
+        assert!(lossy.next_state(&s0, deliver(0, 1)).is_some());
+        assert!(
+            lossy.next_state(&s0, deliver(0, 2)).is_none(),
+            "another message"
+        );
+        let to_a = WireAction::Deliver {
+            index: 0,
+            keep_copy: false,
+            src: 0,
+            dst: 0,
+            msg: 1,
+        };
+        assert!(lossy.next_state(&s0, to_a).is_none(), "another receiver");
+        assert!(
+            lossy.next_state(&s0, deliver(1, 1)).is_none(),
+            "no such segment"
+        );
+        let drop = |msg| WireAction::Drop {
+            index: 0,
+            src: 0,
+            dst: 1,
+            msg,
+        };
+        let dropped = lossy.next_state(&s0, drop(1)).expect("a loss");
+        assert_eq!((dropped.flight.len(), dropped.lost), (0, 1));
+        assert!(lossy.next_state(&s0, drop(2)).is_none(), "another message");
+        // A delivered copy cannot be lost: it arrived once.
+        let keep = WireAction::Deliver {
+            index: 0,
+            keep_copy: true,
+            src: 0,
+            dst: 1,
+            msg: 1,
+        };
+        let kept = lossy.next_state(&s0, keep.clone()).expect("a duplication");
+        assert_eq!((kept.flight.len(), kept.duplicated), (1, 1));
+        assert!(kept.flight[0].delivered);
+        assert!(lossy.next_state(&kept, drop(1)).is_none());
+        // The duplication budget (1) is spent.
+        assert!(lossy.next_state(&kept, keep).is_none());
+        // No loss without loss, nor beyond the budget.
+        let lossless = talk(Faults::default());
+        let s = lossless.init_states().remove(0);
+        assert!(lossless.next_state(&s, drop(1)).is_none());
+        let mut spent = s0.clone();
+        spent.lost = 1;
+        assert!(lossy.next_state(&spent, drop(1)).is_none());
+        // Timer 0 may fire only after a tick; timer 7 is not armed.
+        let fire = |timer| WireAction::Fire { actor: 0, timer };
+        assert!(lossy.next_state(&s0, fire(0)).is_none());
+        assert!(lossy.next_state(&s0, fire(7)).is_none());
+        let choose = WireAction::Choose {
+            actor: 0,
+            key: "isn".into(),
+            value: 1,
+        };
+        assert!(lossy.next_state(&s0, choose).is_none(), "no pending choice");
+    }
+
+    #[test]
+    fn states_equal_but_for_the_clock_reading_are_one_state() {
+        let m = talk(Faults::default());
+        let s = m.init_states().remove(0);
+        let mut later = s.clone();
+        later.epoch = 3;
+        assert_eq!(s, later);
+        assert_eq!(key_of(&s), key_of(&later));
+        let differ: [fn(&mut StateOf<Talk>); 6] = [
+            |s| s.actors[1] = 9,
+            |s| s.timers[0].cancel(&0),
+            |s| s.choices[0].push(("isn".into(), vec![1])),
+            |s| s.flight[0].age = 1,
+            |s| s.lost = 1,
+            |s| s.duplicated = 1,
+        ];
+        for (i, change) in differ.iter().enumerate() {
+            let mut t = s.clone();
+            change(&mut t);
+            assert_ne!(s, t, "change {i}");
+            assert_ne!(key_of(&s), key_of(&t), "change {i}");
+        }
     }
 }

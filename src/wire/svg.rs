@@ -746,6 +746,316 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Faults;
+    use serde::{Deserialize, Serialize};
+    use stateright::actor::{Actor, Id, Out};
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    /// A message: `note n`; note 9 is of a ghost incarnation 2.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    struct Note(u8);
+
+    impl Envelope for Note {
+        fn label(&self) -> String {
+            format!("note {}", self.0)
+        }
+        fn flags(&self) -> Option<String> {
+            None
+        }
+        fn seq(&self) -> Option<u32> {
+            None
+        }
+        fn ack(&self) -> Option<u32> {
+            None
+        }
+        fn len(&self) -> u32 {
+            0
+        }
+        fn incarnation(&self) -> Option<u8> {
+            (self.0 == 9).then_some(2)
+        }
+    }
+
+    /// Phase `Pn`, on connection `conn` when it has one.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    struct Phase {
+        n: u8,
+        conn: Option<u32>,
+    }
+
+    impl Lifeline for Phase {
+        fn phase(&self) -> String {
+            format!("P{}", self.n)
+        }
+        fn connection(&self) -> Option<u32> {
+            self.conn
+        }
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    struct Alarm;
+
+    impl TimerName for Alarm {
+        fn describe(&self) -> String {
+            "the alarm rings".into()
+        }
+    }
+
+    /// Actor 0 sends notes 1 to 4 to actor 1 at once. A note moves its receiver to
+    /// phase `P<note>` (note 1 on a new connection, 1). Actor 1's alarm sends note 9
+    /// back, moves it to P7, and is armed again.
+    #[derive(Clone, Debug)]
+    struct Toy;
+
+    impl Actor for Toy {
+        type Msg = Note;
+        type State = Phase;
+        type Timer = Alarm;
+        type Random = u8;
+        type Storage = ();
+        fn on_start(&self, id: Id, _: &Option<()>, o: &mut Out<Self>) -> Phase {
+            if usize::from(id) == 0 {
+                for n in 1..=4 {
+                    o.send(Id::from(1), Note(n));
+                }
+            } else {
+                o.set_timer(Alarm, Duration::ZERO..Duration::from_secs(9));
+            }
+            Phase { n: 0, conn: None }
+        }
+        fn on_msg(&self, _: Id, st: &mut Cow<Phase>, _: Id, msg: Note, _: &mut Out<Self>) {
+            let st = st.to_mut();
+            st.n = msg.0;
+            if msg.0 == 1 {
+                st.conn = Some(1);
+            }
+        }
+        fn on_timeout(&self, _: Id, st: &mut Cow<Phase>, _: &Alarm, o: &mut Out<Self>) {
+            o.send(Id::from(0), Note(9));
+            o.set_timer(Alarm, Duration::ZERO..Duration::from_secs(9));
+            st.to_mut().n = 7;
+        }
+    }
+
+    fn toy() -> Wire<Toy> {
+        Wire::new(
+            vec![Toy, Toy],
+            vec!["left".into(), "right".into()],
+            Faults {
+                msl: 1,
+                loss: true,
+                loss_budget: None,
+                duplication: true,
+                duplication_budget: None,
+                reordering: true,
+                capacity: 8,
+            },
+        )
+    }
+
+    /// Every kind of step: a delivery that keeps a copy, the copy delivered (a
+    /// duplicate), a loss, a tick, a timer of the last lifeline, a tick that expires two
+    /// segments, a delivery leftwards that keeps a copy, which is still in flight at
+    /// the end: a second note 9 overtakes it.
+    fn toy_path(m: &Wire<Toy>) -> Vec<(Option<ActionOf<Toy>>, StateOf<Toy>)> {
+        let deliver = |index, keep_copy, src, dst, n| WireAction::Deliver {
+            index,
+            keep_copy,
+            src,
+            dst,
+            msg: Note(n),
+        };
+        let actions = [
+            deliver(0, true, 0, 1, 1),
+            deliver(3, false, 0, 1, 1),
+            WireAction::Drop {
+                index: 0,
+                src: 0,
+                dst: 1,
+                msg: Note(2),
+            },
+            WireAction::Tick,
+            WireAction::Fire {
+                actor: 1,
+                timer: Alarm,
+            },
+            WireAction::Tick,
+            deliver(0, true, 1, 0, 9),
+            WireAction::Fire {
+                actor: 1,
+                timer: Alarm,
+            },
+            deliver(0, false, 1, 0, 9),
+        ];
+        let mut steps = vec![(None, m.init_states().remove(0))];
+        for a in actions {
+            let last = &steps[steps.len() - 1].1;
+            let next = m.next_state(last, a.clone()).expect("the step applies");
+            steps.push((Some(a), next));
+        }
+        steps
+    }
+
+    /// The attributes of every element of `class` in `svg`, in order.
+    fn elements(svg: &str, class: &str) -> Vec<String> {
+        svg.lines()
+            .filter(|l| l.contains(&format!(r#"class="{class}""#)))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_of_step_is_drawn_where_it_happened() {
+        let m = toy();
+        let steps = toy_path(&m);
+        let lay = Layout::book(2);
+        let svg = sequence_svg_with(&m, &steps, &lay, Some(5));
+        // Two lifelines, each under its role, from below the role box to one row below
+        // the last step (9).
+        let (x0, x1) = (lay.lane_x(0), lay.lane_x(1));
+        assert_eq!((x0, x1), (64 + 340 / 2, 64 + 340 / 2 + 340));
+        let y = |r: usize| lay.row_y(r);
+        assert_eq!(
+            elements(&svg, "life"),
+            [
+                format!(
+                    r#"<line x1="{x0}" y1="36" x2="{x0}" y2="{}" class="life"/>"#,
+                    y(10)
+                ),
+                format!(
+                    r#"<line x1="{x1}" y1="36" x2="{x1}" y2="{}" class="life"/>"#,
+                    y(10)
+                ),
+            ]
+        );
+        // Delivered: from the sender's lifeline at the row it was sent to the receiver's
+        // at the row it arrived. The copy left behind at step 1 arrives at step 2; note
+        // 9, sent at step 5, arrives at step 7, and the second note 9, sent at step 8,
+        // at step 9 (the copy of the first stays behind).
+        let arrow = |(x1, y1): (i64, i64), (x2, y2): (i64, i64), class: &str| {
+            format!(
+                r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="{class}" marker-end="url(#synack-head)"/>"#
+            )
+        };
+        assert_eq!(
+            elements(&svg, "seg"),
+            [
+                arrow((x0, y(0)), (x1, y(1)), "seg"),
+                arrow((x1, y(5)), (x0, y(7)), "seg"),
+                arrow((x1, y(8)), (x0, y(9)), "seg"),
+            ]
+        );
+        assert_eq!(
+            elements(&svg, "seg-dup"),
+            [arrow((x0, y(0)), (x1, y(2)), "seg-dup")]
+        );
+        // Lost: 60% of the way, then a cross; expired: half way, then a cross.
+        let lost = elements(&svg, "seg-lost");
+        let lost_end = towards((x0, y(0)), (x1, y(3)), 0.6);
+        assert!(lost[0].contains(&format!(r#"x2="{}" y2="{}""#, lost_end.0, lost_end.1)));
+        assert!(lost[1].starts_with(&format!(
+            r#"<path d="M{} {} "#,
+            lost_end.0 - 6,
+            lost_end.1 - 6
+        )));
+        let dead = towards((x0, y(0)), (x1, y(6)), 0.5);
+        assert!(elements(&svg, "seg-dead")[1].starts_with(&format!(
+            r#"<path d="M{} {} "#,
+            dead.0 - 6,
+            dead.1 - 6
+        )));
+        for text in [
+            "note 1  DUPLICATE",
+            "note 1  (a copy stays)",
+            "note 2  LOST",
+            "expired (age &gt; MSL): note 3",
+            "expired (age &gt; MSL): note 4",
+            ">tick: t=1<",
+            ">tick: t=2<",
+            "a new connection (conn 1)",
+            "never delivered: note 9 [inc 2] (the copy left behind)",
+            "loop: steps 6 to 9 lead back to the state after step 5, for ever",
+        ] {
+            assert!(svg.contains(text), "{text}\n{svg}");
+        }
+        // The last lifeline's timer is noted left of it, towards the middle.
+        assert!(svg.contains(&format!(
+            r#"<text x="{}" y="{}" text-anchor="end" class="note">the alarm rings</text>"#,
+            x1 - 8,
+            y(5) - 4
+        )));
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!("wire-svg-every-kind-of-step", svg);
+        });
+    }
+
+    #[test]
+    fn the_explorer_model_is_the_wire_with_names_narration_and_the_diagram() {
+        let mut wire = toy();
+        wire.properties = vec![
+            Property::always("right below P7", |_, s: &StateOf<Toy>| s.actors[1].n < 7),
+            Property::sometimes("left at P9", |_, s: &StateOf<Toy>| s.actors[0].n == 9),
+        ];
+        let steps = toy_path(&wire);
+        let ex = Explorable(wire);
+        let s0 = ex.init_states().remove(0);
+        assert_eq!(s0, steps[0].1);
+        let mut acts = Vec::new();
+        ex.actions(&s0, &mut acts);
+        let mut wire_acts = Vec::new();
+        ex.0.actions(&s0, &mut wire_acts);
+        assert_eq!(acts, wire_acts);
+        // A path of the Explorer is drawn as the wire's sequence diagram of its steps.
+        let actions: Vec<ActionOf<Toy>> =
+            steps[1..].iter().filter_map(|(a, _)| a.clone()).collect();
+        let path = Path::from_actions(&ex, s0.clone(), &actions).expect("the toy path");
+        let drawn = ex.as_svg(path).expect("a diagram");
+        assert_eq!(drawn, sequence_svg(&ex.0, &steps));
+        assert_eq!(
+            drawn,
+            sequence_svg_with(&ex.0, &steps, &Layout::EXPLORER, None)
+        );
+        assert!(drawn.contains(r#"class="synack-diagram""#));
+        // Names and narration.
+        assert_eq!(ex.format_action(&WireAction::Tick), "tick");
+        assert_eq!(
+            ex.format_action(&actions[0]),
+            "deliver left → right: note 1 (keep a copy)"
+        );
+        assert_eq!(ex.format_action(&actions[2]), "lose left → right: note 2");
+        assert_eq!(ex.format_action(&actions[4]), "right: the alarm rings");
+        let choose = WireAction::Choose {
+            actor: 0,
+            key: "k".into(),
+            value: 3,
+        };
+        assert_eq!(ex.format_action(&choose), "left: choose k = 3");
+        let text = ex.format_step(&s0, WireAction::Tick).expect("a tick");
+        assert!(
+            text.starts_with("tick: one unit of time passes\n\n"),
+            "{text}"
+        );
+        let next = ex.next_state(&s0, WireAction::Tick).expect("a tick");
+        assert!(text.ends_with(&format!("{next:#?}")), "{text}");
+        assert_eq!(ex.format_step(&s0, choose), None, "no choice is pending");
+        // The wire's properties, by name, expectation and condition.
+        let props = ex.properties();
+        let names: Vec<&str> = props.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["right below P7", "left at P9"]);
+        for (p, q) in props.iter().zip(&ex.0.properties) {
+            assert_eq!(p.expectation, q.expectation);
+            for (_, s) in &steps {
+                assert_eq!((p.condition)(&ex, s), (q.condition)(&ex.0, s));
+            }
+        }
+        let last = &steps[steps.len() - 1].1;
+        assert!(!(props[0].condition)(&ex, last) && (props[1].condition)(&ex, last));
+    }
 
     #[test]
     fn the_book_layout_fits_a_page_and_labels_stay_inside() {

@@ -348,6 +348,36 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_sequence_keeps_its_states_apart_and_clears() {
+        type S = (u8, Vec<u16>);
+        let states: Vec<S> = vec![(0, vec![]), (7, vec![0, 0, 5]), (0, vec![300]), (1, vec![])];
+        let mut p = Packed::default();
+        assert!(p.is_empty());
+        for s in &states {
+            p.push(s);
+        }
+        assert_eq!(p.len(), 4);
+        assert!(!p.is_empty());
+        let mut out: Vec<S> = vec![(9, vec![9])];
+        p.unpack_range(0, 4, &mut out);
+        assert_eq!(out, states);
+        p.unpack_range(1, 3, &mut out);
+        assert_eq!(out, &states[1..3]);
+        // An encoding copied from elsewhere is one more state.
+        let mut q = Packed::default();
+        q.push_bytes(p.get(2));
+        q.push_bytes(p.get(0));
+        q.unpack_range(0, 2, &mut out);
+        assert_eq!(out, [states[2].clone(), states[0].clone()]);
+        // Cleared, it is empty and takes new states from index 0.
+        p.clear();
+        assert!(p.is_empty());
+        p.push(&states[3]);
+        p.unpack_range(0, 1, &mut out);
+        assert_eq!(out, &states[3..]);
+    }
+
+    #[test]
     fn a_value_packs_and_unpacks() {
         let v: (u8, Vec<u16>, Option<String>, [u8; 32]) =
             (0, vec![0, 300, 0], Some("a".into()), [0; 32]);
