@@ -30,55 +30,23 @@ const CHUNK: usize = 512;
 /// Entries of the per-chunk fairness-class cache.
 const CLASS_CACHE: usize = 64;
 
-/// The 64-bit fingerprint of a value (stable across runs, threads and machines of
-/// the same endianness).
+/// The 64-bit fingerprint of a value (SipHash with fixed keys: stable across
+/// runs and threads).
 pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = FingerprintHasher {
-        h: 0x243f_6a88_85a3_08d3,
-        buf: 0,
-        used: 0,
-    };
+    let mut h = FingerprintHasher(0x243f_6a88_85a3_08d3);
     value.hash(&mut h);
     h.finish()
 }
 
-/// A fast, deterministic 64-bit hasher for state fingerprints. The value's bytes,
-/// as `Hash` feeds them (a state's derived `Hash` feeds mostly single bytes: flags,
-/// small counters, enum tags), are gathered into 64-bit words; each full word gets a
-/// multiply-rotate mix (as in FxHash), and the last, partial word and the byte count
-/// a final avalanche (as in SplitMix64), so that nearby states get unrelated
-/// fingerprints. Gathering first costs one multiplication per eight bytes instead of
-/// one per field. The stream of bytes of a value of one type determines the value
-/// (lengths and enum tags are part of it), so equal fingerprints still need equal
-/// streams or a 64-bit collision.
-struct FingerprintHasher {
-    h: u64,
-    /// Bytes gathered for the next word, the first in the low bits.
-    buf: u64,
-    /// How many bytes `buf` holds (0 to 7).
-    used: u32,
-}
+/// A fast, deterministic 64-bit hasher for state fingerprints: a multiply-rotate
+/// mix per word (as in FxHash) and a final avalanche (as in SplitMix64), so that
+/// nearby states get unrelated fingerprints.
+struct FingerprintHasher(u64);
 
 impl FingerprintHasher {
     #[inline]
     fn mix(&mut self, w: u64) {
-        self.h = (self.h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    /// Appends the low `n` bytes of `v` (n at most 8; the other bytes of `v` are 0).
-    #[inline]
-    fn gather(&mut self, v: u64, n: u32) {
-        let used = self.used;
-        self.buf |= v << (8 * used);
-        let total = used + n;
-        if total >= 8 {
-            let full = self.buf;
-            // The bytes of `v` that did not fit (none when `used` is 0).
-            self.buf = if used == 0 { 0 } else { v >> (8 * (8 - used)) };
-            self.used = total - 8;
-            self.mix(full);
-        } else {
-            self.used = total;
-        }
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -87,36 +55,37 @@ impl Hasher for FingerprintHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.gather(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])), 8);
+            self.mix(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
         }
-        for &b in chunks.remainder() {
-            self.gather(b as u64, 1);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 56));
         }
     }
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        self.gather(i as u64, 1);
+        self.mix(i as u64 | 0x100);
     }
     #[inline]
     fn write_u16(&mut self, i: u16) {
-        self.gather(i as u64, 2);
+        self.mix(i as u64 | 0x1_0000);
     }
     #[inline]
     fn write_u32(&mut self, i: u32) {
-        self.gather(i as u64, 4);
+        self.mix(i as u64 | 0x1_0000_0000);
     }
     #[inline]
     fn write_u64(&mut self, i: u64) {
-        self.gather(i, 8);
+        self.mix(i);
     }
     #[inline]
     fn write_usize(&mut self, i: usize) {
-        self.gather(i as u64, 8);
+        self.mix(i as u64);
     }
     fn finish(&self) -> u64 {
-        let mut z = (self.h.rotate_left(5) ^ self.buf)
-            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
-            .wrapping_add(0x9e37_79b9_7f4a_7c15 ^ self.used as u64);
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         let z = z ^ (z >> 31);
