@@ -312,7 +312,10 @@ mod tests {
         let mut expect = Vec::new();
         squeeze(&postcard::to_allocvec(&v).unwrap_or_default(), &mut expect);
         assert_eq!(packed, expect);
-        assert_eq!(<(u8, Vec<u16>, Vec<u8>, u64, Option<u8>)>::unpack(&packed), v);
+        assert_eq!(
+            <(u8, Vec<u16>, Vec<u8>, u64, Option<u8>)>::unpack(&packed),
+            v
+        );
     }
 
     #[test]
