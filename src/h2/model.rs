@@ -51,7 +51,7 @@ pub fn stream_ids_rise(_: &H2Model, s: &H2WireState) -> bool {
 }
 
 /// No endpoint ended a connection because of a frame that arrived on a stream it had
-/// reset itself (§5.1, "closed": such frames MUST be ignored).
+/// reset itself (§5.1, "closed": such frames MUST be minimally processed and then discarded).
 pub fn reset_races_tolerated(_: &H2Model, s: &H2WireState) -> bool {
     conns(s).all(|c| !c.seen.race_error)
 }
@@ -149,8 +149,10 @@ pub fn every_stream_completes(m: &H2Model, s: &H2WireState) -> bool {
 // ANCHOR_END: flow_properties
 
 // ANCHOR: concurrency_properties
-/// Handlers running (request complete, response not finished) never exceed the limit
-/// the origin announced (§5.1.2).
+/// Streams being served (half-closed (remote): the request complete, the response not
+/// finished) never exceed the limit the origin announced (§5.1.2). The model stops a
+/// stream's handler the moment the stream is reset, so these are also its running
+/// handlers; real handlers could run on after the reset (Go before 1.21.3).
 pub fn handlers_within_limit(m: &H2Model, s: &H2WireState) -> bool {
     let Some(limit) = m.actors[BROWSER].cfg.max_streams else {
         return true;
@@ -280,7 +282,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
         ("every stream completes", "eventually"),
         ("a response waits for a WINDOW_UPDATE", "sometimes"),
         (
-            "handlers running stay within the advertised limit",
+            "streams being served stay within the advertised limit",
             "always",
         ),
         (
@@ -346,7 +348,7 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<H2Model>> {
         "no stream window goes negative" => Prop::always(name, stream_windows_non_negative),
         "every stream completes" => Prop::eventually(name, every_stream_completes),
         "a response waits for a WINDOW_UPDATE" => Prop::sometimes(name, window_exhausted),
-        "handlers running stay within the advertised limit" => {
+        "streams being served stay within the advertised limit" => {
             Prop::always(name, handlers_within_limit)
         }
         "handlers started stay within the limit plus the reset budget" => {

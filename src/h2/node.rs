@@ -42,7 +42,7 @@ pub enum Receiver {
     /// (§4.3).
     Faithful,
     /// Ignores them and skips their field blocks: its HPACK table misses the entries
-    /// those blocks added (the argument of quicwg/base-drafts#176).
+    /// those blocks added (the hazard quicwg/base-drafts#176 raised for QUIC).
     SkipsResetBlocks,
     /// Treats any frame on a stream it reset as a connection error of type
     /// STREAM_CLOSED, which §5.1 allows only once the peer could have seen the reset.

@@ -54,8 +54,9 @@ pub enum CloseCall {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TcpConfig {
     pub space: SeqSpace,
-    /// RCV.WND in sequence numbers. The model keeps no out-of-order queue (the RFC
-    /// allows either), so only the chunk or FIN at RCV.NXT is taken; the window still
+    /// RCV.WND in sequence numbers. The model keeps no out-of-order queue (RFC 9293
+    /// §3.10.7.4 says a segment beyond RCV.NXT SHOULD be held, SHLD-31: the model
+    /// departs from that SHOULD), so only the chunk or FIN at RCV.NXT is taken; the window still
     /// matters, because an ACK that overtook a FIN lies beyond RCV.NXT and must be
     /// acceptable (a window of 1 would drop it).
     pub rcv_wnd: u8,
