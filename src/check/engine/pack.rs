@@ -171,15 +171,22 @@ const BLOCK: usize = 1 << 20;
 
 /// A sequence of packed states, kept in blocks of [`BLOCK`] bytes. A state never
 /// straddles two blocks (one larger than a block gets a block of its own size).
-/// [`Packed::clear`] keeps the blocks for the next level of the search: one level's
-/// frontier becomes the level after next's, and the allocator is not asked again.
+/// [`Packed::clear`] keeps the blocks for the states pushed next. While a level of the
+/// search is expanded, [`Packed::release_before`] hands the blocks of the states
+/// already expanded to the next level ([`Packed::recycle`]), so that the two levels
+/// share their memory instead of adding up: the peak is about the wider level, not
+/// the sum of the two widest neighbours.
 #[derive(Default)]
 pub struct Packed {
     blocks: Vec<Vec<u8>>,
     /// The blocks in use: `blocks[..used]`; the last of them is being filled.
     used: usize,
+    /// `blocks[..released]` were given away by [`Packed::release_before`].
+    released: usize,
     /// Per state: its block, and its start and end in that block.
     spans: Vec<(u32, u32, u32)>,
+    /// Empty blocks to fill before the allocator is asked for more.
+    spare: Vec<Vec<u8>>,
 }
 
 impl Packed {
@@ -203,7 +210,11 @@ impl Packed {
             }
         }
         if self.used == self.blocks.len() {
-            self.blocks.push(Vec::with_capacity(BLOCK.max(n)));
+            let block = match self.spare.pop() {
+                Some(b) if b.capacity() >= n => b,
+                _ => Vec::with_capacity(BLOCK.max(n)),
+            };
+            self.blocks.push(block);
         } else if self.blocks[self.used].capacity() < n {
             self.blocks[self.used] = Vec::with_capacity(BLOCK.max(n));
         }
@@ -237,11 +248,43 @@ impl Packed {
             b.clear();
         }
         self.used = 0;
+        self.released = 0;
         self.spans.clear();
+    }
+    /// Gives away, emptied, the blocks that hold only states before state `i`: the
+    /// caller will never [`Packed::get`] those states again. States `i..` stay.
+    pub fn release_before(&mut self, i: usize) -> Vec<Vec<u8>> {
+        // Blocks fill in order, so the states before `i` lie in the blocks before
+        // state i's block (or, when i is the end, in every block in use but the one
+        // still being filled).
+        let keep = match self.spans.get(i) {
+            Some(&(b, ..)) => b as usize,
+            None => self.used.saturating_sub(1),
+        };
+        let mut out = Vec::new();
+        while self.released < keep {
+            let mut b = std::mem::take(&mut self.blocks[self.released]);
+            b.clear();
+            out.push(b);
+            self.released += 1;
+        }
+        out
+    }
+    /// Drops the spare blocks (those no state was written to).
+    pub fn drop_spare(&mut self) {
+        self.spare = Vec::new();
+    }
+    /// Adds empty blocks to fill before allocating new ones.
+    pub fn recycle(&mut self, blocks: Vec<Vec<u8>>) {
+        self.spare.extend(blocks);
     }
     /// Bytes held, from capacities.
     pub fn bytes(&self) -> usize {
-        self.blocks.iter().map(Vec::capacity).sum::<usize>()
+        self.blocks
+            .iter()
+            .chain(&self.spare)
+            .map(Vec::capacity)
+            .sum::<usize>()
             + self.spans.capacity() * std::mem::size_of::<(u32, u32, u32)>()
     }
 }
@@ -345,6 +388,56 @@ mod tests {
         p.push_bytes(&[1, 2, 3]);
         assert_eq!(p.get(0), &[1, 2, 3]);
         assert_eq!(p.blocks.len(), blocks);
+    }
+
+    #[test]
+    fn expanded_states_hand_their_blocks_to_the_next_level() {
+        // 1,000-byte states, 1,048 to a block: state k lies in block k / 1048.
+        let per = BLOCK / 1000;
+        let state = |k: usize| vec![(k % 251) as u8 + 1; 1000];
+        let mut cur = Packed::default();
+        for k in 0..3 * per + 10 {
+            cur.push_bytes(&state(k));
+        }
+        assert_eq!(cur.blocks.len(), 4);
+        // Nothing is released before the first state of the second block.
+        assert!(cur.release_before(per - 1).is_empty());
+        assert!(cur.release_before(per).len() == 1);
+        assert!(cur.release_before(per).is_empty(), "released once");
+        // Up to a state in the middle of block 2: block 1 goes too, block 2 stays.
+        let freed = cur.release_before(2 * per + 5);
+        assert_eq!(freed.len(), 1);
+        assert!(freed.iter().all(|b| b.is_empty() && b.capacity() >= BLOCK));
+        for k in 2 * per + 5..cur.len() {
+            assert_eq!(cur.get(k), &state(k)[..], "state {k} is kept");
+        }
+        // At the end, every block but the one being filled.
+        let rest = cur.release_before(cur.len());
+        assert_eq!(rest.len(), 1);
+        assert_eq!(cur.get(cur.len() - 1), &state(cur.len() - 1)[..]);
+        // The next level fills the blocks it was given before it allocates.
+        let mut next = Packed::default();
+        next.recycle(freed);
+        next.recycle(rest);
+        let given = next.bytes();
+        for k in 0..2 * per {
+            next.push_bytes(&state(k));
+        }
+        assert_eq!(next.bytes(), given + next.spans.capacity() * 12);
+        next.push_bytes(&state(0));
+        assert!(
+            next.bytes() > given + next.spans.capacity() * 12,
+            "a third block"
+        );
+        for k in 0..2 * per {
+            assert_eq!(next.get(k), &state(k)[..]);
+        }
+        // What was given and not filled can be dropped.
+        let mut idle = Packed::default();
+        idle.recycle(vec![Vec::with_capacity(BLOCK)]);
+        assert!(idle.bytes() >= BLOCK);
+        idle.drop_spare();
+        assert_eq!(idle.bytes(), 0);
     }
 
     #[test]
