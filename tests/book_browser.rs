@@ -15,77 +15,19 @@
 //! (not committed). Without `chromium`, `chromedriver` or `mdbook` it fails, never
 //! skips, naming the install command.
 
-use fantoccini::{Client, ClientBuilder};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "common/browser.rs"]
+mod browser;
 
-const INSTALL_BROWSER: &str = "apt-get update && apt-get install -y chromium chromium-driver";
+use browser::{chromium_and_driver, session, Children};
+use fantoccini::Client;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 const INSTALL_MDBOOK: &str = "cargo install --locked mdbook@0.5.4 mdbook-linkcheck2@0.13.0 && \
                               cargo install mdbook-mermaid@0.17.1";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The first of `names` found in PATH or /usr/bin.
-fn find(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]);
-    for d in dirs {
-        for n in names {
-            let p = d.join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Child processes, each the leader of its own process group; dropping the guard
-/// kills every group (chromedriver's Chromium with it), even when the test fails.
-struct Children(Vec<Child>);
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", c.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn wait_listening(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// `assert!` inside the browser session: an error, so that the session is closed
-/// (and its Chromium with it) before the test fails.
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
 }
 
 /// The chapters in SUMMARY.md order, as HTML file names.
@@ -219,12 +161,7 @@ const TIMELINES: &str = "
 
 #[test]
 fn the_book_shows_its_findings_exercises_folds_and_fonts() {
-    let (Some(chromium), Some(driver)) = (
-        find(&["chromium", "chromium-browser"]),
-        find(&["chromedriver"]),
-    ) else {
-        panic!("chromium or chromedriver is missing; install them with: {INSTALL_BROWSER}");
-    };
+    let (chromium, driver) = chromium_and_driver();
     let scratch = std::env::temp_dir().join(format!("synack-book-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(scratch.join("profile")).unwrap();
@@ -245,48 +182,22 @@ fn the_book_shows_its_findings_exercises_folds_and_fonts() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("book-screenshots");
     std::fs::create_dir_all(&out).unwrap();
 
-    let mut children = Children(Vec::new());
-    let dport = free_port();
-    children.0.push(
-        Command::new(&driver)
-            .arg(format!("--port={dport}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display())),
-    );
-    wait_listening(dport, "chromedriver");
+    let mut children = Children::default();
+    let dport = children.driver(&driver);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let shots = rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--allow-file-access-from-files",
-                    format!("--user-data-dir={}", scratch.join("profile").display()),
-                    "--window-size=1280,1000",
-                ],
-            }),
-        );
-        let c = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{dport}"))
-            .await
-            .expect("a chromedriver session");
+        let c = session(
+            &chromium,
+            dport,
+            &scratch.join("profile"),
+            (1280, 1000),
+            &["--allow-file-access-from-files"],
+        )
+        .await;
         let result: Result<Vec<(String, Vec<u8>)>, String> = async {
             let mut shots = Vec::new();
 

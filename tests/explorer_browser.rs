@@ -10,76 +10,17 @@
 //! Without `chromium` or `chromedriver` it fails (never skips), naming the install
 //! command.
 
-use fantoccini::{ClientBuilder, Locator};
+#[path = "common/browser.rs"]
+mod browser;
+
+use browser::{chromium_and_driver, session, Children};
+use fantoccini::Locator;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_synack");
-const INSTALL: &str = "apt-get update && apt-get install -y chromium chromium-driver";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The first of `names` found in PATH or /usr/bin.
-fn find(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]);
-    for d in dirs {
-        for n in names {
-            let p = d.join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Child processes, each the leader of its own process group; dropping the guard
-/// kills every group (chromedriver's Chromium with it), even when the test fails.
-struct Children(Vec<Child>);
-
-impl Children {
-    fn spawn(&mut self, cmd: &mut Command) -> &mut Child {
-        let c = cmd
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        self.0.push(c);
-        self.0.last_mut().unwrap()
-    }
-}
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            // The group of a child we started (its id is its group id).
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", c.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn wait_listening(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn deep_link(scenario: &str, property: &str) -> String {
     let out = Command::new(BIN)
@@ -97,43 +38,20 @@ fn deep_link(scenario: &str, property: &str) -> String {
         .to_string()
 }
 
-/// `assert!` inside the browser session: an error, so that the session is closed
-/// (and its Chromium with it) before the test fails.
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
-    ($cond:expr) => {
-        if !$cond {
-            return Err(stringify!($cond).to_string());
-        }
-    };
-}
-
 /// The text of the diagram on the page, once it is there.
 const DIAGRAM_TEXT: &str = "const s = document.querySelector('svg.synack-diagram'); \
      return s ? s.textContent : null;";
 
 #[test]
 fn the_two_way_handshake_counterexample_in_chromium() {
-    let (Some(chromium), Some(driver)) = (
-        find(&["chromium", "chromium-browser"]),
-        find(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium or chromedriver is missing: CI must install them ({INSTALL})");
-        }
-        panic!("chromium or chromedriver is missing; install them with: {INSTALL}");
-    };
+    let (chromium, driver) = chromium_and_driver();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = std::env::temp_dir().join(format!("synack-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(scratch.join("profile")).unwrap();
-    let mut children = Children(Vec::new());
+    let mut children = Children::default();
 
-    let port = free_port();
+    let port = browser::free_port();
     let explorer = children.spawn(
         Command::new(BIN)
             .args([
@@ -159,7 +77,7 @@ fn the_two_way_handshake_counterexample_in_chromium() {
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{port}"));
 
     // The scenario whose data chunk is markup: the page must show it as text.
-    let iport = free_port();
+    let iport = browser::free_port();
     let injection = children.spawn(
         Command::new(BIN)
             .args([
@@ -179,44 +97,21 @@ fn the_two_way_handshake_counterexample_in_chromium() {
     let ilink = deep_link("tcp-explorer-injection", "reaches CLOSE-WAIT")
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{iport}"));
 
-    let dport = free_port();
-    children.spawn(
-        Command::new(&driver)
-            .arg(format!("--port={dport}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_listening(dport, "chromedriver");
+    let dport = children.driver(&driver);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let shot = rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    format!("--user-data-dir={}", scratch.join("profile").display()),
-                    "--window-size=1600,1100",
-                ],
-            }),
-        );
-        let c = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{dport}"))
-            .await
-            .expect("a chromedriver session");
+        let c = session(
+            &chromium,
+            dport,
+            &scratch.join("profile"),
+            (1600, 1100),
+            &["--disable-quic"],
+        )
+        .await;
         let result: Result<Vec<u8>, String> = async {
             c.goto(&link).await.map_err(|e| e.to_string())?;
             let svg = c
