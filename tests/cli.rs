@@ -1,19 +1,11 @@
 //! The command line: exit codes, errors and output, snapshotted together.
 
-use std::process::Command;
+#[path = "common/run.rs"]
+mod run;
 
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use run::synack;
+
+use std::process::Command;
 
 fn shown(args: &[&str]) -> String {
     let (code, out, err) = synack(args);

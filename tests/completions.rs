@@ -1,9 +1,13 @@
 //! Shell completions (clap_complete) and the man page (clap_mangen): each is produced
 //! and names every command; bash loads its script, groff renders the page.
 
+#[path = "common/run.rs"]
+mod run;
+
+use run::synack;
+
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_synack");
 
 const COMMANDS: [&str; 11] = [
     "list",
@@ -18,15 +22,6 @@ const COMMANDS: [&str; 11] = [
     "man",
     "help",
 ];
-
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn completions_name_every_command_and_flag() {

@@ -1,20 +1,12 @@
 //! Conformance: the RFC 9293 figures as traces, traces the model must reject, and
 //! counterexamples exported as pcap and read back by tshark.
 
-use std::process::Command;
+#[path = "common/run.rs"]
+mod run;
 
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use run::synack;
+
+use std::process::Command;
 
 /// Every figure of RFC 9293 §3.5–§3.6 is a trace some scenario accepts.
 #[test]

@@ -2,24 +2,16 @@
 //! merge`, and the README's GNU parallel command. A catalogue of three small scenarios
 //! (copied from models/ into a directory of its own) keeps every run under a second.
 
+#[path = "common/run.rs"]
+mod run;
+
+use run::synack;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_synack");
-
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A directory of its own under the system's temporary directory.
 fn scratch(name: &str) -> PathBuf {

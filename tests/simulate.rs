@@ -2,22 +2,13 @@
 //! `--shard` and `synack merge`. Small samples only: each test takes well under a
 //! second of walking.
 
+#[path = "common/run.rs"]
+mod run;
+
+use run::synack;
+
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn json(args: &[&str]) -> (i32, Value) {
     let (code, out, err) = synack(args);

@@ -1,21 +1,13 @@
 //! What model-checker users ask for (issue #15): per-action coverage, trace diffs, the
 //! Informal Trace Format, and a progress line that only a terminal sees.
 
+#[path = "common/run.rs"]
+mod run;
+
+use run::synack;
+
 use serde_json::Value;
 use std::process::Command;
-
-fn synack(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run synack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn json(args: &[&str]) -> Value {
     let (code, out, err) = synack(args);
