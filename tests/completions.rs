@@ -8,7 +8,6 @@ use run::synack;
 
 use std::process::{Command, Stdio};
 
-
 const COMMANDS: [&str; 11] = [
     "list",
     "check",

@@ -272,34 +272,34 @@ where
     }
 }
 
+/// The properties the scenario states expectations for, as the model builds them (the
+/// names were checked against the model's when the scenario was loaded).
+pub fn expected_props<M: stateright::Model>(
+    scn: &Scenario,
+    prop: fn(&str) -> Option<Prop<M>>,
+) -> Vec<Prop<M>> {
+    scn.expect
+        .iter()
+        .map(|(n, _)| prop(n).expect("validated property name"))
+        .collect()
+}
+
 /// Checks one scenario.
 pub fn check(scn: &Scenario, opts: &RunOptions) -> Outcome {
     match scn.model.as_str() {
         "page-load" => {
             let m = crate::http::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::http::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::http::model::prop);
             check_model(scn, &m, props, opts)
         }
         "h2" => {
             let m = crate::h2::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::h2::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::h2::model::prop);
             check_model(scn, &m, props, opts)
         }
         _ => {
             let m = crate::tcp::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::tcp::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::tcp::model::prop);
             check_model(scn, &m, props, opts)
         }
     }

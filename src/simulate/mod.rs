@@ -17,7 +17,7 @@ pub mod walk;
 
 use crate::check::coverage::ActionKinds;
 use crate::check::engine::{Kind, Prop};
-use crate::check::run::kind_name;
+use crate::check::run::{expected_props, kind_name};
 use crate::check::shard::Shard;
 use crate::report::{
     narrate, thousands, Envelope, Lifeline, PropReport, Report, Simulation, TimerName,
@@ -210,29 +210,17 @@ pub fn simulate(scn: &Scenario, opts: &Options) -> Outcome {
     match scn.model.as_str() {
         "page-load" => {
             let m = crate::http::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::http::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::http::model::prop);
             simulate_model(scn, &m, props, opts, None)
         }
         "h2" => {
             let m = crate::h2::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::h2::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::h2::model::prop);
             simulate_model(scn, &m, props, opts, None)
         }
         _ => {
             let m = crate::tcp::model::build(scn);
-            let props = scn
-                .expect
-                .iter()
-                .map(|(n, _)| crate::tcp::model::prop(n).expect("validated property name"))
-                .collect();
+            let props = expected_props(scn, crate::tcp::model::prop);
             simulate_model(scn, &m, props, opts, Some(&crate::replay::trace_file))
         }
     }
