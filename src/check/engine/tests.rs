@@ -1615,3 +1615,42 @@ fn a_level_wider_than_a_batch_is_merged_in_order() {
     // Every step from 0 reaches a leaf (where the run then stops): a leaf is reached.
     assert_eq!(r.properties[2].verdict, Verdict::Holds);
 }
+
+/// `n` initial states and no steps.
+struct Still {
+    n: u32,
+}
+
+impl Model for Still {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        (0..self.n).collect()
+    }
+    fn actions(&self, _: &u32, _: &mut Vec<()>) {}
+    fn next_state(&self, _: &u32, _: ()) -> Option<u32> {
+        None
+    }
+}
+
+impl FairModel for Still {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn initial_states_fill_the_table_to_three_quarters_before_it_grows() {
+    // The initial states enter the fingerprint table by `FpTable::insert`, the others
+    // by `find_or_insert`: both keep at most 3/4 of the slots in use. 768 initial
+    // states fill 1024 slots to exactly 3/4; the 769th doubles the table.
+    const BLOCK: u64 = 1 << 16;
+    let list = grown_capacity::<Box<[u32]>>(Vec::new(), &[Box::new([])]) as u64 * 16;
+    let one_block = BLOCK * (8 + 4) + 2 * list;
+    let rest = one_block + 4 + 8 + std::mem::size_of::<Fairness>() as u64;
+    for (n, slots) in [(767, 1024), (768, 1024), (769, 2048)] {
+        let r = run1(&Still { n }, &[Prop::always("true", |_, _| true)]);
+        assert_eq!(r.unique_states, n as u64);
+        assert_eq!(r.graph_bytes, slots * 4 + rest, "{n} initial states");
+    }
+}
