@@ -1654,3 +1654,34 @@ fn initial_states_fill_the_table_to_three_quarters_before_it_grows() {
         assert_eq!(r.graph_bytes, slots * 4 + rest, "{n} initial states");
     }
 }
+
+#[test]
+fn a_cut_run_with_liveness_properties_keeps_an_empty_edge_list_per_unexpanded_state() {
+    // Cut at 1500 states: 0 is expanded (its edges are not stored, the cut came in
+    // the middle of them), 1..=1499 are discovered but not expanded. With a liveness
+    // property the graph keeps its CSR offsets, one per state and one more: the
+    // unexpanded states get empty edge lists. Bytes: 2048 table slots (1500 states
+    // are more than 3/4 of 1024), one block of fingerprints and parents, 1501 offsets,
+    // no targets or classes, the interner of the unfair class 0, and one word of
+    // liveness bits (one expanded state).
+    const BLOCK: u64 = 1 << 16;
+    let list = grown_capacity::<Box<[u32]>>(Vec::new(), &[Box::new([])]) as u64 * 16;
+    let one_block = BLOCK * (8 + 4) + 2 * list;
+    let interner_of_class_0 = 8 + std::mem::size_of::<Fairness>() as u64;
+    let opts = Options {
+        max_states: Some(1500),
+        ..Options::default()
+    };
+    let r = run(
+        &Star { n: 3000 },
+        &[Prop::eventually("a leaf", |_, s| *s > 0)],
+        &opts,
+    );
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 1500);
+    assert_eq!(r.properties[0].verdict, Verdict::Unknown);
+    assert_eq!(
+        r.graph_bytes,
+        2048 * 4 + one_block + 1501 * 4 + interner_of_class_0 + 8
+    );
+}
