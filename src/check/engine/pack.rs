@@ -411,6 +411,11 @@ mod tests {
         let again: Vec<*const u8> = p.blocks.iter().map(|b| b.as_ptr()).collect();
         assert_eq!(again, at);
         assert_eq!(p.bytes(), held);
+        // A state of exactly a block's size fits the first block.
+        p.clear();
+        p.push_bytes(&vec![8u8; BLOCK]);
+        assert_eq!(p.blocks[0].as_ptr(), at[0]);
+        assert_eq!(p.get(0).len(), BLOCK);
         // A state larger than a block replaces the first block by one of its size.
         p.clear();
         let big = vec![9u8; BLOCK + 5];
