@@ -1685,3 +1685,57 @@ fn a_cut_run_with_liveness_properties_keeps_an_empty_edge_list_per_unexpanded_st
         2048 * 4 + one_block + 1501 * 4 + interner_of_class_0 + 8
     );
 }
+
+/// Counts from 0 to 5, a quarter of a second per state expanded.
+struct Slow;
+
+impl Model for Slow {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<()>) {
+        std::thread::sleep(Duration::from_millis(250));
+        if *s < 5 {
+            out.push(());
+        }
+    }
+    fn next_state(&self, s: &u32, _: ()) -> Option<u32> {
+        Some(s + 1)
+    }
+}
+
+impl FairModel for Slow {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn progress_is_reported_once_a_second_not_per_batch() {
+    // Six levels of one state each, a batch each, 1.5 s in all: the run reports its
+    // progress after the batch that ends a second (or more) after the last report, so
+    // at least once, and the k-th report comes k seconds or more after the start.
+    let reports = std::sync::Mutex::new(Vec::new());
+    let cb = |p: Progress| reports.lock().unwrap().push(p);
+    let opts = Options {
+        progress: Some(&cb),
+        ..Options::default()
+    };
+    let r = run(&Slow, &[], &opts);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 6);
+    let reports = reports.into_inner().unwrap();
+    assert!(!reports.is_empty());
+    for (k, p) in reports.iter().enumerate() {
+        assert!(
+            p.elapsed >= Duration::from_secs(k as u64 + 1),
+            "report {k} at {:?}",
+            p.elapsed
+        );
+        // After the level at `depth` is merged: its successor is known (5 has none).
+        let d = p.depth as u64;
+        assert_eq!((p.states, p.unique_states), (d.min(4) + 1, d.min(4) + 2), "report {k}");
+    }
+}
