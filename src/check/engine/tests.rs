@@ -1739,3 +1739,49 @@ fn progress_is_reported_once_a_second_not_per_batch() {
         assert_eq!((p.states, p.unique_states), (d.min(4) + 1, d.min(4) + 2), "report {k}");
     }
 }
+
+#[test]
+fn the_fingerprint_of_a_u64_loses_no_bit() {
+    // A u64 is mixed in as one word, then the final avalanche runs three rounds of
+    // `z ^ (z >> s)` (s = 30, 27, 31), each but the last followed by a multiplication
+    // by an odd constant. Every step is a bijection, so distinct u64 values get
+    // distinct fingerprints (but for the one whose mix is 0, reported as 1). A lossy
+    // round, e.g. `z | (z >> s)`, would map `1 << s` and `1 << s | 1` to one value: for
+    // each round, the two u64 values that reach it with those states must differ.
+    fn inverse(c: u64) -> u64 {
+        // Newton's iteration for the inverse of an odd number modulo 2^64.
+        let mut x = c;
+        for _ in 0..6 {
+            x = x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)));
+        }
+        x
+    }
+    fn unshift(z: u64, s: u32) -> u64 {
+        // The inverse of y = z ^ (z >> s).
+        let mut y = z;
+        for _ in 0..64 / s {
+            y = z ^ (y >> s);
+        }
+        y
+    }
+    const C1: u64 = 0xbf58_476d_1ce4_e5b9;
+    const C2: u64 = 0x94d0_49bb_1331_11eb;
+    // The u64 whose state is `z` before round `r` (0, 1 or 2) of the avalanche.
+    let input = |r: usize, z: u64| -> u64 {
+        let mut z = z;
+        if r >= 2 {
+            z = unshift(z.wrapping_mul(inverse(C2)), 27);
+        }
+        if r >= 1 {
+            z = unshift(z.wrapping_mul(inverse(C1)), 30);
+        }
+        let h = z.wrapping_sub(0x9e37_79b9_7f4a_7c15);
+        h.wrapping_mul(inverse(0x517c_c1b7_2722_0a95)) ^ 0x243f_6a88_85a3_08d3u64.rotate_left(5)
+    };
+    for (r, s) in [30u32, 27, 31].into_iter().enumerate() {
+        let (a, b) = (input(r, 1 << s), input(r, 1 << s | 1));
+        assert_ne!(a, b);
+        assert_ne!(explore::fingerprint(&a), explore::fingerprint(&b), "round {r}");
+    }
+    assert_eq!(inverse(C1).wrapping_mul(C1), 1);
+}
