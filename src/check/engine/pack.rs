@@ -479,4 +479,42 @@ mod tests {
         assert!(out.len() < 16, "{} bytes", out.len());
         assert_eq!(<(u8, Vec<u16>, Option<String>, [u8; 32])>::unpack(&out), v);
     }
+
+    #[test]
+    fn a_cleared_sequence_refills_the_same_blocks_and_replaces_one_too_small() {
+        // 2098 states of 1000 bytes: two full blocks (1048 states each) and a third.
+        let small = vec![7u8; 1000];
+        let n = 2 * BLOCK / small.len() + 1;
+        let mut p = Packed::default();
+        for _ in 0..n {
+            p.push_bytes(&small);
+        }
+        assert_eq!(p.blocks.len(), 3);
+        assert_eq!(
+            p.bytes(),
+            3 * BLOCK + p.spans.capacity() * std::mem::size_of::<(u32, u32, u32)>()
+        );
+        let held = p.bytes();
+        let at: Vec<*const u8> = p.blocks.iter().map(|b| b.as_ptr()).collect();
+        // The next level fills the same blocks: no new allocation.
+        p.clear();
+        for _ in 0..n {
+            p.push_bytes(&small);
+        }
+        let again: Vec<*const u8> = p.blocks.iter().map(|b| b.as_ptr()).collect();
+        assert_eq!(again, at);
+        assert_eq!(p.bytes(), held);
+        // A state of exactly a block's size fits the first block.
+        p.clear();
+        p.push_bytes(&vec![8u8; BLOCK]);
+        assert_eq!(p.blocks[0].as_ptr(), at[0]);
+        assert_eq!(p.get(0).len(), BLOCK);
+        // A state larger than a block replaces the first block by one of its size.
+        p.clear();
+        let big = vec![9u8; BLOCK + 5];
+        p.push_bytes(&big);
+        assert_eq!(p.get(0), &big[..]);
+        assert_eq!(p.blocks.len(), 3);
+        assert_eq!(p.blocks[0].capacity(), BLOCK + 5);
+    }
 }

@@ -1615,3 +1615,173 @@ fn a_level_wider_than_a_batch_is_merged_in_order() {
     // Every step from 0 reaches a leaf (where the run then stops): a leaf is reached.
     assert_eq!(r.properties[2].verdict, Verdict::Holds);
 }
+
+/// `n` initial states and no steps.
+struct Still {
+    n: u32,
+}
+
+impl Model for Still {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        (0..self.n).collect()
+    }
+    fn actions(&self, _: &u32, _: &mut Vec<()>) {}
+    fn next_state(&self, _: &u32, _: ()) -> Option<u32> {
+        None
+    }
+}
+
+impl FairModel for Still {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn initial_states_fill_the_table_to_three_quarters_before_it_grows() {
+    // The initial states enter the fingerprint table by `FpTable::insert`, the others
+    // by `find_or_insert`: both keep at most 3/4 of the slots in use. 768 initial
+    // states fill 1024 slots to exactly 3/4; the 769th doubles the table.
+    const BLOCK: u64 = 1 << 16;
+    let list = grown_capacity::<Box<[u32]>>(Vec::new(), &[Box::new([])]) as u64 * 16;
+    let one_block = BLOCK * (8 + 4) + 2 * list;
+    let rest = one_block + 4 + 8 + std::mem::size_of::<Fairness>() as u64;
+    for (n, slots) in [(767, 1024), (768, 1024), (769, 2048)] {
+        let r = run1(&Still { n }, &[Prop::always("true", |_, _| true)]);
+        assert_eq!(r.unique_states, n as u64);
+        assert_eq!(r.graph_bytes, slots * 4 + rest, "{n} initial states");
+    }
+}
+
+#[test]
+fn a_cut_run_with_liveness_properties_keeps_an_empty_edge_list_per_unexpanded_state() {
+    // Cut at 1500 states: 0 is expanded (its edges are not stored, the cut came in
+    // the middle of them), 1..=1499 are discovered but not expanded. With a liveness
+    // property the graph keeps its CSR offsets, one per state and one more: the
+    // unexpanded states get empty edge lists. Bytes: 2048 table slots (1500 states
+    // are more than 3/4 of 1024), one block of fingerprints and parents, 1501 offsets,
+    // no targets or classes, the interner of the unfair class 0, and one word of
+    // liveness bits (one expanded state).
+    const BLOCK: u64 = 1 << 16;
+    let list = grown_capacity::<Box<[u32]>>(Vec::new(), &[Box::new([])]) as u64 * 16;
+    let one_block = BLOCK * (8 + 4) + 2 * list;
+    let interner_of_class_0 = 8 + std::mem::size_of::<Fairness>() as u64;
+    let opts = Options {
+        max_states: Some(1500),
+        ..Options::default()
+    };
+    let r = run(
+        &Star { n: 3000 },
+        &[Prop::eventually("a leaf", |_, s| *s > 0)],
+        &opts,
+    );
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 1500);
+    assert_eq!(r.properties[0].verdict, Verdict::Unknown);
+    assert_eq!(
+        r.graph_bytes,
+        2048 * 4 + one_block + 1501 * 4 + interner_of_class_0 + 8
+    );
+}
+
+/// Counts from 0 to 5, a quarter of a second per state expanded.
+struct Slow;
+
+impl Model for Slow {
+    type State = u32;
+    type Action = ();
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<()>) {
+        std::thread::sleep(Duration::from_millis(250));
+        if *s < 5 {
+            out.push(());
+        }
+    }
+    fn next_state(&self, s: &u32, _: ()) -> Option<u32> {
+        Some(s + 1)
+    }
+}
+
+impl FairModel for Slow {
+    fn fairness(&self, _: &u32, _: &()) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn progress_is_reported_once_a_second_not_per_batch() {
+    // Six levels of one state each, a batch each, 1.5 s in all: the run reports its
+    // progress after the batch that ends a second (or more) after the last report, so
+    // at least once, and the k-th report comes k seconds or more after the start.
+    let reports = std::sync::Mutex::new(Vec::new());
+    let cb = |p: Progress| reports.lock().unwrap().push(p);
+    let opts = Options {
+        progress: Some(&cb),
+        ..Options::default()
+    };
+    let r = run(&Slow, &[], &opts);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 6);
+    let reports = reports.into_inner().unwrap();
+    assert!(!reports.is_empty());
+    for (k, p) in reports.iter().enumerate() {
+        assert!(
+            p.elapsed >= Duration::from_secs(k as u64 + 1),
+            "report {k} at {:?}",
+            p.elapsed
+        );
+        // After the level at `depth` is merged: its successor is known (5 has none).
+        let d = p.depth as u64;
+        assert_eq!((p.states, p.unique_states), (d.min(4) + 1, d.min(4) + 2), "report {k}");
+    }
+}
+
+#[test]
+fn the_fingerprint_of_a_u64_loses_no_bit() {
+    // A u64 is mixed in as one word, then the final avalanche runs three rounds of
+    // `z ^ (z >> s)` (s = 30, 27, 31), each but the last followed by a multiplication
+    // by an odd constant. Every step is a bijection, so distinct u64 values get
+    // distinct fingerprints (but for the one whose mix is 0, reported as 1). A lossy
+    // round, e.g. `z | (z >> s)`, would map `1 << s` and `1 << s | 1` to one value: for
+    // each round, the two u64 values that reach it with those states must differ.
+    fn inverse(c: u64) -> u64 {
+        // Newton's iteration for the inverse of an odd number modulo 2^64.
+        let mut x = c;
+        for _ in 0..6 {
+            x = x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)));
+        }
+        x
+    }
+    fn unshift(z: u64, s: u32) -> u64 {
+        // The inverse of y = z ^ (z >> s).
+        let mut y = z;
+        for _ in 0..64 / s {
+            y = z ^ (y >> s);
+        }
+        y
+    }
+    const C1: u64 = 0xbf58_476d_1ce4_e5b9;
+    const C2: u64 = 0x94d0_49bb_1331_11eb;
+    // The u64 whose state is `z` before round `r` (0, 1 or 2) of the avalanche.
+    let input = |r: usize, z: u64| -> u64 {
+        let mut z = z;
+        if r >= 2 {
+            z = unshift(z.wrapping_mul(inverse(C2)), 27);
+        }
+        if r >= 1 {
+            z = unshift(z.wrapping_mul(inverse(C1)), 30);
+        }
+        let h = z.wrapping_sub(0x9e37_79b9_7f4a_7c15);
+        h.wrapping_mul(inverse(0x517c_c1b7_2722_0a95)) ^ 0x243f_6a88_85a3_08d3u64.rotate_left(5)
+    };
+    for (r, s) in [30u32, 27, 31].into_iter().enumerate() {
+        let (a, b) = (input(r, 1 << s), input(r, 1 << s | 1));
+        assert_ne!(a, b);
+        assert_ne!(explore::fingerprint(&a), explore::fingerprint(&b), "round {r}");
+    }
+    assert_eq!(inverse(C1).wrapping_mul(C1), 1);
+}
