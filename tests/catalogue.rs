@@ -181,6 +181,8 @@ scenarios! {
     h2_goaway_two_phase => "h2-goaway-two-phase",
     h2_goaway_two_phase_no_retry => "h2-goaway-two-phase-no-retry",
     h2_hpack_skip_reset => "h2-hpack-skip-reset",
+    h2_hpack_table_size => "h2-hpack-table-size",
+    h2_hpack_table_size_no_update => "h2-hpack-table-size-no-update",
     h2_page_load => "h2-page-load",
     h2_max_streams => "h2-max-streams",
     h2_per_stream => "h2-per-stream",

@@ -384,6 +384,13 @@ impl Conn {
         block
     }
 
+    /// For a trace: the dynamic table size update the next field block opens with.
+    pub(super) fn resize_note(&self) -> String {
+        self.enc_resize
+            .map(|n| format!("size update {n}, "))
+            .unwrap_or_default()
+    }
+
     /// Whether the connection is over for this endpoint: an error, or either end
     /// closed it.
     pub(super) fn dead(&self) -> bool {
@@ -797,9 +804,11 @@ impl H2Node {
             }
             Frame::Settings { ack: true, .. } => {
                 // Our SETTINGS are in force from their acknowledgement (§6.5.3).
+                // RFC 9113 §4.3.1: after the acknowledgement of a reduction below the
+                // table's current size, the next block must open with a size update.
                 if let Some(n) = self.cfg.header_table_size {
-                    if n != conn.dec_limit {
-                        conn.dec_limit = n;
+                    conn.dec_limit = n;
+                    if n < conn.dec.max {
                         conn.dec_resize_due = true;
                     }
                 }
@@ -1022,8 +1031,9 @@ impl H2Node {
         };
         s.applied[req as usize] = s.applied[req as usize].saturating_add(1);
         let path = self.cfg.requests[req as usize].path.clone();
+        let resize = conn.resize_note();
         let block = conn.encode(&self.response_fields(&path), self.cfg.indexing);
-        let note = format!("200 {}", content_of(&path).0);
+        let note = format!("{resize}200 {}", content_of(&path).0);
         let h = Frame::Headers {
             stream: id,
             end_stream: false,

@@ -84,8 +84,9 @@ impl H2Node {
         let r = &self.cfg.requests[PUSHED];
         let promised = conn.next_id;
         conn.next_id += 2;
+        let resize = conn.resize_note();
         let block = conn.encode(&self.request_fields(r), self.cfg.indexing);
-        let note = format!("{} {}", r.method, r.path);
+        let note = format!("{resize}{} {}", r.method, r.path);
         let p = Frame::PushPromise {
             stream: id,
             promised,
@@ -117,8 +118,9 @@ impl H2Node {
         let path = self.cfg.requests[req].path.clone();
         match state {
             St::ReservedLocal => {
+                let resize = conn.resize_note();
                 let block = conn.encode(&self.response_fields(&path), self.cfg.indexing);
-                let note = format!("200 {}", super::node::content_of(&path).0);
+                let note = format!("{resize}200 {}", super::node::content_of(&path).0);
                 if let Some(st) = conn.stream_mut(id) {
                     st.st = St::HalfClosedRemote;
                 }

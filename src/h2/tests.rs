@@ -511,3 +511,63 @@ fn push_scenarios_are_one_plain_connection() {
     .unwrap_or_default();
     assert!(e.contains("key `h2.requests`"), "{e}");
 }
+
+// --- the dynamic table size update (RFC 7541 §4.2, §6.3) ------------------------------
+
+#[test]
+fn a_size_update_is_the_pattern_001_with_a_5_bit_prefix_and_opens_the_block() {
+    use super::hpack::{self, Table, DEFAULT_TABLE_SIZE};
+    let fields = vec![
+        (":status".to_string(), "200".to_string()),
+        ("server".to_string(), "synack".to_string()),
+    ];
+    let mut enc = Table::new(DEFAULT_TABLE_SIZE);
+    let block = hpack::encode(&mut enc, &fields, Some(64), true);
+    // 64 = 31 + 33: the prefix is full (0x20 | 0x1f), then 33 in one octet (§5.1).
+    assert_eq!(&block[..2], [0x3f, 0x21]);
+    assert_eq!(block[2], 0x88, ":status 200 is static index 8");
+    assert!(hpack::opens_with_size_update(&block));
+    assert_eq!(enc.max, 64);
+    // Our decoder takes it within the acknowledged limit, and resizes its table.
+    let mut dec = Table::new(DEFAULT_TABLE_SIZE);
+    assert_eq!(hpack::decode(&mut dec, &block, 64).unwrap(), fields);
+    assert_eq!(dec, enc);
+    // Above the limit it is a decoding error (§6.3).
+    let mut dec = Table::new(DEFAULT_TABLE_SIZE);
+    assert_eq!(
+        hpack::decode(&mut dec, &block, 63),
+        Err(hpack::DecodeError::BadSizeUpdate)
+    );
+    // loona-hpack reads the same octets to the same fields.
+    let got = loona_hpack::Decoder::new().decode(&block).unwrap();
+    assert_eq!(got[1], (b"server".to_vec(), b"synack".to_vec()));
+    // A block without the update does not open with one.
+    let mut e = Table::new(64);
+    assert!(!hpack::opens_with_size_update(&hpack::encode(
+        &mut e, &fields, None, true
+    )));
+}
+
+#[test]
+fn the_first_block_after_the_acknowledgement_must_open_with_the_size_update() {
+    for (update, ok) in [("true", true), ("false", false)] {
+        let m = model::build(&scenario(&format!(
+            "transport = \"in-order\"\nrequests = [\"GET /\"]\nheader_table_size = 64\n\
+             size_update = {update}"
+        )));
+        let s = m.init_states().remove(0);
+        let s = run_until(&m, s, |s| browser(s).conns[0].blocks_in == 1);
+        let b = &browser(&s).conns[0];
+        assert_eq!(b.dec_limit, 64, "in force from the acknowledgement");
+        assert!(!b.dec_resize_due);
+        assert_eq!(b.seen.no_size_update, !ok);
+        assert_eq!(model::size_update_opens_block(&m, &s), ok);
+        assert_eq!(model::hpack_tables_agree(&m, &s), ok);
+        if ok {
+            assert_eq!(b.dec.max, 64);
+            assert!(b.error.is_none());
+        } else {
+            assert_eq!(b.error, Some(ErrorCode::CompressionError));
+        }
+    }
+}
