@@ -332,7 +332,9 @@ impl Frame {
             ty::PUSH_PROMISE
                 if flags & flag::PADDED == 0 && flags & flag::END_HEADERS != 0 && len < 4 =>
             {
-                Err(size("PUSH_PROMISE has a 4-octet promised stream identifier"))
+                Err(size(
+                    "PUSH_PROMISE has a 4-octet promised stream identifier",
+                ))
             }
             ty::PUSH_PROMISE if flags & flag::PADDED == 0 && flags & flag::END_HEADERS != 0 => {
                 on_stream(Frame::PushPromise {

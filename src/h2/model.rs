@@ -709,7 +709,9 @@ impl crate::check::coverage::ActionKinds for H2Node {
                 if c.max_streams.is_some() && c.rapid_resets == 0 {
                     receives.push("RST_STREAM");
                 }
-                if c.push != super::push::Push::None && (c.enable_push || c.push == super::push::Push::IgnoresEnablePush) {
+                if c.push != super::push::Push::None
+                    && (c.enable_push || c.push == super::push::Push::IgnoresEnablePush)
+                {
                     receives.push("PUSH_PROMISE");
                 }
                 if c.refuse_push {

@@ -629,7 +629,12 @@ impl H2Node {
     }
 
     /// Decodes a field block (§4.3: every block, whatever happens to its stream).
-    pub(super) fn decode(&self, conn: &mut Conn, block: &[u8], skip: bool) -> Result<Vec<Field>, ()> {
+    pub(super) fn decode(
+        &self,
+        conn: &mut Conn,
+        block: &[u8],
+        skip: bool,
+    ) -> Result<Vec<Field>, ()> {
         conn.blocks_in = conn.blocks_in.saturating_add(1);
         if skip {
             conn.skipped = conn.skipped.saturating_add(1);
@@ -675,10 +680,7 @@ impl H2Node {
         if !self.cfg.enable_push {
             params.push((setting::ENABLE_PUSH, 0));
         }
-        let settings = Frame::Settings {
-            ack: false,
-            params,
-        };
+        let settings = Frame::Settings { ack: false, params };
         self.send_frame(&mut conn, c, settings, String::new(), o);
         for &i in which {
             // With push, the page refers to the other resources: the browser asks for

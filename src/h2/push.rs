@@ -331,10 +331,7 @@ impl H2Node {
 mod tests {
     #[test]
     fn references_are_the_href_values() {
-        assert_eq!(
-            super::references(b"<link href=/style.css>"),
-            ["/style.css"]
-        );
+        assert_eq!(super::references(b"<link href=/style.css>"), ["/style.css"]);
         assert!(super::references(b"/mypage body").is_empty());
     }
 }

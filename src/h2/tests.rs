@@ -368,10 +368,7 @@ fn push_promise_is_the_frame_header_the_promised_stream_and_the_field_block() {
     };
     let b = f.encode();
     // Length 6, type 0x5, END_HEADERS (0x4), stream 1; then R + promised stream 2.
-    assert_eq!(
-        b,
-        [0, 0, 6, 0x5, 0x4, 0, 0, 0, 1, 0, 0, 0, 2, 0x82, 0x86]
-    );
+    assert_eq!(b, [0, 0, 6, 0x5, 0x4, 0, 0, 0, 1, 0, 0, 0, 2, 0x82, 0x86]);
     assert_eq!(Frame::decode(&b), Ok(f.clone()));
     assert_eq!(f.to_string(), "PUSH_PROMISE[1] promised=2");
     // The reserved bit is ignored on receipt (§4.1).
@@ -441,7 +438,11 @@ fn a_promise_reserves_an_even_stream_and_its_block_counts_in_hpack() {
         origin(&s).conns[0].stream(2).map(|st| st.st),
         Some(St::ReservedLocal)
     );
-    assert_eq!(browser(&s).reqs[1].stream, 2, "the push answers the stylesheet");
+    assert_eq!(
+        browser(&s).reqs[1].stream,
+        2,
+        "the push answers the stylesheet"
+    );
     // Two blocks: the response's HEADERS and the promise's request.
     assert_eq!(b.blocks_in, 2);
     assert!(model::hpack_tables_agree(&m, &s));
@@ -452,7 +453,12 @@ fn a_promise_reserves_an_even_stream_and_its_block_counts_in_hpack() {
 fn a_late_promise_makes_the_browser_request_the_promised_resource() {
     let m = push_model("push = \"after-reference\"");
     let s = m.init_states().remove(0);
-    let s = run_until(&m, s, |s| origin(s).conns.first().is_some_and(|c| c.stream(1).is_some()));
+    let s = run_until(&m, s, |s| {
+        origin(s)
+            .conns
+            .first()
+            .is_some_and(|c| c.stream(1).is_some())
+    });
     let s = run_until(&m, s, |s| browser(s).conns[0].blocks_in == 1);
     let w = WireAction::Fire {
         actor: ORIGIN,
@@ -499,17 +505,31 @@ fn a_promise_to_a_browser_that_disabled_push_is_a_protocol_error() {
 }
 
 #[test]
-fn push_scenarios_are_one_plain_connection() {
-    let e = Scenario::parse(
-        Path::new("bad.toml"),
-        "description = \"x\"\nmodel = \"h2\"\n[network]\nmsl = 1\ncapacity = 4\n\
-         reordering = false\n[h2]\ntransport = \"in-order\"\nrequests = [\"GET /\"]\n\
-         push = \"before-reference\"\n[expect]\n\"the page loads\" = \"found\"\n",
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+fn push_and_table_size_keys_are_checked() {
+    let bad = |h2: &str| {
+        let text = format!(
+            "description = \"x\"\nmodel = \"h2\"\n[network]\nmsl = 1\ncapacity = 4\n\
+             reordering = false\n[h2]\ntransport = \"in-order\"\n{h2}\n[expect]\n\
+             \"the page loads\" = \"found\"\n"
+        );
+        Scenario::parse(Path::new("bad.toml"), &text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let page = "requests = [\"GET /\", \"GET /a.css\"]";
+    let e = bad("requests = [\"GET /\"]\npush = \"before-reference\"");
     assert!(e.contains("key `h2.requests`"), "{e}");
+    let e = bad(&format!("{page}\npush = \"before-reference\"\ncancels = 1"));
+    assert!(e.contains("key `h2.push`"), "{e}");
+    let e = bad(&format!("{page}\nrefuse_push = true"));
+    assert!(e.contains("key `h2.refuse_push`"), "{e}");
+    let e = bad(&format!("{page}\npush = \"sideways\""));
+    assert!(e.contains("h2.push"), "{e}");
+    let e = bad(&format!("{page}\nheader_table_size = 4096"));
+    assert!(e.contains("key `h2.header_table_size`"), "{e}");
+    assert_eq!(bad(&format!("{page}\nheader_table_size = 0")), "");
+    assert_eq!(bad(&format!("{page}\npush = \"after-reference\"")), "");
 }
 
 // --- the dynamic table size update (RFC 7541 §4.2, §6.3) ------------------------------
