@@ -244,7 +244,7 @@ pub fn b_completes_while_a_lost(m: &H2Model, s: &H2WireState) -> bool {
 // ANCHOR: push_properties
 /// Every PUSH_PROMISE arrived on a stream that was open or half-closed (local) at the
 /// browser (so open or half-closed (remote) at the origin, §6.6), and before the DATA
-/// on that stream that refers to the promised resource (§8.4).
+/// on that stream that refers to the promised resource (§8.4.1).
 pub fn promise_before_reference(_: &H2Model, s: &H2WireState) -> bool {
     browser(s).conns.iter().all(|c| !c.seen.promise_late)
 }

@@ -10,7 +10,7 @@
 //! (local)" at the origin and "reserved (remote)" at the browser until the pushed
 //! response's HEADERS makes it half-closed (§5.1); its DATA then ends it.
 //!
-//! §8.4 asks the server to send PUSH_PROMISE "prior to sending any frames that
+//! §8.4.1 asks the server to send PUSH_PROMISE "prior to sending any frames that
 //! reference the promised responses. This avoids a race where clients issue requests
 //! prior to receiving any PUSH_PROMISE frames." [`Push::AfterReference`] breaks that
 //! rule, [`Push::IgnoresEnablePush`] pushes to a browser that said
@@ -35,9 +35,9 @@ pub enum Push {
     /// It does not push; the page still refers to the resource.
     None,
     /// PUSH_PROMISE right after the page's HEADERS, before the DATA that refers to the
-    /// resource (§8.4), and only while the browser allows push.
+    /// resource (§8.4.1), and only while the browser allows push.
     BeforeReference,
-    /// PUSH_PROMISE after the DATA that refers to the resource (a bug: §8.4 warns of
+    /// PUSH_PROMISE after the DATA that refers to the resource (a bug: §8.4.1 warns of
     /// the race it opens).
     AfterReference,
     /// PUSH_PROMISE before the reference, also to a browser that disabled push (a bug:
@@ -219,7 +219,7 @@ impl H2Node {
                 .unwrap_or_default()
         };
         let path = get(":path");
-        // The ghost: the sender broke §6.6 or §8.4 (a promise that crossed our own
+        // The ghost: the sender broke §6.6 or §8.4.1 (a promise that crossed our own
         // reset of the page's stream is no fault of the sender's).
         if (!open && !reset_by_us) || b.referenced.contains(&(c, path.clone())) {
             conn.seen.promise_late = true;
