@@ -1133,15 +1133,21 @@ impl Scenario {
         }
         let pushing = h.push != crate::h2::push::Push::None;
         if pushing || h.refuse_push || !h.enable_push {
-            let page = h.requests.len() == 2
+            let distinct = h
+                .requests
+                .iter()
+                .enumerate()
+                .all(|(i, r)| !h.requests[..i].contains(r));
+            let page = h.requests.len() >= 2
                 && h.requests.iter().all(|r| r.starts_with("GET "))
-                && h.requests[0] != h.requests[1];
+                && distinct;
             if !page {
                 return Err(self.err(
                     text,
                     t,
                     "requests",
-                    "with push, give the page and the resource it refers to: two different GETs"
+                    "with push, give the page and the resources it refers to (the first pushed): \
+                     two or three different GETs"
                         .into(),
                 ));
             }

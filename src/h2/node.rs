@@ -500,6 +500,8 @@ fn any_time() -> std::ops::Range<Duration> {
 pub fn content_of(path: &str) -> (&'static str, String) {
     let ty = if path.ends_with(".css") {
         "text/css"
+    } else if path.ends_with(".js") {
+        "text/javascript"
     } else {
         "text/html"
     };

@@ -1,8 +1,9 @@
 //! Server push (RFC 9113 §8.4): the origin sends a response the browser has not asked
 //! for yet.
 //!
-//! The page (the first request) refers to a second resource: its DATA is
-//! `<link href=/style.css>`. A browser that reads the reference asks for the resource
+//! The page (the first request) refers to the other resources: its DATA is
+//! `<link href=/style.css>`, one link each. The origin pushes the second request's
+//! resource. A browser that reads the reference asks for the resource
 //! on a stream of its own, unless it was promised already. An origin that pushes sends
 //! PUSH_PROMISE on the page's stream (§6.6): the promised stream's identifier (even,
 //! §5.1.1) and the field block of the request it answers, encoded with the
@@ -60,9 +61,14 @@ fn references(data: &[u8]) -> Vec<String> {
 }
 
 impl H2Node {
-    /// The page's body: a reference to the pushed resource.
+    /// The page's body: a reference to each of the page's other resources, the pushed
+    /// one first.
     pub(super) fn page_body(&self) -> Vec<u8> {
-        format!("<link href={}>", self.cfg.requests[PUSHED].path).into_bytes()
+        self.cfg.requests[PUSHED..]
+            .iter()
+            .map(|r| format!("<link href={}>", r.path))
+            .collect::<String>()
+            .into_bytes()
     }
 
     // ANCHOR: origin_promise
