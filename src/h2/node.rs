@@ -645,7 +645,7 @@ impl H2Node {
         if std::mem::take(&mut conn.dec_resize_due) && !hpack::opens_with_size_update(block) {
             // RFC 7541 §4.2: the size update MUST open the first block after the
             // change; without it the encoder may use a table larger than the decoder
-            // allows. The decoder treats the block as a decoding error.
+            // allows. RFC 9113 §4.3.1: the block is a COMPRESSION_ERROR.
             conn.seen.no_size_update = true;
             return Err(());
         }
