@@ -488,6 +488,27 @@ pub struct H2 {
     /// Which resets the origin counts against the budget.
     #[serde(default = "count_nothing")]
     pub reset_count: crate::h2::concurrency::ResetCount,
+    /// Whether and how the origin pushes the page's second resource (RFC 9113 §8.4).
+    #[serde(default = "no_push")]
+    pub push: crate::h2::push::Push,
+    /// The browser's SETTINGS_ENABLE_PUSH (RFC 9113 §6.5.2).
+    #[serde(default = "yes")]
+    pub enable_push: bool,
+    /// Whether the browser may refuse a push with RST_STREAM CANCEL.
+    #[serde(default)]
+    pub refuse_push: bool,
+    /// The browser's SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2), below the default
+    /// 4,096.
+    pub header_table_size: Option<u32>,
+    /// Whether the origin's encoder opens its first field block after acknowledging a
+    /// lowered SETTINGS_HEADER_TABLE_SIZE with a dynamic table size update (RFC 7541
+    /// §4.2).
+    #[serde(default = "yes")]
+    pub size_update: bool,
+}
+
+fn no_push() -> crate::h2::push::Push {
+    crate::h2::push::Push::None
 }
 
 fn count_nothing() -> crate::h2::concurrency::ResetCount {
@@ -1098,6 +1119,62 @@ impl Scenario {
                 t,
                 "window",
                 "must be 1 to 2^31-1 (RFC 9113 §6.5.2)".into(),
+            ));
+        }
+        if h.header_table_size
+            .is_some_and(|n| n >= crate::h2::hpack::DEFAULT_TABLE_SIZE)
+        {
+            return Err(self.err(
+                text,
+                t,
+                "header_table_size",
+                "must lower the default: 0 to 4095 (RFC 9113 §6.5.2)".into(),
+            ));
+        }
+        let pushing = h.push != crate::h2::push::Push::None;
+        if pushing || h.refuse_push || !h.enable_push {
+            let distinct = h
+                .requests
+                .iter()
+                .enumerate()
+                .all(|(i, r)| !h.requests[..i].contains(r));
+            let page = h.requests.len() >= 2
+                && h.requests.iter().all(|r| r.starts_with("GET "))
+                && distinct;
+            if !page {
+                return Err(self.err(
+                    text,
+                    t,
+                    "requests",
+                    "with push, give the page and the resources it refers to (the first pushed): \
+                     two or three different GETs"
+                        .into(),
+                ));
+            }
+            let plain = h.transport == crate::h2::node::Transport::InOrder
+                && h.window.is_none()
+                && h.max_streams.is_none()
+                && h.rapid_resets == 0
+                && h.cancels == 0
+                && h.connections == 1
+                && h.shutdown == crate::h2::node::Shutdown::None;
+            if !plain {
+                return Err(self.err(
+                    text,
+                    t,
+                    "push",
+                    "push is modelled on one in-order connection without flow control, \
+                     limits, cancels or shutdown"
+                        .into(),
+                ));
+            }
+        }
+        if h.refuse_push && !pushing {
+            return Err(self.err(
+                text,
+                t,
+                "refuse_push",
+                "the browser can refuse a push only from an origin that pushes".into(),
             ));
         }
         if h.connection_window == 0 || h.connection_window > crate::h2::flow::DEFAULT_WINDOW {

@@ -86,6 +86,8 @@ impl ErrorCode {
 
 /// SETTINGS parameters the model sends (RFC 9113 §6.5.2).
 pub mod setting {
+    pub const HEADER_TABLE_SIZE: u16 = 0x1;
+    pub const ENABLE_PUSH: u16 = 0x2;
     pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
     pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
 }
@@ -111,6 +113,14 @@ pub enum Frame {
     Priority {
         stream: u32,
     },
+    /// A PUSH_PROMISE frame with END_HEADERS (§6.6): on the stream of the request it
+    /// answers, it reserves the `promised` stream and carries the whole field block of
+    /// the request the server pretends the client made.
+    PushPromise {
+        stream: u32,
+        promised: u32,
+        block: Vec<u8>,
+    },
     RstStream {
         stream: u32,
         code: ErrorCode,
@@ -131,8 +141,8 @@ pub enum Frame {
         stream: u32,
         increment: u32,
     },
-    /// A frame type the model does not send (PUSH_PROMISE, CONTINUATION, extensions):
-    /// type, flags, stream.
+    /// A frame type the model does not send (CONTINUATION, extensions, a padded
+    /// PUSH_PROMISE): type, flags, stream.
     Other {
         ty: u8,
         flags: u8,
@@ -159,6 +169,7 @@ impl Frame {
             Frame::Data { stream, .. }
             | Frame::Headers { stream, .. }
             | Frame::Priority { stream }
+            | Frame::PushPromise { stream, .. }
             | Frame::RstStream { stream, .. }
             | Frame::WindowUpdate { stream, .. }
             | Frame::Other { stream, .. } => *stream,
@@ -172,6 +183,7 @@ impl Frame {
             Frame::Data { .. } => "DATA",
             Frame::Headers { .. } => "HEADERS",
             Frame::Priority { .. } => "PRIORITY",
+            Frame::PushPromise { .. } => "PUSH_PROMISE",
             Frame::RstStream { .. } => "RST_STREAM",
             Frame::Settings { .. } => "SETTINGS",
             Frame::Ping { .. } => "PING",
@@ -229,6 +241,16 @@ impl Frame {
                 header(&mut out, 5, ty::PRIORITY, 0, *stream);
                 // No dependency (stream 0), the default weight 16 (§5.3.5 in RFC 7540).
                 out.extend_from_slice(&[0, 0, 0, 0, 15]);
+            }
+            Frame::PushPromise {
+                stream,
+                promised,
+                block,
+            } => {
+                let len = 4 + block.len();
+                header(&mut out, len, ty::PUSH_PROMISE, flag::END_HEADERS, *stream);
+                out.extend_from_slice(&(promised & MAX_STREAM_ID).to_be_bytes());
+                out.extend_from_slice(block);
             }
             Frame::RstStream { stream, code } => {
                 header(&mut out, 4, ty::RST_STREAM, 0, *stream);
@@ -307,6 +329,20 @@ impl Frame {
             }
             ty::PRIORITY if len != 5 => Err(size("PRIORITY is 5 octets")),
             ty::PRIORITY => on_stream(Frame::Priority { stream }),
+            ty::PUSH_PROMISE
+                if flags & flag::PADDED == 0 && flags & flag::END_HEADERS != 0 && len < 4 =>
+            {
+                Err(size(
+                    "PUSH_PROMISE has a 4-octet promised stream identifier",
+                ))
+            }
+            ty::PUSH_PROMISE if flags & flag::PADDED == 0 && flags & flag::END_HEADERS != 0 => {
+                on_stream(Frame::PushPromise {
+                    stream,
+                    promised: u32_at(0) & MAX_STREAM_ID,
+                    block: p[4..].to_vec(),
+                })
+            }
             ty::RST_STREAM if len != 4 => Err(size("RST_STREAM is 4 octets")),
             ty::RST_STREAM => on_stream(Frame::RstStream {
                 stream,
@@ -373,12 +409,17 @@ impl fmt::Display for Frame {
                 Ok(())
             }
             Frame::Priority { stream } => write!(f, "PRIORITY[{stream}]"),
+            Frame::PushPromise {
+                stream, promised, ..
+            } => write!(f, "PUSH_PROMISE[{stream}] promised={promised}"),
             Frame::RstStream { stream, code } => write!(f, "RST_STREAM[{stream}] {}", code.name()),
             Frame::Settings { ack: true, .. } => write!(f, "SETTINGS ACK"),
             Frame::Settings { params, .. } => {
                 write!(f, "SETTINGS")?;
                 for (id, v) in params {
                     match *id {
+                        setting::HEADER_TABLE_SIZE => write!(f, " HEADER_TABLE_SIZE={v}")?,
+                        setting::ENABLE_PUSH => write!(f, " ENABLE_PUSH={v}")?,
                         setting::MAX_CONCURRENT_STREAMS => {
                             write!(f, " MAX_CONCURRENT_STREAMS={v}")?
                         }

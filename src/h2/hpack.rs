@@ -299,6 +299,12 @@ pub fn encode(
     out
 }
 
+/// Whether a field block opens with a dynamic table size update (§6.3: the pattern
+/// `001` in the first octet).
+pub fn opens_with_size_update(block: &[u8]) -> bool {
+    block.first().is_some_and(|b| b & 0xe0 == 0x20)
+}
+
 /// Decodes one field block, updating the decoder's `table`; `limit` is the
 /// SETTINGS_HEADER_TABLE_SIZE the decoder announced (§4.2). On an error the table
 /// is left as the block left it so far: the connection is over anyway (RFC 9113 §4.3).

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod hpack;
 pub mod model;
 pub mod node;
+pub mod push;
 pub mod tcp;
 
 #[cfg(test)]

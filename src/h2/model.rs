@@ -241,6 +241,73 @@ pub fn b_completes_while_a_lost(m: &H2Model, s: &H2WireState) -> bool {
 }
 // ANCHOR_END: hol_properties
 
+// ANCHOR: push_properties
+/// Every PUSH_PROMISE arrived on a stream that was open or half-closed (local) at the
+/// browser (so open or half-closed (remote) at the origin, §6.6), and before the DATA
+/// on that stream that refers to the promised resource (§8.4.1).
+pub fn promise_before_reference(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s).conns.iter().all(|c| !c.seen.promise_late)
+}
+
+/// No resource is both requested by the browser and promised by the origin on one
+/// connection. In the model the origin promises while it writes the page, before or
+/// with the reference the browser reads, so a request for a promised resource was
+/// always sent after the promise.
+pub fn no_request_for_promised(_: &H2Model, s: &H2WireState) -> bool {
+    let (b, o) = (browser(s), origin(s));
+    b.conns.iter().zip(&o.conns).all(|(bc, oc)| {
+        let mut promised = oc
+            .streams
+            .iter()
+            .filter(|st| st.id.is_multiple_of(2))
+            .filter_map(|st| st.req);
+        let requested: Vec<u8> = bc
+            .streams
+            .iter()
+            .filter(|st| !st.id.is_multiple_of(2))
+            .filter_map(|st| st.req)
+            .collect();
+        promised.all(|i| !requested.contains(&i))
+    })
+}
+
+/// No PUSH_PROMISE reached a browser that had disabled push (§6.6, §8.4).
+pub fn no_push_when_disabled(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s).conns.iter().all(|c| !c.seen.promise_disabled)
+}
+// ANCHOR_END: push_properties
+
+/// A PUSH_PROMISE arrived: the browser has a server-initiated stream.
+pub fn promise_arrived(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s)
+        .conns
+        .iter()
+        .any(|c| c.streams.iter().any(|st| st.id.is_multiple_of(2)))
+}
+
+/// The browser refused a push with RST_STREAM.
+pub fn push_refused(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s).refused_push
+}
+
+// ANCHOR: size_update_property
+/// The first field block the browser received after its lowered
+/// SETTINGS_HEADER_TABLE_SIZE was acknowledged opened with a dynamic table size
+/// update (RFC 7541 §4.2; RFC 9113 §4.3.1).
+pub fn size_update_opens_block(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s).conns.iter().all(|c| !c.seen.no_size_update)
+}
+// ANCHOR_END: size_update_property
+
+/// A field block arrived after the acknowledgement of a lowered
+/// SETTINGS_HEADER_TABLE_SIZE (the antecedent of the size-update property).
+pub fn block_after_table_size_ack(_: &H2Model, s: &H2WireState) -> bool {
+    browser(s)
+        .conns
+        .iter()
+        .any(|c| c.dec_limit < super::hpack::DEFAULT_TABLE_SIZE && !c.dec_resize_due)
+}
+
 /// Every request has its whole response (no cancels, no failures).
 pub fn page_loaded(_: &H2Model, s: &H2WireState) -> bool {
     browser(s)
@@ -302,6 +369,20 @@ pub fn catalogue() -> Vec<(&'static str, &'static str)> {
             "a request above the last-stream-id is retried on a new connection",
             "sometimes",
         ),
+        (
+            "PUSH_PROMISE arrives on an open stream, before the DATA that refers to the pushed resource",
+            "always",
+        ),
+        (
+            "the browser never requests a resource that was already promised",
+            "always",
+        ),
+        ("no PUSH_PROMISE reaches a browser that disabled push", "always"),
+        ("a push is refused with RST_STREAM", "sometimes"),
+        (
+            "a dynamic table size update opens the first field block after the SETTINGS acknowledgement",
+            "always",
+        ),
     ]
 }
 
@@ -358,6 +439,29 @@ pub fn prop(name: &str) -> Option<crate::check::engine::Prop<H2Model>> {
         "a request above the last-stream-id is retried on a new connection" => {
             Prop::sometimes(name, refused_request_retried)
         }
+        "PUSH_PROMISE arrives on an open stream, before the DATA that refers to the pushed resource" => {
+            Prop::always_if(
+                name,
+                "a PUSH_PROMISE arrived",
+                promise_arrived,
+                promise_before_reference,
+            )
+        }
+        "the browser never requests a resource that was already promised" => {
+            Prop::always(name, no_request_for_promised)
+        }
+        "no PUSH_PROMISE reaches a browser that disabled push" => {
+            Prop::always(name, no_push_when_disabled)
+        }
+        "a push is refused with RST_STREAM" => Prop::sometimes(name, push_refused),
+        "a dynamic table size update opens the first field block after the SETTINGS acknowledgement" => {
+            Prop::always_if(
+                name,
+                "a field block arrived after the SETTINGS acknowledgement",
+                block_after_table_size_ack,
+                size_update_opens_block,
+            )
+        }
         _ => return None,
     })
 }
@@ -395,6 +499,11 @@ pub fn build(scn: &Scenario) -> H2Model {
         rapid_resets: h.rapid_resets,
         reset_budget: h.reset_budget,
         reset_count: h.reset_count,
+        push: h.push,
+        enable_push: h.enable_push,
+        refuse_push: h.refuse_push,
+        header_table_size: h.header_table_size,
+        size_update: h.size_update,
     });
     let tcp = cfg.tcp.is_some();
     let node = |role| H2Node {
@@ -550,6 +659,10 @@ impl crate::report::TimerName for H2Timer {
             }
             H2Timer::Tcp(t) => format!("TCP {t:?} timer fires"),
             H2Timer::Attack => "the client opens a stream and resets it".into(),
+            H2Timer::RefusePush(0, s) => format!("the browser refuses the push on stream {s}"),
+            H2Timer::RefusePush(c, s) => {
+                format!("the browser refuses the push on stream {s} (conn {c})")
+            }
         }
     }
 }
@@ -572,6 +685,7 @@ impl crate::check::coverage::ActionKinds for H2Node {
             H2Timer::Shutdown => "shut the connection down",
             H2Timer::Tcp(_) => "a TCP timer",
             H2Timer::Attack => "open and reset a stream",
+            H2Timer::RefusePush(..) => "refuse a push",
         }
     }
     fn choice_kind(_: &u8) -> &'static str {
@@ -595,6 +709,14 @@ impl crate::check::coverage::ActionKinds for H2Node {
                 if c.max_streams.is_some() && c.rapid_resets == 0 {
                     receives.push("RST_STREAM");
                 }
+                if c.push != super::push::Push::None
+                    && (c.enable_push || c.push == super::push::Push::IgnoresEnablePush)
+                {
+                    receives.push("PUSH_PROMISE");
+                }
+                if c.refuse_push {
+                    timers.push("refuse a push");
+                }
             }
             Role::Origin => {
                 receives.push("the connection preface");
@@ -604,7 +726,8 @@ impl crate::check::coverage::ActionKinds for H2Node {
                 if c.window.is_some() {
                     receives.push("WINDOW_UPDATE");
                 }
-                if c.rapid_resets > 0 && !receives.contains(&"RST_STREAM") {
+                let refused = c.refuse_push || c.push == super::push::Push::AfterReference;
+                if (c.rapid_resets > 0 || refused) && !receives.contains(&"RST_STREAM") {
                     receives.push("RST_STREAM");
                 }
                 if c.shutdown == super::node::Shutdown::TwoPhase {

@@ -8,7 +8,7 @@
 //! HTTP/2 stream and in no order between streams ([`Transport::PerStream`], what QUIC
 //! gives HTTP/3). The wire enforces the order ([`crate::wire::Wire::order`]).
 
-use super::frame::{ErrorCode, Frame, MAX_STREAM_ID, PREFACE};
+use super::frame::{setting, ErrorCode, Frame, MAX_STREAM_ID, PREFACE};
 use super::hpack::{self, Field, Table, DEFAULT_TABLE_SIZE};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{Actor, Id, Out};
@@ -109,6 +109,19 @@ pub struct H2Config {
     /// The client resets the origin tolerates, and which ones it counts.
     pub reset_budget: u8,
     pub reset_count: super::concurrency::ResetCount,
+    /// Whether and how the origin pushes the resource the page refers to (§8.4); see
+    /// [`super::push`].
+    pub push: super::push::Push,
+    /// The browser's SETTINGS_ENABLE_PUSH (§6.5.2): `false` sends 0.
+    pub enable_push: bool,
+    /// Whether the browser may refuse a push with RST_STREAM CANCEL (it has the
+    /// resource already).
+    pub refuse_push: bool,
+    /// The browser's SETTINGS_HEADER_TABLE_SIZE (§6.5.2), when it lowers the default.
+    pub header_table_size: Option<u32>,
+    /// Whether the origin's encoder signals the lowered size with a dynamic table size
+    /// update (RFC 7541 §4.2, §6.3).
+    pub size_update: bool,
 }
 
 /// What the wire carries: octets of one connection, or its end.
@@ -192,11 +205,17 @@ pub enum H2Timer {
     Tcp(crate::tcp::TcpTimer),
     /// The rapid-reset browser opens and resets its next stream.
     Attack,
+    /// The browser refuses the push promised on stream `.1` of connection `.0`.
+    RefusePush(u8, u32),
 }
 
 /// A stream's state (§5.1), from one endpoint's side. Idle streams are not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum St {
+    /// Promised by a PUSH_PROMISE the server sent (§5.1, §8.4).
+    ReservedLocal,
+    /// Promised by a PUSH_PROMISE the client received.
+    ReservedRemote,
     Open,
     HalfClosedLocal,
     HalfClosedRemote,
@@ -219,6 +238,8 @@ pub enum Why {
 impl St {
     pub fn name(self) -> &'static str {
         match self {
+            St::ReservedLocal => "reserved (local)",
+            St::ReservedRemote => "reserved (remote)",
             St::Open => "open",
             St::HalfClosedLocal => "half-closed (local)",
             St::HalfClosedRemote => "half-closed (remote)",
@@ -256,6 +277,15 @@ pub struct Seen {
     pub race_error: bool,
     /// A frame arrived on a stream it had reset itself.
     pub frame_after_reset: bool,
+    /// A PUSH_PROMISE arrived on a stream that was not open or half-closed (local) at
+    /// the receiver, or after the DATA that refers to the promised resource.
+    pub promise_late: bool,
+    /// A PUSH_PROMISE arrived although the receiver had disabled push and its SETTINGS
+    /// were acknowledged (§6.5.2).
+    pub promise_disabled: bool,
+    /// The first field block after the acknowledgement of a lowered
+    /// SETTINGS_HEADER_TABLE_SIZE did not open with a dynamic table size update.
+    pub no_size_update: bool,
 }
 
 /// One endpoint's view of one connection.
@@ -293,6 +323,16 @@ pub struct Conn {
     pub flow: super::flow::Flow,
     /// Concurrency (§5.1.2): see [`super::concurrency`].
     pub limits: super::concurrency::Limits,
+    /// Push is off on this connection: the peer's SETTINGS_ENABLE_PUSH is 0 (origin),
+    /// or ours is and the peer acknowledged it (browser).
+    pub push_off: bool,
+    /// Encoder: the dynamic table size update its next field block must open with.
+    pub enc_resize: Option<u32>,
+    /// Decoder: the SETTINGS_HEADER_TABLE_SIZE in force (acknowledged), and whether
+    /// the next field block must open with a dynamic table size update (RFC 7541
+    /// §4.2).
+    pub dec_limit: u32,
+    pub dec_resize_due: bool,
 }
 
 impl Conn {
@@ -315,6 +355,10 @@ impl Conn {
             seen: Seen::default(),
             flow: Default::default(),
             limits: Default::default(),
+            push_off: false,
+            enc_resize: None,
+            dec_limit: DEFAULT_TABLE_SIZE,
+            dec_resize_due: false,
         }
     }
 
@@ -331,12 +375,20 @@ impl Conn {
         self.enc.last().expect("the initial table")
     }
 
-    /// Encodes a field block, recording the table after it.
+    /// Encodes a field block, recording the table after it. A size update that is due
+    /// opens the block (RFC 7541 §4.2).
     pub(super) fn encode(&mut self, fields: &[Field], indexing: bool) -> Vec<u8> {
         let mut t = self.enc_table().clone();
-        let block = hpack::encode(&mut t, fields, None, indexing);
+        let block = hpack::encode(&mut t, fields, self.enc_resize.take(), indexing);
         self.enc.push(t);
         block
+    }
+
+    /// For a trace: the dynamic table size update the next field block opens with.
+    pub(super) fn resize_note(&self) -> String {
+        self.enc_resize
+            .map(|n| format!("size update {n}, "))
+            .unwrap_or_default()
     }
 
     /// Whether the connection is over for this endpoint: an error, or either end
@@ -384,6 +436,10 @@ pub struct Browser {
     pub interleaved: bool,
     /// The TCP connection below the frames ([`Transport::Tcp`]).
     pub pipe: Option<super::tcp::Pipe>,
+    /// Ghost: the resources a response's DATA referred to, per connection.
+    pub referenced: Vec<(u8, String)>,
+    /// Ghost: the browser refused a push with RST_STREAM.
+    pub refused_push: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -444,6 +500,8 @@ fn any_time() -> std::ops::Range<Duration> {
 pub fn content_of(path: &str) -> (&'static str, String) {
     let ty = if path.ends_with(".css") {
         "text/css"
+    } else if path.ends_with(".js") {
+        "text/javascript"
     } else {
         "text/html"
     };
@@ -573,13 +631,25 @@ impl H2Node {
     }
 
     /// Decodes a field block (§4.3: every block, whatever happens to its stream).
-    fn decode(&self, conn: &mut Conn, block: &[u8], skip: bool) -> Result<Vec<Field>, ()> {
+    pub(super) fn decode(
+        &self,
+        conn: &mut Conn,
+        block: &[u8],
+        skip: bool,
+    ) -> Result<Vec<Field>, ()> {
         conn.blocks_in = conn.blocks_in.saturating_add(1);
         if skip {
             conn.skipped = conn.skipped.saturating_add(1);
             return Ok(Vec::new());
         }
-        hpack::decode(&mut conn.dec, block, DEFAULT_TABLE_SIZE).map_err(|_| ())
+        if std::mem::take(&mut conn.dec_resize_due) && !hpack::opens_with_size_update(block) {
+            // RFC 7541 §4.2: the size update MUST open the first block after the
+            // change; without it the encoder may use a table larger than the decoder
+            // allows. RFC 9113 §4.3.1: the block is a COMPRESSION_ERROR.
+            conn.seen.no_size_update = true;
+            return Err(());
+        }
+        hpack::decode(&mut conn.dec, block, conn.dec_limit).map_err(|_| ())
     }
 
     // --- the browser ------------------------------------------------------------
@@ -605,45 +675,66 @@ impl H2Node {
             String::new(),
             o,
         );
-        let settings = Frame::Settings {
-            ack: false,
-            params: self.browser_settings(),
-        };
+        let mut params = self.browser_settings();
+        if let Some(n) = self.cfg.header_table_size {
+            params.insert(0, (setting::HEADER_TABLE_SIZE, n));
+        }
+        if !self.cfg.enable_push {
+            params.push((setting::ENABLE_PUSH, 0));
+        }
+        let settings = Frame::Settings { ack: false, params };
         self.send_frame(&mut conn, c, settings, String::new(), o);
         for &i in which {
-            let r = &self.cfg.requests[i];
-            let id = conn.next_id;
-            conn.next_id += 2;
-            let block = conn.encode(&self.request_fields(r), self.cfg.indexing);
-            let post = r.method == "POST";
-            let note = format!("{} {}", r.method, r.path);
-            let h = Frame::Headers {
-                stream: id,
-                end_stream: !post,
-                block,
-            };
-            self.send_frame(&mut conn, c, h, note, o);
-            let mut st = if post { St::Open } else { St::HalfClosedLocal };
-            if post {
-                let d = Frame::Data {
-                    stream: id,
-                    end_stream: true,
-                    data: b"qty=1".to_vec(),
-                };
-                self.send_frame(&mut conn, c, d, String::new(), o);
-                st = St::HalfClosedLocal;
+            // With push, the page refers to the other resources: the browser asks for
+            // them once it reads the reference ([`super::push`]).
+            if self.cfg.push != super::push::Push::None && i > 0 {
+                continue;
             }
-            conn.streams.push(Stream {
-                id,
-                st,
-                peer_ended: false,
-                req: Some(i as u8),
-            });
-            let rq = &mut b.reqs[i];
-            rq.conn = c;
-            rq.stream = id;
+            self.send_request(&mut conn, c, i, &mut b.reqs, o);
         }
         b.conns.push(conn);
+    }
+
+    /// Sends request `i` on a new stream of connection `c`.
+    pub(super) fn send_request(
+        &self,
+        conn: &mut Conn,
+        c: u8,
+        i: usize,
+        reqs: &mut [Request],
+        o: &mut Out<Self>,
+    ) {
+        let r = &self.cfg.requests[i];
+        let id = conn.next_id;
+        conn.next_id += 2;
+        let block = conn.encode(&self.request_fields(r), self.cfg.indexing);
+        let post = r.method == "POST";
+        let note = format!("{} {}", r.method, r.path);
+        let h = Frame::Headers {
+            stream: id,
+            end_stream: !post,
+            block,
+        };
+        self.send_frame(conn, c, h, note, o);
+        let mut st = if post { St::Open } else { St::HalfClosedLocal };
+        if post {
+            let d = Frame::Data {
+                stream: id,
+                end_stream: true,
+                data: b"qty=1".to_vec(),
+            };
+            self.send_frame(conn, c, d, String::new(), o);
+            st = St::HalfClosedLocal;
+        }
+        conn.streams.push(Stream {
+            id,
+            st,
+            peer_ended: false,
+            req: Some(i as u8),
+        });
+        let rq = &mut reqs[i];
+        rq.conn = c;
+        rq.stream = id;
     }
 
     fn browser_start(&self, o: &mut Out<Self>) -> H2State {
@@ -664,6 +755,8 @@ impl H2Node {
             cancels: self.cfg.cancels,
             interleaved: false,
             pipe: None,
+            referenced: Vec::new(),
+            refused_push: false,
         };
         let all: Vec<usize> = (0..n).collect();
         if self.cfg.rapid_resets > 0 {
@@ -683,7 +776,7 @@ impl H2Node {
     }
 
     /// The request on stream `id` of connection `c`.
-    fn req_of(b: &Browser, c: u8, id: u32) -> Option<usize> {
+    pub(super) fn req_of(b: &Browser, c: u8, id: u32) -> Option<usize> {
         b.reqs
             .iter()
             .position(|r| r.conn == c && r.stream == id && r.outcome == Outcome::Waiting)
@@ -713,6 +806,25 @@ impl H2Node {
                 };
                 self.send_frame(conn, c, ack, String::new(), o);
             }
+            Frame::Settings { ack: true, .. } => {
+                // Our SETTINGS are in force from their acknowledgement (§6.5.3).
+                // RFC 9113 §4.3.1: after the acknowledgement of a reduction below the
+                // table's current size, the next block must open with a size update.
+                if let Some(n) = self.cfg.header_table_size {
+                    conn.dec_limit = n;
+                    if n < conn.dec.max {
+                        conn.dec_resize_due = true;
+                    }
+                }
+                if !self.cfg.enable_push {
+                    conn.push_off = true;
+                }
+            }
+            Frame::PushPromise {
+                stream,
+                promised,
+                block,
+            } => self.browser_push_promise(b, c, stream, promised, &block, reset_by_us, o),
             Frame::RstStream {
                 stream,
                 code: ErrorCode::RefusedStream,
@@ -741,6 +853,10 @@ impl H2Node {
                     self.fail_waiting(b, c);
                     return;
                 };
+                if s.st == St::ReservedRemote {
+                    // §5.1: the pushed response's HEADERS.
+                    s.st = St::HalfClosedLocal;
+                }
                 if end_stream {
                     s.peer_ended = true;
                     s.st = St::Closed(Why::Ended);
@@ -799,6 +915,9 @@ impl H2Node {
                         r.outcome = Outcome::Answered;
                     }
                 }
+                if self.cfg.push != super::push::Push::None {
+                    self.browser_follow_references(b, c, &data, o);
+                }
             }
             Frame::RstStream { stream, .. } => {
                 if let Some(s) = conn.stream_mut(stream) {
@@ -848,7 +967,7 @@ impl H2Node {
     }
 
     /// The connection ended: requests still waiting on it fail.
-    fn fail_waiting(&self, b: &mut Browser, c: u8) {
+    pub(super) fn fail_waiting(&self, b: &mut Browser, c: u8) {
         for r in b.reqs.iter_mut() {
             if r.conn == c && r.outcome == Outcome::Waiting {
                 r.outcome = Outcome::Failed;
@@ -889,7 +1008,7 @@ impl H2Node {
 
     // --- the origin -------------------------------------------------------------
 
-    fn response_fields(&self, path: &str) -> Vec<Field> {
+    pub(super) fn response_fields(&self, path: &str) -> Vec<Field> {
         let (ty, _) = content_of(path);
         vec![
             (":status".into(), "200".into()),
@@ -916,14 +1035,22 @@ impl H2Node {
         };
         s.applied[req as usize] = s.applied[req as usize].saturating_add(1);
         let path = self.cfg.requests[req as usize].path.clone();
+        let resize = conn.resize_note();
         let block = conn.encode(&self.response_fields(&path), self.cfg.indexing);
-        let note = format!("200 {}", content_of(&path).0);
+        let note = format!("{resize}200 {}", content_of(&path).0);
         let h = Frame::Headers {
             stream: id,
             end_stream: false,
             block,
         };
         self.send_frame(conn, c, h, note, o);
+        let promise_first = matches!(
+            self.cfg.push,
+            super::push::Push::BeforeReference | super::push::Push::IgnoresEnablePush
+        );
+        if req == 0 && promise_first {
+            self.origin_promise(conn, c, id, o);
+        }
         o.set_timer(H2Timer::Write(c, id), now());
     }
 
@@ -934,6 +1061,9 @@ impl H2Node {
         }
         if self.flow_controlled() {
             return self.origin_write_flow(s, c, id, o);
+        }
+        if self.cfg.push != super::push::Push::None {
+            return self.origin_write_push(s, c, id, o);
         }
         let Some(st) = conn.stream_mut(id) else {
             return;
@@ -1018,6 +1148,17 @@ impl H2Node {
         match f {
             Frame::Settings { ack: false, params } => {
                 self.peer_settings(conn, &params);
+                for &(id, v) in &params {
+                    match id {
+                        setting::ENABLE_PUSH => conn.push_off = v == 0,
+                        // RFC 7541 §4.2: the next block opens with a size update (a
+                        // faithful encoder), or the encoder ignores the new limit.
+                        setting::HEADER_TABLE_SIZE if self.cfg.size_update => {
+                            conn.enc_resize = Some(v.min(DEFAULT_TABLE_SIZE));
+                        }
+                        _ => {}
+                    }
+                }
                 let ack = Frame::Settings {
                     ack: true,
                     params: vec![],
@@ -1119,6 +1260,10 @@ impl H2Node {
                         self.handle(s, c, stream, o);
                     }
                 }
+            }
+            Frame::PushPromise { .. } => {
+                // §8.4: a client cannot push.
+                self.connection_error(conn, c, ErrorCode::ProtocolError, o);
             }
             Frame::GoAway { code, .. } if code != ErrorCode::NoError => {
                 // The browser ended the connection with an error (§5.4.1): nothing
@@ -1256,6 +1401,9 @@ impl Actor for H2Node {
         match (state.to_mut(), *timer) {
             (H2State::Browser(b), H2Timer::Cancel(i)) => self.browser_cancel(b, i, o),
             (H2State::Browser(b), H2Timer::Attack) => self.browser_attack(b, o),
+            (H2State::Browser(b), H2Timer::RefusePush(c, id)) => {
+                self.browser_refuse_push(b, c, id, o)
+            }
             (H2State::Origin(s), H2Timer::Write(c, id)) => self.origin_write(s, c, id, o),
             (H2State::Origin(s), H2Timer::Shutdown) => self.origin_shutdown(s, o),
             _ => {}

@@ -356,3 +356,238 @@ fn past_its_budget_the_origin_ends_the_connection_with_enhance_your_calm() {
     assert_eq!(origin(&s).applied, [2]);
     assert_eq!(origin(&s).conns[0].error, Some(ErrorCode::EnhanceYourCalm));
 }
+
+// --- server push (src/h2/push.rs) -----------------------------------------------------
+
+#[test]
+fn push_promise_is_the_frame_header_the_promised_stream_and_the_field_block() {
+    let f = Frame::PushPromise {
+        stream: 1,
+        promised: 2,
+        block: vec![0x82, 0x86],
+    };
+    let b = f.encode();
+    // Length 6, type 0x5, END_HEADERS (0x4), stream 1; then R + promised stream 2.
+    assert_eq!(b, [0, 0, 6, 0x5, 0x4, 0, 0, 0, 1, 0, 0, 0, 2, 0x82, 0x86]);
+    assert_eq!(Frame::decode(&b), Ok(f.clone()));
+    assert_eq!(f.to_string(), "PUSH_PROMISE[1] promised=2");
+    // The reserved bit is ignored on receipt (§4.1).
+    let mut r = b.clone();
+    r[9] |= 0x80;
+    assert_eq!(Frame::decode(&r), Ok(f));
+    // Shorter than the promised stream identifier: FRAME_SIZE_ERROR (§4.2).
+    let short = [0, 0, 3, 0x5, 0x4, 0, 0, 0, 1, 0, 0, 0];
+    assert_eq!(
+        Frame::decode(&short).unwrap_err().0,
+        ErrorCode::FrameSizeError
+    );
+    // On stream 0: PROTOCOL_ERROR (§6.6).
+    let zero = Frame::PushPromise {
+        stream: 0,
+        promised: 2,
+        block: vec![],
+    }
+    .encode();
+    assert_eq!(
+        Frame::decode(&zero).unwrap_err().0,
+        ErrorCode::ProtocolError
+    );
+    // SETTINGS_ENABLE_PUSH = 0 and SETTINGS_HEADER_TABLE_SIZE are parameters 0x2 and 0x1.
+    let s = Frame::Settings {
+        ack: false,
+        params: vec![
+            (super::frame::setting::HEADER_TABLE_SIZE, 64),
+            (super::frame::setting::ENABLE_PUSH, 0),
+        ],
+    };
+    assert_eq!(
+        s.encode(),
+        [0, 0, 12, 0x4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 64, 0, 2, 0, 0, 0, 0]
+    );
+    assert_eq!(s.to_string(), "SETTINGS HEADER_TABLE_SIZE=64 ENABLE_PUSH=0");
+}
+
+fn push_model(extra: &str) -> H2Model {
+    model::build(&scenario(&format!(
+        "transport = \"in-order\"\nrequests = [\"GET /page\", \"GET /style.css\"]\n{extra}"
+    )))
+}
+
+/// Delivers chunks, any first, until `done`.
+fn run_until(m: &H2Model, s: H2WireState, done: impl Fn(&H2WireState) -> bool) -> H2WireState {
+    let mut s = s;
+    for _ in 0..20 {
+        if done(&s) {
+            return s;
+        }
+        s = deliver(m, &s, |_| true);
+    }
+    panic!("not reached in 20 deliveries");
+}
+
+#[test]
+fn a_promise_reserves_an_even_stream_and_its_block_counts_in_hpack() {
+    let m = push_model("push = \"before-reference\"");
+    let s = m.init_states().remove(0);
+    // The browser asks for the page only: the page refers to the stylesheet.
+    assert_eq!(browser(&s).conns[0].streams.len(), 1);
+    let s = run_until(&m, s, |s| browser(s).conns[0].stream(2).is_some());
+    let b = &browser(&s).conns[0];
+    assert_eq!(b.stream(2).map(|st| st.st), Some(St::ReservedRemote));
+    assert_eq!(
+        origin(&s).conns[0].stream(2).map(|st| st.st),
+        Some(St::ReservedLocal)
+    );
+    assert_eq!(
+        browser(&s).reqs[1].stream,
+        2,
+        "the push answers the stylesheet"
+    );
+    // Two blocks: the response's HEADERS and the promise's request.
+    assert_eq!(b.blocks_in, 2);
+    assert!(model::hpack_tables_agree(&m, &s));
+    assert!(model::promise_before_reference(&m, &s));
+}
+
+#[test]
+fn a_late_promise_makes_the_browser_request_the_promised_resource() {
+    let m = push_model("push = \"after-reference\"");
+    let s = m.init_states().remove(0);
+    let s = run_until(&m, s, |s| {
+        origin(s)
+            .conns
+            .first()
+            .is_some_and(|c| c.stream(1).is_some())
+    });
+    let s = run_until(&m, s, |s| browser(s).conns[0].blocks_in == 1);
+    let w = WireAction::Fire {
+        actor: ORIGIN,
+        timer: super::node::H2Timer::Write(0, 1),
+    };
+    let s = m.next_state(&s, w).expect("the page's DATA");
+    assert!(model::no_request_for_promised(&m, &s), "not requested yet");
+    // The browser reads the reference first and asks for the stylesheet on stream 3.
+    let s = deliver(&m, &s, |c| is_frame(c, |f| matches!(f, Frame::Data { .. })));
+    assert!(browser(&s).conns[0].stream(3).is_some());
+    assert!(!model::no_request_for_promised(&m, &s));
+    // The promise then arrives after the reference, and the browser refuses it.
+    let s = deliver(&m, &s, |c| {
+        is_frame(c, |f| matches!(f, Frame::PushPromise { .. }))
+    });
+    assert!(!model::promise_before_reference(&m, &s));
+    assert_eq!(
+        browser(&s).conns[0].stream(2).map(|st| st.st),
+        Some(St::Closed(Why::ResetSent))
+    );
+    assert!(model::push_refused(&m, &s));
+}
+
+#[test]
+fn a_promise_to_a_browser_that_disabled_push_is_a_protocol_error() {
+    for (push, promised) in [("before-reference", false), ("ignores-enable-push", true)] {
+        let m = push_model(&format!("push = \"{push}\"\nenable_push = false"));
+        let s = m.init_states().remove(0);
+        let s = run_until(&m, s, |s| browser(s).conns[0].blocks_in == 1);
+        let s = run_until(&m, s, |s| {
+            s.flight
+                .iter()
+                .all(|f| f.src as usize != ORIGIN || f.delivered)
+        });
+        assert_eq!(origin(&s).conns[0].stream(2).is_some(), promised, "{push}");
+        let b = &browser(&s).conns[0];
+        assert_eq!(b.seen.promise_disabled, promised, "{push}");
+        assert_eq!(
+            b.error,
+            promised.then_some(ErrorCode::ProtocolError),
+            "{push}"
+        );
+    }
+}
+
+#[test]
+fn push_and_table_size_keys_are_checked() {
+    let bad = |h2: &str| {
+        let text = format!(
+            "description = \"x\"\nmodel = \"h2\"\n[network]\nmsl = 1\ncapacity = 4\n\
+             reordering = false\n[h2]\ntransport = \"in-order\"\n{h2}\n[expect]\n\
+             \"the page loads\" = \"found\"\n"
+        );
+        Scenario::parse(Path::new("bad.toml"), &text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let page = "requests = [\"GET /\", \"GET /a.css\"]";
+    let e = bad("requests = [\"GET /\"]\npush = \"before-reference\"");
+    assert!(e.contains("key `h2.requests`"), "{e}");
+    let e = bad(&format!("{page}\npush = \"before-reference\"\ncancels = 1"));
+    assert!(e.contains("key `h2.push`"), "{e}");
+    let e = bad(&format!("{page}\nrefuse_push = true"));
+    assert!(e.contains("key `h2.refuse_push`"), "{e}");
+    let e = bad(&format!("{page}\npush = \"sideways\""));
+    assert!(e.contains("h2.push"), "{e}");
+    let e = bad(&format!("{page}\nheader_table_size = 4096"));
+    assert!(e.contains("key `h2.header_table_size`"), "{e}");
+    assert_eq!(bad(&format!("{page}\nheader_table_size = 0")), "");
+    assert_eq!(bad(&format!("{page}\npush = \"after-reference\"")), "");
+}
+
+// --- the dynamic table size update (RFC 7541 §4.2, §6.3) ------------------------------
+
+#[test]
+fn a_size_update_is_the_pattern_001_with_a_5_bit_prefix_and_opens_the_block() {
+    use super::hpack::{self, Table, DEFAULT_TABLE_SIZE};
+    let fields = vec![
+        (":status".to_string(), "200".to_string()),
+        ("server".to_string(), "synack".to_string()),
+    ];
+    let mut enc = Table::new(DEFAULT_TABLE_SIZE);
+    let block = hpack::encode(&mut enc, &fields, Some(64), true);
+    // 64 = 31 + 33: the prefix is full (0x20 | 0x1f), then 33 in one octet (§5.1).
+    assert_eq!(&block[..2], [0x3f, 0x21]);
+    assert_eq!(block[2], 0x88, ":status 200 is static index 8");
+    assert!(hpack::opens_with_size_update(&block));
+    assert_eq!(enc.max, 64);
+    // Our decoder takes it within the acknowledged limit, and resizes its table.
+    let mut dec = Table::new(DEFAULT_TABLE_SIZE);
+    assert_eq!(hpack::decode(&mut dec, &block, 64).unwrap(), fields);
+    assert_eq!(dec, enc);
+    // Above the limit it is a decoding error (§6.3).
+    let mut dec = Table::new(DEFAULT_TABLE_SIZE);
+    assert_eq!(
+        hpack::decode(&mut dec, &block, 63),
+        Err(hpack::DecodeError::BadSizeUpdate)
+    );
+    // loona-hpack reads the same octets to the same fields.
+    let got = loona_hpack::Decoder::new().decode(&block).unwrap();
+    assert_eq!(got[1], (b"server".to_vec(), b"synack".to_vec()));
+    // A block without the update does not open with one.
+    let mut e = Table::new(64);
+    assert!(!hpack::opens_with_size_update(&hpack::encode(
+        &mut e, &fields, None, true
+    )));
+}
+
+#[test]
+fn the_first_block_after_the_acknowledgement_must_open_with_the_size_update() {
+    for (update, ok) in [("true", true), ("false", false)] {
+        let m = model::build(&scenario(&format!(
+            "transport = \"in-order\"\nrequests = [\"GET /\"]\nheader_table_size = 64\n\
+             size_update = {update}"
+        )));
+        let s = m.init_states().remove(0);
+        let s = run_until(&m, s, |s| browser(s).conns[0].blocks_in == 1);
+        let b = &browser(&s).conns[0];
+        assert_eq!(b.dec_limit, 64, "in force from the acknowledgement");
+        assert!(!b.dec_resize_due);
+        assert_eq!(b.seen.no_size_update, !ok);
+        assert_eq!(model::size_update_opens_block(&m, &s), ok);
+        assert_eq!(model::hpack_tables_agree(&m, &s), ok);
+        if ok {
+            assert_eq!(b.dec.max, 64);
+            assert!(b.error.is_none());
+        } else {
+            assert_eq!(b.error, Some(ErrorCode::CompressionError));
+        }
+    }
+}
