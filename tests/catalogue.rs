@@ -188,6 +188,7 @@ scenarios! {
     h2_per_stream => "h2-per-stream",
     h2_per_stream_no_indexing => "h2-per-stream-no-indexing",
     h2_push => "h2-push",
+    h2_push_after_end_stream => "h2-push-after-end-stream",
     h2_push_disabled => "h2-push-disabled",
     h2_push_ignores_disabled => "h2-push-ignores-disabled",
     h2_push_late_promise => "h2-push-late-promise",

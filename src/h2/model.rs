@@ -726,7 +726,11 @@ impl crate::check::coverage::ActionKinds for H2Node {
                 if c.window.is_some() {
                     receives.push("WINDOW_UPDATE");
                 }
-                let refused = c.refuse_push || c.push == super::push::Push::AfterReference;
+                let refused = c.refuse_push
+                    || matches!(
+                        c.push,
+                        super::push::Push::AfterReference | super::push::Push::AfterEndStream
+                    );
                 if (c.rapid_resets > 0 || refused) && !receives.contains(&"RST_STREAM") {
                     receives.push("RST_STREAM");
                 }

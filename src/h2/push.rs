@@ -14,7 +14,10 @@
 //! §8.4.1 asks the server to send PUSH_PROMISE "prior to sending any frames that
 //! reference the promised responses. This avoids a race where clients issue requests
 //! prior to receiving any PUSH_PROMISE frames." [`Push::AfterReference`] breaks that
-//! rule, [`Push::IgnoresEnablePush`] pushes to a browser that said
+//! rule, and so, worse, does [`Push::AfterEndStream`], which promises on the page's
+//! stream after its END_STREAM closed it (§6.6 forbids that; the browser treats it
+//! as a connection error of type PROTOCOL_ERROR). [`Push::IgnoresEnablePush`] pushes
+//! to a browser that said
 //! SETTINGS_ENABLE_PUSH = 0, which §6.5.2 makes a connection error of type
 //! PROTOCOL_ERROR once the browser's SETTINGS are acknowledged.
 //!
@@ -44,6 +47,10 @@ pub enum Push {
     /// PUSH_PROMISE before the reference, also to a browser that disabled push (a bug:
     /// §6.5.2, §6.6).
     IgnoresEnablePush,
+    /// PUSH_PROMISE after the page's last DATA, whose END_STREAM closed the stream at
+    /// the origin (a bug: §6.6 allows a promise only on a stream that is open or
+    /// half-closed (remote) at the sender).
+    AfterEndStream,
 }
 
 /// The request of the pushed resource: the page's second.
@@ -84,7 +91,8 @@ impl H2Node {
         let Some(st) = conn.stream(id) else {
             return;
         };
-        if !matches!(st.st, St::Open | St::HalfClosedRemote) {
+        let closed_ok = self.cfg.push == Push::AfterEndStream; // the bug
+        if !matches!(st.st, St::Open | St::HalfClosedRemote) && !closed_ok {
             return;
         }
         let r = &self.cfg.requests[PUSHED];
@@ -157,6 +165,20 @@ impl H2Node {
                     data: Vec::new(),
                 };
                 self.send_frame(conn, c, end, String::new(), o);
+            }
+            St::HalfClosedRemote if req == 0 && self.cfg.push == Push::AfterEndStream => {
+                // The bug: the page's stream is ended, and closed, before the promise.
+                let d = Frame::Data {
+                    stream: id,
+                    end_stream: true,
+                    data: self.page_body(),
+                };
+                let note = String::from_utf8_lossy(&self.page_body()).into_owned();
+                if let Some(st) = conn.stream_mut(id) {
+                    st.st = St::Closed(Why::Ended);
+                }
+                self.send_frame(conn, c, d, note, o);
+                self.origin_promise(conn, c, id, o);
             }
             St::HalfClosedRemote => {
                 let data = if req == 0 {
