@@ -1736,7 +1736,11 @@ fn progress_is_reported_once_a_second_not_per_batch() {
         );
         // After the level at `depth` is merged: its successor is known (5 has none).
         let d = p.depth as u64;
-        assert_eq!((p.states, p.unique_states), (d.min(4) + 1, d.min(4) + 2), "report {k}");
+        assert_eq!(
+            (p.states, p.unique_states),
+            (d.min(4) + 1, d.min(4) + 2),
+            "report {k}"
+        );
     }
 }
 
@@ -1781,7 +1785,11 @@ fn the_fingerprint_of_a_u64_loses_no_bit() {
     for (r, s) in [30u32, 27, 31].into_iter().enumerate() {
         let (a, b) = (input(r, 1 << s), input(r, 1 << s | 1));
         assert_ne!(a, b);
-        assert_ne!(explore::fingerprint(&a), explore::fingerprint(&b), "round {r}");
+        assert_ne!(
+            explore::fingerprint(&a),
+            explore::fingerprint(&b),
+            "round {r}"
+        );
     }
     assert_eq!(inverse(C1).wrapping_mul(C1), 1);
 }
