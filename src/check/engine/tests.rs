@@ -1793,3 +1793,26 @@ fn the_fingerprint_of_a_u64_loses_no_bit() {
     }
     assert_eq!(inverse(C1).wrapping_mul(C1), 1);
 }
+
+#[test]
+fn more_than_64_liveness_predicates_take_a_second_word_of_bits() {
+    // Each liveness predicate is one bit per state, 64 to a word: predicates 64 and 65
+    // are the first two bits of each state's second word. On the ring 0 -> 1 -> 2 -> 0
+    // (one weakly fair action), 2 is eventually reached and `false` is not.
+    let m = Chain { n: 3, back_to: 0 };
+    let mut props: Vec<Prop<Chain>> = (0..64)
+        .map(|i| Prop::eventually(format!("true {i}"), |_, _| true))
+        .collect();
+    props.push(Prop::eventually("2", |_, s| *s == 2));
+    props.push(Prop::eventually("never", |_, _| false));
+    let r = run1(&m, &props);
+    assert!(r.complete);
+    for p in &r.properties[..64] {
+        assert_eq!(p.verdict, Verdict::Holds, "{}", p.name);
+    }
+    assert_eq!(r.properties[64].verdict, Verdict::Holds);
+    let never = &r.properties[65];
+    assert_eq!(never.verdict, Verdict::Violated);
+    let t = never.trace.as_ref().expect("a lasso");
+    assert_eq!((states_of(t), t.loop_start), (vec![0, 1, 2, 0], Some(0)));
+}
