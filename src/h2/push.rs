@@ -166,20 +166,6 @@ impl H2Node {
                 };
                 self.send_frame(conn, c, end, String::new(), o);
             }
-            St::HalfClosedRemote if req == 0 && self.cfg.push == Push::AfterEndStream => {
-                // The bug: the page's stream is ended, and closed, before the promise.
-                let d = Frame::Data {
-                    stream: id,
-                    end_stream: true,
-                    data: self.page_body(),
-                };
-                let note = String::from_utf8_lossy(&self.page_body()).into_owned();
-                if let Some(st) = conn.stream_mut(id) {
-                    st.st = St::Closed(Why::Ended);
-                }
-                self.send_frame(conn, c, d, note, o);
-                self.origin_promise(conn, c, id, o);
-            }
             St::HalfClosedRemote => {
                 let data = if req == 0 {
                     self.page_body()
@@ -201,6 +187,10 @@ impl H2Node {
                     data,
                 };
                 self.send_frame(conn, c, d, note, o);
+                if req == 0 && self.cfg.push == Push::AfterEndStream {
+                    // The bug: the promise follows the END_STREAM that closed the stream.
+                    self.origin_promise(conn, c, id, o);
+                }
             }
             _ => {}
         }
