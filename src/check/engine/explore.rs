@@ -54,15 +54,15 @@ pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
 /// Words are never packed together before mixing: a field that shares a word
 /// with others reaches only part of the mix (a hasher that gathered fields into
 /// words lost 5,182 of `http-status`'s 652,396 states to collisions).
-struct FingerprintHasher {
-    lanes: [u64; 4],
+pub(super) struct FingerprintHasher {
+    pub(super) lanes: [u64; 4],
 }
 
 /// The multiplier of the folded multiply (odd, about half its bits set).
 const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
 
 #[inline(always)]
-fn folded_multiply(a: u64, b: u64) -> u64 {
+pub(super) fn folded_multiply(a: u64, b: u64) -> u64 {
     let p = (a as u128).wrapping_mul(b as u128);
     (p as u64) ^ ((p >> 64) as u64)
 }

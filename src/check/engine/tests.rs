@@ -1267,6 +1267,67 @@ fn fingerprints_avalanche() {
 }
 
 #[test]
+fn folded_multiply_spreads_each_bit_both_ways() {
+    // A plain multiply moves a flipped input bit only upwards: the top bit of one
+    // field could then cancel the top bit of another (explore.rs, FingerprintHasher).
+    use explore::folded_multiply as fm;
+    const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
+    // From 0, bit k moves the product by exactly FOLD << k, whose high half is FOLD's
+    // top k bits; from other values carries may leave a few bits at either end as they
+    // were.
+    for x in [0u64, 1, 0x0123_4567_89ab_cdef, u64::MAX] {
+        for k in 1..64 {
+            let d = fm(x, FOLD) ^ fm(x ^ (1 << k), FOLD);
+            if x == 0 || k >= 16 {
+                assert_ne!(
+                    d & ((1 << k) - 1),
+                    0,
+                    "bit {k} of {x:#x} reaches no lower bit"
+                );
+            }
+            if x == 0 || k <= 48 {
+                assert_ne!(d >> k, 0, "bit {k} of {x:#x} reaches no higher bit");
+            }
+        }
+    }
+}
+
+#[test]
+fn fingerprints_do_not_cancel_top_bits_of_two_fields() {
+    use explore::fingerprint as fp;
+    const TOP: u64 = 1 << 63;
+    let mut rng = Lcg(11);
+    for _ in 0..64 {
+        let w: [u64; 4] = std::array::from_fn(|_| (rng.next(1 << 31) << 32) ^ rng.next(1 << 31));
+        let base = fp(&(w[0], w[1], w[2], w[3]));
+        for (i, j) in [(0, 1), (1, 2), (2, 3), (0, 3)] {
+            let mut v = w;
+            v[i] ^= TOP;
+            v[j] ^= TOP;
+            assert_ne!(base, fp(&(v[0], v[1], v[2], v[3])), "fields {i} and {j}");
+        }
+    }
+}
+
+#[test]
+fn no_lane_masks_another_when_they_are_folded() {
+    // Every bit of every lane reaches the fingerprint, even when the other lanes are
+    // all ones (an OR in place of an XOR would absorb it).
+    use std::hash::Hasher;
+    let finish = |lanes: [u64; 4]| explore::FingerprintHasher { lanes }.finish();
+    for fill in [u64::MAX, 0, 0x5555_5555_5555_5555] {
+        let base = finish([fill; 4]);
+        for lane in 0..4 {
+            for bit in 0..64 {
+                let mut l = [fill; 4];
+                l[lane] ^= 1 << bit;
+                assert_ne!(finish(l), base, "lane {lane}, bit {bit}, others {fill:#x}");
+            }
+        }
+    }
+}
+
+#[test]
 fn repeated_initial_states_are_one_state() {
     let m = G::new(&[0, 1, 0, 1, 0]).e(0, 2, "A", Weak);
     let r = run1(&m, &[Prop::always("not 2", |_, s| *s != 2)]);
