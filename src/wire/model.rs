@@ -940,4 +940,62 @@ mod tests {
             assert_ne!(key_of(&s), key_of(&t), "change {i}");
         }
     }
+
+    /// Actor 0 asks for a choice of "isn" twice at start, then for "port": the second
+    /// "isn" replaces the first, as stateright's own `choose_random` does.
+    #[derive(Clone, Debug)]
+    struct Chooser;
+
+    impl Actor for Chooser {
+        type Msg = u8;
+        type State = u8;
+        type Timer = u8;
+        type Random = u8;
+        type Storage = ();
+        fn on_start(&self, id: Id, _: &Option<()>, o: &mut Out<Self>) -> u8 {
+            if usize::from(id) == 0 {
+                o.choose_random("isn", vec![1, 2]);
+                o.choose_random("isn", vec![3]);
+                o.choose_random("port", vec![8]);
+            }
+            0
+        }
+        fn on_random(&self, _: Id, st: &mut Cow<u8>, r: &u8, _: &mut Out<Self>) {
+            *st.to_mut() += r;
+        }
+    }
+
+    #[test]
+    fn a_second_choice_under_one_key_replaces_the_first() {
+        let m = Wire::new(
+            vec![Chooser, Chooser],
+            vec!["a".into(), "b".into()],
+            Faults::default(),
+        );
+        let s = m.init_states().remove(0);
+        assert_eq!(
+            s.choices[0].to_vec(),
+            vec![("isn".to_string(), vec![3]), ("port".to_string(), vec![8])]
+        );
+        // One pending choice at a time is offered, in order, and nothing else.
+        let offered = |s: &StateOf<Chooser>| {
+            let mut acts = Vec::new();
+            m.actions(s, &mut acts);
+            acts
+        };
+        let isn = WireAction::Choose {
+            actor: 0,
+            key: "isn".into(),
+            value: 3,
+        };
+        assert_eq!(offered(&s), [isn.clone()]);
+        let s = m.next_state(&s, isn).expect("the choice");
+        assert_eq!(s.actors[0], 3);
+        let port = WireAction::Choose {
+            actor: 0,
+            key: "port".into(),
+            value: 8,
+        };
+        assert_eq!(offered(&s), [port]);
+    }
 }
