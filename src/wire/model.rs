@@ -998,4 +998,106 @@ mod tests {
         };
         assert_eq!(offered(&s), [port]);
     }
+
+    #[test]
+    fn a_tick_ages_every_segment_and_one_past_msl_is_lost() {
+        let m = Wire::new(
+            vec![Ping, Ping],
+            vec!["a".into(), "b".into()],
+            Faults {
+                msl: 1,
+                loss: true,
+                loss_budget: Some(1),
+                ..Faults::default()
+            },
+        );
+        let s = m.init_states().remove(0);
+        assert_eq!((s.flight[0].age, s.lost), (0, 0));
+        let s = m.next_state(&s, WireAction::Tick).expect("a tick");
+        assert_eq!((s.flight.len(), s.flight[0].age, s.lost), (1, 1, 0));
+        // One tick past MSL: the segment died undelivered, and that is a loss.
+        let s = m.next_state(&s, WireAction::Tick).expect("a second tick");
+        assert_eq!((s.flight.len(), s.lost), (0, 1));
+    }
+
+    /// Shifts the actors' states (taken as sequence numbers modulo 16) by `d`.
+    fn shift_actors(_: &Wire<Talk>, s: &mut StateOf<Talk>, _: Option<&mut ActionOf<Talk>>, d: i16) {
+        for a in s.actors.iter_mut() {
+            *a = (i16::from(*a) + d).rem_euclid(16) as u8;
+        }
+    }
+
+    #[test]
+    fn a_tick_advances_the_isn_clock_and_moves_the_state_into_its_frame() {
+        let mut m = talk(Faults {
+            msl: 9,
+            ..Faults::default()
+        });
+        m.clock = Some(Clock {
+            rate: 3,
+            modulus: 16,
+            rotate: shift_actors,
+        });
+        let mut s = m.init_states().remove(0);
+        s.actors[1] = 10;
+        let mut epochs = Vec::new();
+        let mut seen = Vec::new();
+        for k in 0..6 {
+            if k == 1 {
+                // b's timeout is due after the first tick: it fires before time goes on.
+                s = m
+                    .next_state(&s, WireAction::Fire { actor: 1, timer: 5 })
+                    .expect("timer 5");
+            }
+            s = m.next_state(&s, WireAction::Tick).expect("a tick");
+            epochs.push(s.epoch);
+            seen.push(s.actors[1]);
+        }
+        // The clock reads 3, 6, ..., modulo 16; in its frame the state moves back as much.
+        assert_eq!(epochs, [3, 6, 9, 12, 15, 2]);
+        assert_eq!(seen, [7, 4, 1, 14, 11, 8]);
+    }
+
+    #[test]
+    fn every_action_offered_can_be_taken() {
+        // `actions` offers exactly the steps `next_state` takes: the checker counts a
+        // refused step, and `simulate` and the Explorer would offer a step that does
+        // nothing. Every state of the toy model, under every mix of faults.
+        use std::collections::{HashSet, VecDeque};
+        for loss in [false, true] {
+            for loss_budget in [Some(0), Some(1), None] {
+                for duplication in [false, true] {
+                    for reordering in [false, true] {
+                        let m = talk(Faults {
+                            msl: 2,
+                            loss,
+                            loss_budget,
+                            duplication,
+                            duplication_budget: Some(1),
+                            reordering,
+                            capacity: 2,
+                        });
+                        let mut seen: HashSet<u64> = HashSet::new();
+                        let mut queue: VecDeque<_> = m.init_states().into();
+                        while let Some(s) = queue.pop_front() {
+                            if !seen.insert(key_of(&s)) {
+                                continue;
+                            }
+                            for a in actions_of(&m, &s) {
+                                match m.next_state(&s, a.clone()) {
+                                    Some(t) => queue.push_back(t),
+                                    None => panic!(
+                                        "{a:?} offered and refused (loss {loss} {loss_budget:?}, \
+                                         duplication {duplication}, reordering {reordering})"
+                                    ),
+                                }
+                            }
+                            assert!(seen.len() < 100_000, "the toy model is finite");
+                        }
+                        assert!(seen.len() > 5, "{}", seen.len());
+                    }
+                }
+            }
+        }
+    }
 }
