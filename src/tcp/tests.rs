@@ -1161,6 +1161,20 @@ fn in_flight(src: usize, age: u8, msg: Segment) -> InFlight<Segment> {
 }
 
 #[test]
+fn test_model_server_established_is_the_antecedent_of_no_double_connection() {
+    // Until the server has entered ESTABLISHED once, "no double connection" holds only
+    // vacuously, and the report says so.
+    let m = oracle_model();
+    let s = init(&m);
+    assert!(!tm::server_established(&m, &s));
+    let once = with(&s, |t| t.actors[SERVER].est_by_irs.bump(4));
+    assert!(tm::server_established(&m, &once));
+    // Entering ESTABLISHED on the client's side is not the antecedent.
+    let client = with(&s, |t| t.actors[CLIENT].est_by_irs.bump(0));
+    assert!(!tm::server_established(&m, &client));
+}
+
+#[test]
 fn test_model_synchronized_when_established() {
     let m = oracle_model();
     // The client (ISS 0) accepted two chunks of the server (ISS 4), which accepted one.
@@ -2221,6 +2235,7 @@ fn counts_saturate_at_three_and_keep_their_neighbours() {
     assert!(c.is_zero());
     for _ in 0..5 {
         c.bump(5);
+        assert!(!c.is_zero());
     }
     c.bump(6);
     c.bump(MAX_SPACE + 7); // modulo the largest space

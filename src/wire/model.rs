@@ -1100,4 +1100,19 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_explorer_gets_the_properties_it_was_given() {
+        let mut m = talk(Faults::default());
+        assert!(stateright::Model::properties(&m).is_empty());
+        m.properties = vec![
+            Property::always("b keeps a message", |_, s: &StateOf<Talk>| s.actors[1] < 3),
+            Property::sometimes("b got 2", |_, s: &StateOf<Talk>| s.actors[1] == 2),
+        ];
+        let names: Vec<_> = stateright::Model::properties(&m)
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["b keeps a message", "b got 2"]);
+    }
 }
