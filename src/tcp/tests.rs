@@ -1175,6 +1175,27 @@ fn test_model_server_established_is_the_antecedent_of_no_double_connection() {
 }
 
 #[test]
+fn test_model_both_established_is_the_antecedent_of_synchronized() {
+    let m = oracle_model();
+    let s = init(&m);
+    assert!(!tm::both_established(&m, &s));
+    let both = with(&s, |t| {
+        for i in [CLIENT, SERVER] {
+            t.actors[i].tcb.state = State::Established;
+            t.actors[i].tcb.inc = 1;
+        }
+    });
+    assert!(tm::both_established(&m, &both));
+    for (who, state) in [(CLIENT, State::SynSent), (SERVER, State::SynReceived)] {
+        let one = with(&both, |t| t.actors[who].tcb.state = state);
+        assert!(!tm::both_established(&m, &one), "{state:?}");
+    }
+    // ESTABLISHED in two different incarnations is not one connection.
+    let apart = with(&both, |t| t.actors[SERVER].tcb.inc = 2);
+    assert!(!tm::both_established(&m, &apart));
+}
+
+#[test]
 fn test_model_synchronized_when_established() {
     let m = oracle_model();
     // The client (ISS 0) accepted two chunks of the server (ISS 4), which accepted one.
