@@ -1245,6 +1245,58 @@ fn test_model_no_old_segment_accepted() {
 }
 
 #[test]
+fn test_model_both_closed_without_rst_is_the_antecedent_of_graceful_close() {
+    let m = oracle_model();
+    let base = init(&m);
+    let ante = |f: &dyn Fn(&mut Host, &mut Host)| {
+        let s = with(&base, |s| {
+            let (c, srv) = s.actors.split_at_mut(1);
+            f(&mut c[0], &mut srv[0]);
+        });
+        tm::both_closed_without_rst(&m, &s)
+    };
+    assert!(!ante(&|_, _| {}));
+    // Still open: both applications closed one incarnation, and no RST was seen.
+    let closed = |c: &mut Host, s: &mut Host| {
+        c.app_closed = true;
+        s.app_closed = true;
+        c.tcb.inc = 1;
+        s.tcb.inc = 1;
+    };
+    assert!(ante(&closed));
+    let not_the_case: [&dyn Fn(&mut Host, &mut Host); 5] = [
+        &|c, _| c.rst_seen = true,
+        &|_, s| s.rst_seen = true,
+        &|c, _| c.app_closed = false,
+        &|_, s| s.app_closed = false,
+        &|_, s| s.tcb.inc = 2,
+    ];
+    for (i, f) in not_the_case.iter().enumerate() {
+        assert!(
+            !ante(&|c, s| {
+                closed(c, s);
+                f(c, s)
+            }),
+            "case {i}"
+        );
+    }
+    // Ended on both sides: incarnation 1 closed by both, with no RST on either side.
+    let ended = |c: &mut Host, s: &mut Host| {
+        c.ended_closed = 0b10;
+        s.ended_closed = 0b10;
+    };
+    assert!(ante(&ended));
+    assert!(!ante(&|c, s| {
+        ended(c, s);
+        s.ended_rst = 0b10
+    }));
+    assert!(!ante(&|c, s| {
+        ended(c, s);
+        c.ended_closed = 0b100
+    }));
+}
+
+#[test]
 fn test_model_graceful_close_and_both_close_normally() {
     let m = oracle_model();
     let base = init(&m);
