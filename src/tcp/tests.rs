@@ -1196,6 +1196,21 @@ fn test_model_both_established_is_the_antecedent_of_synchronized() {
 }
 
 #[test]
+fn test_model_the_application_call_a_step_made() {
+    use crate::report::Lifeline;
+    let m = oracle_model();
+    let h = init(&m).actors[CLIENT].clone();
+    assert_eq!(h.call_made(&h), None, "nothing changed");
+    let mut sent = h.clone();
+    sent.sent += 1;
+    assert_eq!(h.call_made(&sent).as_deref(), Some("SEND"));
+    let mut closed = h.clone();
+    closed.app_closed = true;
+    assert_eq!(h.call_made(&closed).as_deref(), Some("CLOSE"));
+    assert_eq!(closed.call_made(&closed), None, "closed before");
+}
+
+#[test]
 fn test_model_synchronized_when_established() {
     let m = oracle_model();
     // The client (ISS 0) accepted two chunks of the server (ISS 4), which accepted one.

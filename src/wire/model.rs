@@ -658,13 +658,6 @@ pub enum Fairness {
     Strong,
 }
 
-impl<S: Debug, M: Debug, T: Debug, R: Debug> WireState<S, M, T, R> {
-    /// Whether nothing is in flight and no timer is armed.
-    pub fn is_quiet(&self) -> bool {
-        self.flight.is_empty() && self.timers.iter().all(|t| t.0.is_empty())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1093,4 +1093,44 @@ mod tests {
             "&lt;img src=x onerror=&quot;alert(&apos;1&apos;)&quot;&gt;&amp;"
         );
     }
+
+    #[test]
+    fn a_delivery_takes_the_segment_of_its_own_channel_and_label() {
+        let p = |src, dst, label: &str, row| Pending {
+            src,
+            dst,
+            label: label.into(),
+            row,
+            copy: false,
+        };
+        let mut pending = vec![p(0, 1, "A", 1), p(1, 0, "B", 2), p(0, 1, "B", 3)];
+        assert_eq!(take(&mut pending, 0, 1, "B", false, false), Some(3));
+        assert_eq!(take(&mut pending, 1, 0, "A", false, false), None);
+        assert_eq!(take(&mut pending, 1, 0, "B", false, true), Some(2));
+        assert!(pending[1].copy, "a kept copy stays, marked");
+        assert_eq!(take(&mut pending, 0, 1, "A", false, false), Some(1));
+        assert_eq!(pending.len(), 1);
+    }
+
+    #[test]
+    fn a_label_near_the_right_edge_is_moved_inside() {
+        let width = 300;
+        let s = "a label of some length";
+        let w = text_width(s) + 6;
+        for (x, anchor) in [(295, "start"), (299, "middle"), (310, "end")] {
+            let mut o = String::new();
+            grounded(&mut o, width, x, 40, anchor, "c", s);
+            let x0: i64 = o
+                .split("<rect x=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no rect in {o}"));
+            assert_eq!(x0 + w, width - 2, "{anchor} at {x}: {o}");
+        }
+        // Near the left edge, at 2.
+        let mut o = String::new();
+        grounded(&mut o, width, 0, 40, "end", "c", s);
+        assert!(o.starts_with("<rect x=\"2\""), "{o}");
+    }
 }
