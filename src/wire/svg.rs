@@ -121,6 +121,13 @@ struct Pending {
     copy: bool,
 }
 
+impl Pending {
+    /// Whether this is a segment from `src` to `dst` labelled `label`.
+    fn is(&self, src: usize, dst: usize, label: &str) -> bool {
+        self.src == src && self.dst == dst && self.label == label
+    }
+}
+
 /// Takes the pending segment `(src, dst, label)`, preferring a kept copy when `copy`.
 fn take(
     pending: &mut Vec<Pending>,
@@ -130,7 +137,7 @@ fn take(
     copy: bool,
     keep: bool,
 ) -> Option<usize> {
-    let same = |p: &Pending| p.src == src && p.dst == dst && p.label == label;
+    let same = |p: &Pending| p.is(src, dst, label);
     let at = pending
         .iter()
         .position(|p| same(p) && p.copy == copy)
@@ -142,6 +149,13 @@ fn take(
         pending.remove(at);
     }
     Some(row)
+}
+
+/// The left edge of a state box `w` wide centred on lifeline `x`, kept inside the
+/// picture (`width`) and clear of the step column (`gutter`): a long phase next to
+/// the first or last lifeline moves inwards.
+fn box_left(x: i64, w: i64, width: i64, gutter: i64) -> i64 {
+    (x - w / 2).min(width - w - 4).max(gutter - 4)
 }
 
 /// Text at `(x, y)` with a white halo, so that it stays readable over lines.
@@ -275,9 +289,7 @@ where
         let x = lane_x(i);
         let y = row_y(r);
         let w = 12 + CHAR * name.chars().count() as i64;
-        // Kept inside the picture and clear of the step column: a long phase next to
-        // the first or last lifeline moves inwards.
-        let left = (x - w / 2).min(width - w - 4).max(gutter - 4);
+        let left = box_left(x, w, width, gutter);
         let _ = writeln!(
             o,
             r#"<rect x="{left}" y="{}" width="{w}" height="18" rx="3" class="box"/>"#,
@@ -337,7 +349,7 @@ where
                     // the oldest pending segment of that label for each.
                     let start = pending
                         .iter()
-                        .position(|p| p.src == s && p.dst == d && p.label == *label)
+                        .position(|p| p.is(s, d, label))
                         .map(|at| pending.remove(at).row);
                     let a = (lane_x(s), row_y(start.unwrap_or(r.saturating_sub(1))));
                     let b = (lane_x(d), y);
@@ -1132,5 +1144,15 @@ mod tests {
         let mut o = String::new();
         grounded(&mut o, width, 0, 40, "end", "c", s);
         assert!(o.starts_with("<rect x=\"2\""), "{o}");
+    }
+
+    #[test]
+    fn a_state_box_stays_inside_the_picture_and_clear_of_the_steps() {
+        // Centred on its lifeline when it fits.
+        assert_eq!(box_left(200, 60, 500, 40), 170);
+        // Near the right edge: 4 px inside it.
+        assert_eq!(box_left(480, 60, 500, 40), 500 - 60 - 4);
+        // Near the left: 4 px into the step column at most.
+        assert_eq!(box_left(50, 60, 500, 40), 36);
     }
 }
