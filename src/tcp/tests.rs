@@ -1211,6 +1211,46 @@ fn test_model_the_application_call_a_step_made() {
 }
 
 #[test]
+fn test_model_the_explorer_names_the_application_call() {
+    // The Explorer names a step of the application's turn by the call it makes, which
+    // the timer alone does not say; other steps keep their plain names.
+    use crate::wire::svg::{action_name, action_name_at};
+    let m = oracle_model();
+    let mut frontier = vec![init(&m)];
+    let mut named = Vec::new();
+    for _ in 0..8 {
+        let mut next = Vec::new();
+        for s in &frontier {
+            let mut acts = Vec::new();
+            m.actions(s, &mut acts);
+            for a in acts {
+                let app = matches!(
+                    &a,
+                    WireAction::Fire {
+                        timer: crate::tcp::endpoint::Timer::App,
+                        ..
+                    }
+                );
+                let (at, plain) = (action_name_at(&m, s, &a), action_name(&m, &a));
+                if app {
+                    named.push(at);
+                } else {
+                    assert_eq!(at, plain);
+                }
+                next.extend(m.next_state(s, a));
+            }
+        }
+        frontier = next;
+        frontier.truncate(200);
+    }
+    assert!(!named.is_empty(), "no application turn in 8 steps");
+    assert!(
+        named.iter().all(|n| n.contains("the application calls")),
+        "{named:?}"
+    );
+}
+
+#[test]
 fn test_model_synchronized_when_established() {
     let m = oracle_model();
     // The client (ISS 0) accepted two chunks of the server (ISS 4), which accepted one.

@@ -158,6 +158,17 @@ fn box_left(x: i64, w: i64, width: i64, gutter: i64) -> i64 {
     (x - w / 2).min(width - w - 4).max(gutter - 4)
 }
 
+/// Where a note `off` px beside lifeline `i` (of `n`, at `x`) goes, and its anchor:
+/// towards the middle of the picture, so to the left of the last lifeline and to the
+/// right of every other.
+fn toward_middle(i: usize, n: usize, x: i64, off: i64) -> (i64, &'static str) {
+    if n > 1 && i == n - 1 {
+        (x - off, "end")
+    } else {
+        (x + off, "start")
+    }
+}
+
 /// Text at `(x, y)` with a white halo, so that it stays readable over lines.
 fn text(o: &mut String, x: i64, y: i64, anchor: &str, class: &str, s: &str) {
     let _ = writeln!(
@@ -439,11 +450,8 @@ where
                     .strip_prefix(&format!("{}: ", role(*actor)))
                     .unwrap_or(head);
                 // Beside the lifeline, towards the middle of the picture.
-                if n > 1 && *actor == n - 1 {
-                    text(o, lane_x(*actor) - 8, y - 4, "end", "note", what);
-                } else {
-                    text(o, lane_x(*actor) + 8, y - 4, "start", "note", what);
-                }
+                let (tx, anchor) = toward_middle(*actor, n, lane_x(*actor), 8);
+                text(o, tx, y - 4, anchor, "note", what);
             }
         }
         if action.is_some() {
@@ -461,12 +469,7 @@ where
                             x + 40,
                             y - 2
                         );
-                        // Towards the middle of the picture.
-                        let (tx, anchor) = if n > 1 && i == n - 1 {
-                            (x - 44, "end")
-                        } else {
-                            (x + 44, "start")
-                        };
+                        let (tx, anchor) = toward_middle(i, n, x, 44);
                         text(o, tx, y + 2, anchor, "connnote", &connection_name(*c));
                     }
                     state_box(o, i, r, to);
@@ -1154,5 +1157,55 @@ mod tests {
         assert_eq!(box_left(480, 60, 500, 40), 500 - 60 - 4);
         // Near the left: 4 px into the step column at most.
         assert_eq!(box_left(50, 60, 500, 40), 36);
+    }
+
+    #[test]
+    fn notes_go_towards_the_middle_of_the_picture() {
+        assert_eq!(toward_middle(0, 2, 100, 8), (108, "start"));
+        assert_eq!(toward_middle(1, 2, 400, 8), (392, "end"));
+        assert_eq!(toward_middle(1, 3, 400, 44), (444, "start"));
+        assert_eq!(toward_middle(2, 3, 700, 44), (656, "end"));
+        assert_eq!(
+            toward_middle(0, 1, 100, 8),
+            (108, "start"),
+            "a lone lifeline"
+        );
+    }
+
+    #[test]
+    fn segments_in_flight_at_the_end_are_stacked_below_the_last_step() {
+        // At the start, notes 1 to 4 are in flight from left to right: four stubs,
+        // 14 px apart, half way between the lifelines; the legend follows them.
+        let m = toy();
+        let steps = vec![(None, m.init_states().remove(0))];
+        let lay = Layout::book(2);
+        let svg = sequence_svg_with(&m, &steps, &lay, None);
+        let stubs: Vec<(i64, i64)> = elements(&svg, "seg-flight")
+            .iter()
+            .filter_map(|l| {
+                // A stub is a vertical path: M{x} {y-7} L{x} {y+7}.
+                let d = l.split("d=\"M").nth(1)?.split('"').next()?;
+                let (a, b) = d.split_once(" L")?;
+                let (x, y0) = a.split_once(' ')?;
+                let (x2, y1) = b.split_once(' ')?;
+                let (x, y0, y1): (i64, i64, i64) =
+                    (x.parse().ok()?, y0.parse().ok()?, y1.parse().ok()?);
+                (x2 == x.to_string() && y1 - y0 == 14).then_some((x, y0 + 7))
+            })
+            .collect();
+        let mid = (lay.lane_x(0) + lay.lane_x(1)) / 2;
+        assert_eq!(stubs.len(), 4, "{svg}");
+        for (k, &(x, y)) in stubs.iter().enumerate() {
+            assert_eq!(x, mid, "stub {k}");
+            assert_eq!(y, stubs[0].1 + 14 * k as i64, "stub {k}");
+        }
+        let height: i64 = svg
+            .split("height=\"")
+            .nth(1)
+            .and_then(|h| h.split('"').next())
+            .and_then(|h| h.parse().ok())
+            .expect("the picture's height");
+        // The legend starts 12 px below the row of the last stub, and takes three lines.
+        assert_eq!(height, stubs[3].1 + 14 + 12 + 3 * 14 + 4);
     }
 }
