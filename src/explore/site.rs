@@ -7,7 +7,7 @@
 use crate::check::engine::{self, Options, Prop};
 use crate::check::limits::{self, Watch};
 use crate::report::{Envelope, Lifeline, TimerName};
-use crate::wire::svg::{action_name_at, sequence_svg, Explorable};
+use crate::wire::svg::{action_name_at, drawable, sequence_svg, Explorable};
 use crate::wire::{ActionOf, StateOf, Wire, WireActor};
 use serde_json::{json, Value};
 use stateright::Model;
@@ -198,17 +198,7 @@ where
 
     /// The sequence diagram of a replayed path, without the actions the model ignores.
     fn svg(&self, steps: &[(Option<ActionOf<A>>, StateOf<A>)]) -> String {
-        let mut kept: Steps<A> = vec![steps[0].clone()];
-        for w in steps.windows(2) {
-            let applies = match &w[1].0 {
-                Some(a) => self.model.next_state(&w[0].1, a.clone()).is_some(),
-                None => true,
-            };
-            if applies {
-                kept.push(w[1].clone());
-            }
-        }
-        sequence_svg(&self.model.0, &kept)
+        sequence_svg(&self.model.0, &drawable(&self.model.0, steps.to_vec()))
     }
 
     fn view(

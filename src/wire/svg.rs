@@ -59,6 +59,28 @@ pub fn steps_of<S, A>(path: Path<S, A>) -> Vec<(Option<A>, S)> {
     out
 }
 
+/// The steps of a path worth drawing: a path replayed from action indices may take an
+/// action the model ignores (it keeps the state); it is left out of the picture rather
+/// than drawn as if it had happened.
+pub fn drawable<A: WireActor>(
+    m: &Wire<A>,
+    mut steps: Vec<(Option<ActionOf<A>>, StateOf<A>)>,
+) -> Vec<(Option<ActionOf<A>>, StateOf<A>)> {
+    let mut k = 1;
+    while k < steps.len() {
+        let applies = match &steps[k].0 {
+            Some(a) => m.next_state(&steps[k - 1].1, a.clone()).is_some(),
+            None => true,
+        };
+        if applies {
+            k += 1;
+        } else {
+            steps.remove(k);
+        }
+    }
+    steps
+}
+
 /// The geometry of a sequence diagram.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
@@ -723,22 +745,7 @@ where
     }
 
     fn as_svg(&self, path: Path<Self::State, Self::Action>) -> Option<String> {
-        // A hand-written path may take an action the model ignores (it keeps the
-        // state): leave it out of the picture rather than draw what did not happen.
-        let mut steps = steps_of(path);
-        let mut k = 1;
-        while k < steps.len() {
-            let applies = match &steps[k].0 {
-                Some(a) => self.0.next_state(&steps[k - 1].1, a.clone()).is_some(),
-                None => true,
-            };
-            if applies {
-                k += 1;
-            } else {
-                steps.remove(k);
-            }
-        }
-        Some(sequence_svg(&self.0, &steps))
+        Some(sequence_svg(&self.0, &drawable(&self.0, steps_of(path))))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -1207,5 +1214,28 @@ mod tests {
             .expect("the picture's height");
         // The legend starts 12 px below the row of the last stub, and takes three lines.
         assert_eq!(height, stubs[3].1 + 14 + 12 + 3 * 14 + 4);
+    }
+
+    #[test]
+    fn a_step_the_model_ignores_is_not_drawn() {
+        let m = toy();
+        let steps = toy_path(&m);
+        // Insert, after step 2, a delivery of a segment that is not in flight: the
+        // model refuses it, and the state stays.
+        let ignored = WireAction::Deliver {
+            index: 0,
+            keep_copy: false,
+            src: 0,
+            dst: 1,
+            msg: Note(8),
+        };
+        assert!(m.next_state(&steps[2].1, ignored.clone()).is_none());
+        let mut with = steps.clone();
+        with.insert(3, (Some(ignored.clone()), steps[2].1.clone()));
+        with.push((Some(ignored), steps[steps.len() - 1].1.clone()));
+        let kept = drawable(&m, with);
+        assert_eq!(kept.len(), steps.len());
+        assert!(kept.iter().zip(&steps).all(|(a, b)| a.0 == b.0));
+        assert_eq!(sequence_svg(&m, &kept), sequence_svg(&m, &steps));
     }
 }
