@@ -981,7 +981,7 @@ mod tests {
             key: "isn".into(),
             value: 3,
         };
-        assert_eq!(offered(&s), [isn.clone()]);
+        assert_eq!(offered(&s), std::slice::from_ref(&isn));
         let s = m.next_state(&s, isn).expect("the choice");
         assert_eq!(s.actors[0], 3);
         let port = WireAction::Choose {
