@@ -1528,6 +1528,75 @@ fn a_cut_run_checks_every_discovered_state_in_order() {
 }
 
 #[test]
+fn a_cut_run_reports_the_state_of_a_later_batch_by_its_own_index() {
+    // 44,999 discovered states wait unexpanded: they are checked in three batches,
+    // and a violation in the second is reported with its own state.
+    let m = Star { n: 50_000 };
+    let opts = Options {
+        max_states: Some(45_000),
+        ..Options::default()
+    };
+    let props = [
+        Prop::always("below 30000", |_, s| *s < 30_000),
+        Prop::sometimes("44999", |_, s| *s == 44_999),
+    ];
+    let r = run(&m, &props, &opts);
+    assert!(!r.complete);
+    assert_eq!(r.unique_states, 45_000);
+    let trace = |i: usize| states_of(r.properties[i].trace.as_ref().unwrap());
+    assert_eq!(trace(0), [0, 30_000]);
+    assert_eq!(trace(1), [0, 44_999]);
+}
+
+/// A chain 0 → 1 → … → 5 whose states each offer a second action the model refuses.
+struct Refuser;
+
+impl Model for Refuser {
+    type State = u32;
+    type Action = bool;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<bool>) {
+        if *s < 5 {
+            out.extend([true, false]);
+        }
+    }
+    fn next_state(&self, s: &u32, step: bool) -> Option<u32> {
+        step.then_some(s + 1)
+    }
+}
+
+impl FairModel for Refuser {
+    fn fairness(&self, _: &u32, _: &bool) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn refused_steps_are_counted() {
+    // The report warns when a liveness verdict rests on runs the bounds cut: it needs
+    // the count of steps the model refused, one per expanded state here.
+    let r = run1(&Refuser, &[Prop::always("any", |_, _| true)]);
+    assert_eq!((r.unique_states, r.refused), (6, 5));
+}
+
+#[test]
+fn an_implication_names_its_antecedent() {
+    let p: Prop<Chain> = Prop::always_if("p", "above 3", |_, s| *s > 3, |_, _| true);
+    let (what, ante) = p.antecedent().expect("an antecedent");
+    let m = Chain { n: 9, back_to: 0 };
+    assert_eq!(what, "above 3");
+    assert!(ante(&m, &4) && !ante(&m, &3));
+    assert!(Prop::<Chain>::always("q", |_, _| true)
+        .antecedent()
+        .is_none());
+    assert!(Prop::<Chain>::sometimes("r", |_, _| true)
+        .antecedent()
+        .is_none());
+}
+
+#[test]
 fn the_liveness_phase_asks_for_its_workspace_per_state_and_per_class() {
     // Per state: a reverse parent and a place in the order (4 bytes each), Tarjan's
     // node (12) and its three stacks (DFS 4, calls 8, SCC members 4); per fairness
