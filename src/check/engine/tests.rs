@@ -1925,6 +1925,24 @@ fn the_fingerprint_of_a_u64_loses_no_bit() {
 }
 
 #[test]
+fn the_second_word_of_bits_belongs_to_its_own_state() {
+    // Twenty leaves in one chunk, each with two words of liveness bits: predicate 64
+    // ("a leaf") is read from the second word of the leaf's own pair, whatever its
+    // place in the chunk, so every run from 0 reaches a leaf.
+    let m = Star { n: 20 };
+    let mut props: Vec<Prop<Star>> = (0..64)
+        .map(|i| Prop::eventually(format!("never {i}"), |_, s| *s == 9_999))
+        .collect();
+    props.push(Prop::eventually("a leaf", |_, s| *s > 0));
+    let r = run1(&m, &props);
+    assert!(r.complete);
+    assert_eq!(r.properties[64].verdict, Verdict::Holds);
+    assert!(r.properties[..64]
+        .iter()
+        .all(|p| p.verdict == Verdict::Violated));
+}
+
+#[test]
 fn more_than_64_liveness_predicates_take_a_second_word_of_bits() {
     // Each liveness predicate is one bit per state, 64 to a word: predicates 64 and 65
     // are the first two bits of each state's second word. On the ring 0 -> 1 -> 2 -> 0
