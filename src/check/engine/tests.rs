@@ -1548,6 +1548,56 @@ fn a_cut_run_reports_the_state_of_a_later_batch_by_its_own_index() {
     assert_eq!(trace(1), [0, 44_999]);
 }
 
+/// 0 fans out to `1..=n`; each `k` of those steps to `100_000 + k`.
+struct TwoLevels {
+    n: u32,
+}
+
+impl Model for TwoLevels {
+    type State = u32;
+    type Action = u32;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<u32>) {
+        match *s {
+            0 => out.extend(1..=self.n),
+            k if k <= self.n => out.push(100_000 + k),
+            _ => {}
+        }
+    }
+    fn next_state(&self, _: &u32, a: u32) -> Option<u32> {
+        Some(a)
+    }
+}
+
+impl FairModel for TwoLevels {
+    fn fairness(&self, _: &u32, _: &u32) -> (u64, Fairness) {
+        (0, Unfair)
+    }
+}
+
+#[test]
+fn a_run_cut_inside_a_level_checks_the_rest_of_that_level_first() {
+    // Level 1 holds 30,000 states; the bound is hit while its first batch of 20,000
+    // is expanded. Its states 20,001 to 30,000 were discovered but not expanded: they
+    // are checked, in place, before the states of level 2.
+    let m = TwoLevels { n: 30_000 };
+    let opts = Options {
+        max_states: Some(35_001),
+        ..Options::default()
+    };
+    let props = [
+        Prop::always("below 25000", |_, s| *s < 25_000),
+        Prop::sometimes("100007", |_, s| *s == 100_007),
+    ];
+    let r = run(&m, &props, &opts);
+    assert!(!r.complete);
+    let trace = |i: usize| states_of(r.properties[i].trace.as_ref().unwrap());
+    assert_eq!(trace(0), [0, 25_000]);
+    assert_eq!(trace(1), [0, 7, 100_007]);
+}
+
 /// A chain 0 → 1 → … → 5 whose states each offer a second action the model refuses.
 struct Refuser;
 
