@@ -603,6 +603,8 @@ impl<S> ChunkOut<S> {
 
 /// Recycled chunk buffers (avoids re-faulting fresh memory every batch).
 type Pool<S> = Mutex<Vec<ChunkOut<S>>>;
+/// Most buffers the pool keeps: one batch's chunks, since a batch takes one per chunk.
+const POOL: usize = BATCH.div_ceil(CHUNK);
 
 fn take_buffer<S>(pool: &Pool<S>) -> ChunkOut<S> {
     lock(pool).pop().unwrap_or_else(ChunkOut::new)
@@ -920,7 +922,10 @@ where
         for o in &mut outs {
             o.clear();
         }
-        lock(&self.pool).append(&mut outs);
+        let mut pool = lock(&self.pool);
+        pool.append(&mut outs);
+        // Never more than a batch takes: buffers left over would only hold memory.
+        pool.truncate(POOL);
     }
 }
 

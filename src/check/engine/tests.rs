@@ -2014,3 +2014,43 @@ fn more_than_64_liveness_predicates_take_a_second_word_of_bits() {
     let t = never.trace.as_ref().expect("a lasso");
     assert_eq!((states_of(t), t.loop_start), (vec![0, 1, 2, 0], Some(0)));
 }
+
+/// Two fans of `n` edges each: state 0 leads to 1..=n, state 1 to n+1..=2n.
+struct TwoFans(u32);
+
+impl Model for TwoFans {
+    type State = u32;
+    type Action = u32;
+    fn init_states(&self) -> Vec<u32> {
+        vec![0]
+    }
+    fn actions(&self, s: &u32, out: &mut Vec<u32>) {
+        match *s {
+            0 => out.extend(1..=self.0),
+            1 => out.extend(self.0 + 1..=2 * self.0),
+            _ => {}
+        }
+    }
+    fn next_state(&self, _: &u32, a: u32) -> Option<u32> {
+        Some(a)
+    }
+}
+
+impl FairModel for TwoFans {
+    fn fairness(&self, _: &u32, _: &u32) -> (u64, Fairness) {
+        (1, Weak)
+    }
+}
+
+#[test]
+fn the_stored_edge_limit_bounds_the_sum_of_edges_not_a_product() {
+    // A run with liveness properties stores every edge and stops (incomplete) before
+    // their count leaves the u32 offsets. Here 66,000 edges are stored when state 1
+    // brings 66,000 more: 132,000 in all, far below 2^32 - 1, though the product of
+    // the two counts is above it.
+    let m = TwoFans(66_000);
+    let r = run1(&m, &[Prop::eventually("away from 0 and 1", |_, s| *s > 1)]);
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 132_001);
+    assert_eq!(r.properties[0].verdict, Verdict::Holds);
+}
