@@ -1548,9 +1548,11 @@ fn a_cut_run_reports_the_state_of_a_later_batch_by_its_own_index() {
     assert_eq!(trace(1), [0, 44_999]);
 }
 
-/// 0 fans out to `1..=n`; each `k` of those steps to `100_000 + k`.
+/// 0 fans out to `1..=n`. Narrow: each `k` of those steps to `100_000 + k`. Wide:
+/// 1 alone fans out again, to `n + 1..=2n`.
 struct TwoLevels {
     n: u32,
+    wide: bool,
 }
 
 impl Model for TwoLevels {
@@ -1562,7 +1564,8 @@ impl Model for TwoLevels {
     fn actions(&self, s: &u32, out: &mut Vec<u32>) {
         match *s {
             0 => out.extend(1..=self.n),
-            k if k <= self.n => out.push(100_000 + k),
+            1 if self.wide => out.extend(self.n + 1..=2 * self.n),
+            k if k <= self.n && !self.wide => out.push(100_000 + k),
             _ => {}
         }
     }
@@ -1582,7 +1585,10 @@ fn a_run_cut_inside_a_level_checks_the_rest_of_that_level_first() {
     // Level 1 holds 30,000 states; the bound is hit while its first batch of 20,000
     // is expanded. Its states 20,001 to 30,000 were discovered but not expanded: they
     // are checked, in place, before the states of level 2.
-    let m = TwoLevels { n: 30_000 };
+    let m = TwoLevels {
+        n: 30_000,
+        wide: false,
+    };
     let opts = Options {
         max_states: Some(35_001),
         ..Options::default()
@@ -2015,40 +2021,16 @@ fn more_than_64_liveness_predicates_take_a_second_word_of_bits() {
     assert_eq!((states_of(t), t.loop_start), (vec![0, 1, 2, 0], Some(0)));
 }
 
-/// Two fans of `n` edges each: state 0 leads to 1..=n, state 1 to n+1..=2n.
-struct TwoFans(u32);
-
-impl Model for TwoFans {
-    type State = u32;
-    type Action = u32;
-    fn init_states(&self) -> Vec<u32> {
-        vec![0]
-    }
-    fn actions(&self, s: &u32, out: &mut Vec<u32>) {
-        match *s {
-            0 => out.extend(1..=self.0),
-            1 => out.extend(self.0 + 1..=2 * self.0),
-            _ => {}
-        }
-    }
-    fn next_state(&self, _: &u32, a: u32) -> Option<u32> {
-        Some(a)
-    }
-}
-
-impl FairModel for TwoFans {
-    fn fairness(&self, _: &u32, _: &u32) -> (u64, Fairness) {
-        (1, Weak)
-    }
-}
-
 #[test]
 fn the_stored_edge_limit_bounds_the_sum_of_edges_not_a_product() {
     // A run with liveness properties stores every edge and stops (incomplete) before
     // their count leaves the u32 offsets. Here 66,000 edges are stored when state 1
     // brings 66,000 more: 132,000 in all, far below 2^32 - 1, though the product of
     // the two counts is above it.
-    let m = TwoFans(66_000);
+    let m = TwoLevels {
+        n: 66_000,
+        wide: true,
+    };
     let r = run1(&m, &[Prop::eventually("away from 0 and 1", |_, s| *s > 1)]);
     assert!(r.complete);
     assert_eq!(r.unique_states, 132_001);
