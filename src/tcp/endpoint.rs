@@ -169,6 +169,21 @@ impl Counts {
     pub fn is_zero(&self) -> bool {
         self.0 == 0
     }
+    /// Moves the count of every `i < n` to `(i + by) % n`, as a tick of the ISN clock
+    /// moves every sequence number of a space of `n` (`n` at most [`MAX_SPACE`], `by`
+    /// below `n`); the counts at `n` and above stay. One rotation of the low `2n` bits.
+    pub fn rotate(&mut self, n: usize, by: usize) {
+        debug_assert!(n <= MAX_SPACE && by < n);
+        if by == 0 {
+            return;
+        }
+        let bits = 2 * n as u32;
+        let mask = u64::MAX >> (64 - bits);
+        let low = self.0 & mask;
+        let sh = 2 * by as u32;
+        let moved = ((low << sh) | (low >> (bits - sh))) & mask;
+        self.0 = (self.0 & !mask) | moved;
+    }
 }
 
 impl std::fmt::Debug for Counts {

@@ -73,12 +73,8 @@ pub fn rotate(m: &TcpModel, s: &mut TcpState, a: Option<&mut TcpAction>, d: i16)
         if let Some((q, _)) = &mut t.pending_syn {
             *q = sh(*q);
         }
-        for counts in [&mut h.opens_by_isn, &mut h.est_by_irs] {
-            let old = *counts;
-            for i in 0..sp.0 as usize {
-                counts.set(sh(i as u8) as usize, old.get(i));
-            }
-        }
+        h.opens_by_isn.rotate(sp.0 as usize, by as usize);
+        h.est_by_irs.rotate(sp.0 as usize, by as usize);
     }
     for f in &mut s.flight {
         seg(&mut f.msg);

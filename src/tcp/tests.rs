@@ -2387,3 +2387,31 @@ fn counts_saturate_at_three_and_keep_their_neighbours() {
         Some(vec![0])
     );
 }
+
+#[test]
+fn counts_rotate_as_every_sequence_number_moves_by_the_clock() {
+    // `rotate` is one bit rotation; it must move each count as setting them one by one
+    // would: the count of i goes to (i + by) % n, and the counts at n and above stay.
+    use super::endpoint::{Counts, MAX_SPACE};
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    for n in 1..=MAX_SPACE {
+        for by in 0..n {
+            for _ in 0..8 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut old = Counts::default();
+                for i in 0..MAX_SPACE {
+                    old.set(i, ((x >> (2 * i)) & 3) as u8);
+                }
+                let mut want = old;
+                for i in 0..n {
+                    want.set((i + by) % n, old.get(i));
+                }
+                let mut got = old;
+                got.rotate(n, by);
+                assert_eq!(got, want, "n {n}, by {by}, counts {old:?}");
+            }
+        }
+    }
+}
