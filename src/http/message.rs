@@ -267,9 +267,9 @@ impl Response {
     }
 
     /// An interim response: a status line and an empty line, no body (RFC 9110 §15.2).
-    pub fn interim(status: u16) -> std::sync::Arc<[u8]> {
+    pub fn interim(status: u16) -> crate::wire::Bytes {
         let s = format!("HTTP/1.1 {status} {}\r\n\r\n", reason(status));
-        std::sync::Arc::from(s.into_bytes().into_boxed_slice())
+        crate::wire::Bytes::from(s)
     }
 
     pub fn new(status: u16, headers: Vec<(String, String)>, body: &str) -> Response {

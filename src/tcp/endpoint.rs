@@ -16,7 +16,6 @@ use super::tcb::{Effects, Outcome, Signal, Tcb, TcpConfig, TcpTimer, TimerCmd};
 use crate::wire::NO_DEADLINE;
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How the host opens its connection.
@@ -230,7 +229,7 @@ impl HostConfig {
             Some(p) => p.clone(),
             None => format!("data{}", n + 1),
         };
-        Arc::from(text.into_bytes().into_boxed_slice())
+        Payload::from(text)
     }
 
     /// Turns effects into `Out` commands and lets the application react to the

@@ -6,10 +6,8 @@
 //! RFC warns.
 
 use std::fmt;
-use std::sync::Arc;
-
-/// The bytes one data segment carries.
-pub type Payload = Arc<[u8]>;
+/// The bytes one data segment carries, interned ([`crate::wire::Bytes`]).
+pub type Payload = crate::wire::Bytes;
 
 /// Control bits (RFC 9293 §3.1).
 #[derive(

@@ -1,11 +1,13 @@
 //! The timed network: segments in flight with an age, MSL, loss, duplication,
 //! reordering and clock ticks; the stateright `Model` that composes actors over it.
 
+pub mod bytes;
 pub mod model;
 pub mod network;
 pub mod svg;
 pub mod timer;
 
+pub use bytes::Bytes;
 pub use model::{
     key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState,
 };

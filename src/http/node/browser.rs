@@ -5,7 +5,7 @@ use super::*;
 
 impl Node {
     pub(super) fn request(&self, method: &str, target: &str) -> Payload {
-        Arc::from(self.request_bytes(method, target).into_boxed_slice())
+        Payload::from(self.request_bytes(method, target))
     }
 
     pub(super) fn request_bytes(&self, method: &str, target: &str) -> Vec<u8> {
@@ -55,8 +55,8 @@ impl Node {
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")
                 .map_or(bytes.len(), |i| i + 4);
-            req = Arc::from(bytes[..cut].to_vec().into_boxed_slice());
-            b.held_body = Some(Arc::from(bytes[cut..].to_vec().into_boxed_slice()));
+            req = Payload::from(&bytes[..cut]);
+            b.held_body = Some(Payload::from(&bytes[cut..]));
             set(o, NodeTimer::Continue, wait, wait);
         }
         let cur = b.cur as usize;

@@ -8,11 +8,7 @@ fn gateway_error(status: u16) -> Payload {
         502 => "the origin failed",
         _ => "the origin did not answer in time",
     };
-    Arc::from(
-        Response::new(status, Vec::new(), body)
-            .to_bytes()
-            .into_boxed_slice(),
-    )
+    Payload::from(Response::new(status, Vec::new(), body).to_bytes())
 }
 
 impl Node {
@@ -40,17 +36,17 @@ impl Node {
                         // Transfer-Encoding with Content-Length: request smuggling,
                         // RFC 9112 §6.3, §11.2) is answered 400 here, never forwarded.
                         if parse_request(&req).is_none() {
-                            g.request = Some(Arc::from(req.into_boxed_slice()));
+                            g.request = Some(Payload::from(req));
                             let bad = Response::new(400, Vec::new(), "bad request");
                             self.gateway_answer(
                                 g,
                                 400,
-                                Arc::from(bad.to_bytes().into_boxed_slice()),
+                                Payload::from(bad.to_bytes()),
                                 o,
                             );
                             continue;
                         }
-                        g.request = Some(Arc::from(with_via(req).into_boxed_slice()));
+                        g.request = Some(Payload::from(with_via(req)));
                         let mut up = Effects::default();
                         g.up.open_active(1, &mut up);
                         self.gateway_up(g, up, o);
@@ -130,7 +126,7 @@ impl Node {
                 let mut resp = Response::new(r.status, fields, &String::from_utf8_lossy(&body));
                 resp.head_only = head;
                 let bytes = resp.to_bytes();
-                self.gateway_answer(g, r.status, Arc::from(bytes.into_boxed_slice()), o);
+                self.gateway_answer(g, r.status, Payload::from(bytes), o);
                 g.up.close(&self.cfg.tcp, up);
             }
         }

@@ -74,9 +74,9 @@ impl Node {
             .to_pieces(self.cfg.chunks)
             .into_iter()
             .filter(|p| !p.is_empty())
-            .map(|p| Arc::from(p.into_boxed_slice()))
+            .map(Payload::from)
             .collect();
-        let chunk = |b: &[u8]| -> Payload { Arc::from(b.to_vec().into_boxed_slice()) };
+        let chunk = |b: &[u8]| -> Payload { Payload::from(b) };
         let tcb = &mut s.conns[conn as usize].tcb;
         match fault {
             OriginFault::Answers => {
@@ -126,7 +126,7 @@ impl Node {
         if !crate::http::message::request_complete(&c.rx) {
             return None;
         }
-        Some(Arc::from(std::mem::take(&mut c.rx).into_boxed_slice()))
+        Some(Payload::from(std::mem::take(&mut c.rx)))
     }
 
     pub(super) fn origin_signals(

@@ -1,0 +1,274 @@
+//! Interned byte strings: the payloads that segments and actors carry.
+//!
+//! A model has few distinct payloads (an HTTP request, its response, a few chunks), and
+//! every state that holds one used to hold its own reference-counted copy: each clone of
+//! a state touched the count, each fingerprint hashed the bytes, and each state the
+//! checker packed and unpacked wrote the bytes out and allocated them again. A
+//! [`Bytes`] is a pointer to the one copy of its content, which lives as long as the
+//! process; it is `Copy`, it compares equal exactly when its content does (one copy per
+//! content), it hashes as one word (a hash of its content, computed once), and in the
+//! checker's packed states (a non-human-readable serde format) it is written as its
+//! index in the table, one or two bytes. Human-readable formats (JSON, ITF, TOML) see
+//! the bytes, as they saw `Arc<[u8]>`'s, and order compares the bytes, so that sorted
+//! multisets of segments keep the order they had.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
+
+/// The one copy of a content.
+struct Entry {
+    bytes: Box<[u8]>,
+    /// A hash of `bytes`, the same in every process (fingerprints are too).
+    hash: u64,
+    /// Its position in [`BY_INDEX`].
+    index: u32,
+}
+
+/// An interned byte string (see the module's documentation).
+#[derive(Clone, Copy)]
+pub struct Bytes(&'static Entry);
+
+/// Every content interned so far, by content.
+static TABLE: OnceLock<Mutex<HashMap<&'static [u8], &'static Entry>>> = OnceLock::new();
+
+/// Every entry, by index: segment `k` holds indices `2^k - 1 .. 2^(k+1) - 1`, so that
+/// the table never moves an entry and a reader takes no lock.
+const SEGMENTS: usize = 32;
+type Segment = Box<[OnceLock<&'static Entry>]>;
+static BY_INDEX: [OnceLock<Segment>; SEGMENTS] = [const { OnceLock::new() }; SEGMENTS];
+
+/// The segment of index `i` and the position in it.
+fn slot(i: u32) -> (usize, usize) {
+    let k = u64::from(i) + 1;
+    let seg = 63 - k.leading_zeros() as usize;
+    (seg, (k - (1 << seg)) as usize)
+}
+
+/// A 64-bit hash of a content: FNV-1a's bytes, then SplitMix64's avalanche, with the
+/// length mixed in (so that a trailing zero byte counts).
+fn content_hash(b: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for &x in b {
+        h ^= u64::from(x);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+impl Bytes {
+    /// The interned copy of `b`.
+    pub fn new(b: &[u8]) -> Bytes {
+        let table = TABLE.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut t = table.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = t.get(b) {
+            return Bytes(e);
+        }
+        let index = u32::try_from(t.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)
+            .expect("fewer than 2^32 - 1 distinct payloads");
+        let e: &'static Entry = Box::leak(Box::new(Entry {
+            bytes: b.into(),
+            hash: content_hash(b),
+            index,
+        }));
+        let (seg, at) = slot(index);
+        let segment = BY_INDEX[seg].get_or_init(|| (0..1usize << seg).map(|_| OnceLock::new()).collect());
+        // Published before any state can hold it: a reader on another thread finds it.
+        let _ = segment[at].set(e);
+        t.insert(&e.bytes, e);
+        Bytes(e)
+    }
+
+    /// The entry at `index`, when one was interned there.
+    fn at(index: u32) -> Option<Bytes> {
+        let (seg, at) = slot(index);
+        BY_INDEX.get(seg)?.get()?.get(at)?.get().map(|e| Bytes(e))
+    }
+
+    /// The content.
+    pub fn as_slice(&self) -> &'static [u8] {
+        &self.0.bytes
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0.bytes
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.bytes
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(b: &[u8]) -> Bytes {
+        Bytes::new(b)
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Bytes {
+    fn from(b: &[u8; N]) -> Bytes {
+        Bytes::new(b)
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(b: Vec<u8>) -> Bytes {
+        Bytes::new(&b)
+    }
+}
+
+impl From<Box<[u8]>> for Bytes {
+    fn from(b: Box<[u8]>) -> Bytes {
+        Bytes::new(&b)
+    }
+}
+
+impl From<&str> for Bytes {
+    fn from(s: &str) -> Bytes {
+        Bytes::new(s.as_bytes())
+    }
+}
+
+impl From<String> for Bytes {
+    fn from(s: String) -> Bytes {
+        Bytes::new(s.as_bytes())
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, o: &Bytes) -> bool {
+        // One entry per content.
+        std::ptr::eq(self.0, o.0)
+    }
+}
+impl Eq for Bytes {}
+
+impl PartialOrd for Bytes {
+    fn partial_cmp(&self, o: &Bytes) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Bytes {
+    /// The contents' order, as `Arc<[u8]>` had it.
+    fn cmp(&self, o: &Bytes) -> std::cmp::Ordering {
+        if self == o {
+            std::cmp::Ordering::Equal
+        } else {
+            self.as_slice().cmp(o.as_slice())
+        }
+    }
+}
+
+impl Hash for Bytes {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u64(self.0.hash);
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
+    }
+}
+
+impl serde::Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            self.as_slice().serialize(s)
+        } else {
+            s.serialize_u32(self.0.index)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        if d.is_human_readable() {
+            let v: Vec<u8> = serde::Deserialize::deserialize(d)?;
+            Ok(Bytes::new(&v))
+        } else {
+            let i = u32::deserialize(d)?;
+            Bytes::at(i).ok_or_else(|| {
+                serde::de::Error::custom(format!("no payload was interned at index {i}"))
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_entry_per_content() {
+        let a = Bytes::from("GET / HTTP/1.1\r\n");
+        let b = Bytes::from(b"GET / HTTP/1.1\r\n".to_vec());
+        let c = Bytes::from("GET / HTTP/1.1\r\n\0");
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_slice(), b.as_slice()));
+        assert_ne!(a, c);
+        assert_eq!(&*a, b"GET / HTTP/1.1\r\n");
+        assert_eq!(Bytes::from("").len(), 0);
+    }
+
+    #[test]
+    fn order_and_debug_are_the_contents() {
+        let mut v = vec![Bytes::from("b"), Bytes::from("ab"), Bytes::from("a"), Bytes::from("")];
+        v.sort();
+        let s: Vec<&[u8]> = v.iter().map(|b| b.as_slice()).collect();
+        assert_eq!(s, vec![&b""[..], b"a", b"ab", b"b"]);
+        assert_eq!(format!("{:?}", Bytes::from("hi")), format!("{:?}", &b"hi"[..]));
+    }
+
+    #[test]
+    fn equal_contents_hash_equally_and_distinct_ones_differ() {
+        let fp = |b: Bytes| crate::check::engine::fingerprint(&b);
+        assert_eq!(fp(Bytes::from("x")), fp(Bytes::from(vec![b'x'])));
+        let all: std::collections::HashSet<u64> = ["", "\0", "\0\0", "a", "a\0", "ab", "ba"]
+            .iter()
+            .map(|s| fp(Bytes::from(*s)))
+            .collect();
+        assert_eq!(all.len(), 7);
+    }
+
+    #[test]
+    fn packed_it_is_an_index_and_readable_it_is_the_bytes() {
+        let b = Bytes::from("HTTP/1.1 200 OK\r\n\r\n");
+        let packed = postcard::to_allocvec(&b).unwrap_or_default();
+        assert!(packed.len() <= 5, "{packed:?}");
+        assert_eq!(postcard::from_bytes::<Bytes>(&packed).ok(), Some(b));
+        let json = serde_json::to_string(&b).unwrap_or_default();
+        let arc: std::sync::Arc<[u8]> = std::sync::Arc::from(b.as_slice());
+        assert_eq!(json, serde_json::to_string(&arc).unwrap_or_default());
+        assert_eq!(serde_json::from_str::<Bytes>(&json).ok(), Some(b));
+        // An index nobody interned is an error, not a panic.
+        assert!(postcard::from_bytes::<Bytes>(&postcard::to_allocvec(&u32::MAX).unwrap_or_default()).is_err());
+    }
+
+    #[test]
+    fn slots_cover_every_index_once() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..5000u32 {
+            let (seg, at) = slot(i);
+            assert!(at < 1 << seg);
+            assert!(seen.insert((seg, at)));
+        }
+        assert_eq!(slot(0), (0, 0));
+        assert_eq!(slot(1), (1, 0));
+        assert_eq!(slot(2), (1, 1));
+        assert_eq!(slot(3), (2, 0));
+        assert_eq!(slot(u32::MAX), (32, 0));
+    }
+}
