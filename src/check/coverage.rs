@@ -385,7 +385,7 @@ mod tests {
         assert_eq!(segment_kind(&s(Ctl::ACK)), "ACK");
         assert_eq!(segment_kind(&s(Ctl::FIN | Ctl::ACK)), "FIN");
         assert_eq!(segment_kind(&s(Ctl::RST | Ctl::ACK)), "RST");
-        let d = s(Ctl::PSH | Ctl::ACK).with_data(std::sync::Arc::from(&b"x"[..]));
+        let d = s(Ctl::PSH | Ctl::ACK).with_data(crate::tcp::Payload::from(&b"x"[..]));
         assert_eq!(segment_kind(&d), "data");
     }
 

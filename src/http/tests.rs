@@ -41,7 +41,7 @@ fn lines(o: Out<Node>) -> Vec<String> {
 }
 
 fn data(seq: u8, ack: u8, bytes: &[u8]) -> Segment {
-    let p: Payload = Arc::from(bytes.to_vec().into_boxed_slice());
+    let p: Payload = Payload::from(bytes);
     Segment::new(Ctl::PSH | Ctl::ACK, seq, ack, 1).with_data(p)
 }
 

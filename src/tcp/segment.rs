@@ -75,7 +75,9 @@ impl fmt::Debug for Ctl {
 }
 
 /// One TCP segment of the model.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Segment {
     pub seq: u8,
     /// The acknowledgment number; meaningful only with ACK.

@@ -570,7 +570,7 @@ fn test_established_too_old_ack_is_discarded_rfc_5961_5() {
     // RFC 5961 §5 (MAY-12): SEG.ACK < SND.UNA - MAX.SND.WND: discard, send an ACK.
     let mut t = socket_established();
     let mut fx = Effects::default();
-    t.send(&cfg(), std::sync::Arc::from(&b"x"[..]), &mut fx);
+    t.send(&cfg(), crate::tcp::Payload::from(&b"x"[..]), &mut fx);
     recv(&mut t, seg(Ctl::ACK, 5, 2));
     assert_eq!(t.snd_una, 2);
     // ACK 7 is 3 below SND.UNA = 2 in a space of 8, beyond the window of 2: its FIN is
@@ -594,7 +594,7 @@ fn test_fin_wait_2_data_after_close_draws_rst() {
     t.arrive(&c, &seg(Ctl::ACK, 5, 2), &mut Effects::default());
     assert_eq!(t.state, State::FinWait2);
     let mut fx = Effects::default();
-    let data = seg(Ctl::PSH | Ctl::ACK, 5, 2).with_data(std::sync::Arc::from(&b"late"[..]));
+    let data = seg(Ctl::PSH | Ctl::ACK, 5, 2).with_data(crate::tcp::Payload::from(&b"late"[..]));
     t.arrive(&c, &data, &mut fx);
     assert_eq!(sent(&fx), ["RST seq=2"]);
     assert!(fx.signals.contains(&Signal::Closed(Outcome::Reset)));
@@ -661,7 +661,7 @@ fn test_close_over_unread_data_and_abort_send_rst_as_linux_does() {
     // RFC 1122 §4.2.2.13: a CLOSE "while received data is still pending in TCP"
     // SHOULD send a RST; Linux's `tcp_close` does, and its active reset carries an ACK
     // (`tcp_send_active_reset`), where §3.10.5's ABORT sends <SEQ=SND.NXT><CTL=RST>.
-    let data = seg(Ctl::PSH | Ctl::ACK, 5, 1).with_data(std::sync::Arc::from(&b"req"[..]));
+    let data = seg(Ctl::PSH | Ctl::ACK, 5, 1).with_data(crate::tcp::Payload::from(&b"req"[..]));
     let unread = TcpConfig {
         close_call: super::tcb::CloseCall::Close,
         reads: false,
