@@ -79,7 +79,8 @@ impl Bytes {
             index,
         }));
         let (seg, at) = slot(index);
-        let segment = BY_INDEX[seg].get_or_init(|| (0..1usize << seg).map(|_| OnceLock::new()).collect());
+        let segment =
+            BY_INDEX[seg].get_or_init(|| (0..1usize << seg).map(|_| OnceLock::new()).collect());
         // Published before any state can hold it: a reader on another thread finds it.
         let _ = segment[at].set(e);
         t.insert(&e.bytes, e);
@@ -225,11 +226,19 @@ mod tests {
 
     #[test]
     fn order_and_debug_are_the_contents() {
-        let mut v = vec![Bytes::from("b"), Bytes::from("ab"), Bytes::from("a"), Bytes::from("")];
+        let mut v = vec![
+            Bytes::from("b"),
+            Bytes::from("ab"),
+            Bytes::from("a"),
+            Bytes::from(""),
+        ];
         v.sort();
         let s: Vec<&[u8]> = v.iter().map(|b| b.as_slice()).collect();
         assert_eq!(s, vec![&b""[..], b"a", b"ab", b"b"]);
-        assert_eq!(format!("{:?}", Bytes::from("hi")), format!("{:?}", &b"hi"[..]));
+        assert_eq!(
+            format!("{:?}", Bytes::from("hi")),
+            format!("{:?}", &b"hi"[..])
+        );
     }
 
     #[test]
@@ -254,7 +263,10 @@ mod tests {
         assert_eq!(json, serde_json::to_string(&arc).unwrap_or_default());
         assert_eq!(serde_json::from_str::<Bytes>(&json).ok(), Some(b));
         // An index nobody interned is an error, not a panic.
-        assert!(postcard::from_bytes::<Bytes>(&postcard::to_allocvec(&u32::MAX).unwrap_or_default()).is_err());
+        assert!(postcard::from_bytes::<Bytes>(
+            &postcard::to_allocvec(&u32::MAX).unwrap_or_default()
+        )
+        .is_err());
     }
 
     #[test]

@@ -312,12 +312,12 @@ impl FpTable {
     }
     fn grow(&mut self, fps: &SegVec<u64>) {
         let mut bigger = Self::with_slots(self.slots.len() * 2);
-        let idx_mask = (1u64 << self.index_bits) - 1;
-        for &s in &self.slots {
-            if s != NONE {
-                let old = ((s as u64) & idx_mask) as u32;
-                bigger.place(fps[old as usize], old);
-            }
+        // The table holds exactly the indices `0..len` (every state is inserted as
+        // it is added): read their fingerprints in order, not in the old slots'
+        // order, which was a cache miss per state.
+        debug_assert!(self.len <= fps.len());
+        for (idx, &fp) in fps.iter().take(self.len).enumerate() {
+            bigger.place(fp, idx as u32);
         }
         bigger.len = self.len;
         *self = bigger;

@@ -362,6 +362,31 @@ mod tests {
     }
 
     #[test]
+    fn byte_strings_squeeze_as_byte_by_byte() {
+        // postcard writes a string's bytes with one `try_extend`: zero runs inside it,
+        // runs longer than 255, and runs that go on into the next field all squeeze
+        // as `squeeze` does.
+        let long = format!("a\0\0b{}cd{}", "\0".repeat(300), "\0".repeat(9));
+        let v: (String, u8, String, String, String, Vec<u8>) = (
+            long,
+            0,
+            "\0".repeat(3),
+            String::new(),
+            "xyz\0".into(),
+            vec![0, 0, 5],
+        );
+        let mut packed = Vec::new();
+        v.pack(&mut packed);
+        let mut expect = Vec::new();
+        squeeze(&postcard::to_allocvec(&v).unwrap_or_default(), &mut expect);
+        assert_eq!(packed, expect);
+        assert_eq!(
+            <(String, u8, String, String, String, Vec<u8>)>::unpack(&packed),
+            v
+        );
+    }
+
+    #[test]
     fn states_fill_blocks_without_straddling_and_clear_keeps_them() {
         let mut p = Packed::default();
         let small = vec![7u8; 1000];

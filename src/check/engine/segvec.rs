@@ -45,6 +45,10 @@ impl<T: Copy + Default> SegVec<T> {
             None
         }
     }
+    /// The entries in order, block by block.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.blocks.iter().flat_map(|b| b.iter()).take(self.len)
+    }
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.blocks.len() * BLOCK * std::mem::size_of::<T>()
@@ -103,6 +107,14 @@ mod tests {
         assert_eq!(v.get(BLOCK), Some(&1));
         assert!(v.get(n).is_none());
         assert_eq!(v.bytes(), 4 * BLOCK * 8 + v.blocks.capacity() * 16);
+        // In order, across blocks, and nothing of the last block's unused tail.
+        let all: Vec<u64> = v.iter().copied().collect();
+        assert_eq!(all.len(), n);
+        assert!(all
+            .iter()
+            .enumerate()
+            .all(|(i, &x)| x == if i == BLOCK { 1 } else { i as u64 * 7 }));
+        assert_eq!(SegVec::<u8>::new().iter().count(), 0);
     }
 
     #[test]

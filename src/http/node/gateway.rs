@@ -38,12 +38,7 @@ impl Node {
                         if parse_request(&req).is_none() {
                             g.request = Some(Payload::from(req));
                             let bad = Response::new(400, Vec::new(), "bad request");
-                            self.gateway_answer(
-                                g,
-                                400,
-                                Payload::from(bad.to_bytes()),
-                                o,
-                            );
+                            self.gateway_answer(g, 400, Payload::from(bad.to_bytes()), o);
                             continue;
                         }
                         g.request = Some(Payload::from(with_via(req)));

@@ -559,7 +559,10 @@ impl Actor for Node {
                 let Some(c) = s.conns.iter().position(|c| c.pending.is_some()) else {
                     return;
                 };
-                let req = s.conns[c].pending.take().unwrap_or_else(|| Payload::from(&b""[..]));
+                let req = s.conns[c]
+                    .pending
+                    .take()
+                    .unwrap_or_else(|| Payload::from(&b""[..]));
                 self.serve(s, c as u8, &req, *fault, *framing, &mut fx, o);
                 self.origin_signals(s, c as u8, fx, o);
             }
