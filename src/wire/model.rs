@@ -35,7 +35,7 @@ use std::hash::{Hash, Hasher};
 /// keep the BFS frontier packed (`crate::check::engine::pack`).
 pub trait WireActor:
     Actor<
-    Timer: Ord + Serialize + DeserializeOwned,
+    Timer: Ord + Copy + Serialize + DeserializeOwned,
     Msg: Ord + Serialize + DeserializeOwned,
     State: Serialize + DeserializeOwned,
     Random: Serialize + DeserializeOwned,
@@ -44,7 +44,7 @@ pub trait WireActor:
 }
 impl<A> WireActor for A where
     A: Actor<
-        Timer: Ord + Serialize + DeserializeOwned,
+        Timer: Ord + Copy + Serialize + DeserializeOwned,
         Msg: Ord + Serialize + DeserializeOwned,
         State: Serialize + DeserializeOwned,
         Random: Serialize + DeserializeOwned,
@@ -54,7 +54,7 @@ impl<A> WireActor for A where
 
 /// The global state: every actor's state, its timers, its pending random choices,
 /// and the network.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct WireState<S, M, T, R> {
     pub actors: Vec<S>,
     pub timers: SmallVec<[Timers<T>; 4]>,
@@ -73,6 +73,20 @@ pub struct WireState<S, M, T, R> {
     /// reading back for reports; it is not part of the state's identity (equality and
     /// hash ignore it).
     pub epoch: u8,
+}
+
+impl<S: Clone, M: Clone, T: Copy, R: Clone> Clone for WireState<S, M, T, R> {
+    fn clone(&self) -> Self {
+        WireState {
+            actors: self.actors.clone(),
+            timers: self.timers.clone(),
+            choices: self.choices.clone(),
+            flight: self.flight.clone(),
+            lost: self.lost,
+            duplicated: self.duplicated,
+            epoch: self.epoch,
+        }
+    }
 }
 
 impl<S: PartialEq, M: PartialEq, T: PartialEq, R: PartialEq> PartialEq for WireState<S, M, T, R> {

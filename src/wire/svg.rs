@@ -815,7 +815,7 @@ mod tests {
         }
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     struct Alarm;
 
     impl TimerName for Alarm {

@@ -13,7 +13,7 @@ pub const NO_DEADLINE: u8 = u8::MAX;
 
 /// One armed timer: ticks left until it may fire, and until it must.
 #[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub struct Armed<T> {
     pub timer: T,
@@ -45,8 +45,16 @@ pub fn ticks(d: Duration) -> u8 {
 }
 
 /// The armed timers of one actor, sorted by timer so that equal sets hash equally.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Timers<T>(pub smallvec::SmallVec<[Armed<T>; 3]>);
+
+/// A copy of the armed timers in one go (the derived `Clone` pushed them one by one,
+/// and every successor state clones every actor's timers).
+impl<T: Copy> Clone for Timers<T> {
+    fn clone(&self) -> Self {
+        Timers(smallvec::SmallVec::from_slice(&self.0))
+    }
+}
 
 impl<T: Ord + Clone> Timers<T> {
     /// Arms (or re-arms) `timer` for `lo..hi` ticks.
