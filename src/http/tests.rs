@@ -327,7 +327,7 @@ fn the_gateway_reassembles_requests_and_refuses_smuggling_rfc_9112_6_3() {
     let l = g.recv(BROWSER, data(2, 1, &GET[20..]));
     assert_eq!(l[1..], ["choose isn from [0]", "set Deadline"], "{l:?}");
     let forwarded = match &g.state {
-        NodeState::Gateway(x) => x.request.clone().expect("a request"),
+        NodeState::Gateway(x) => x.request.expect("a request"),
         _ => panic!("a gateway"),
     };
     assert!(String::from_utf8_lossy(&forwarded).contains("\r\nVia: 1.1 gateway\r\n\r\n"));

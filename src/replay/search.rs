@@ -85,13 +85,7 @@ fn step(m: &TcpModel, node: &Node, a: &TcpAction, calls: bool) -> Option<(Node, 
         WireAction::Drop { .. } => return Some((Node(next, isn), Vec::new())),
         WireAction::Deliver { src, dst, msg, .. } => {
             let mut st = Cow::Borrowed(&s.actors[*dst]);
-            m.actors[*dst].on_msg(
-                Id::from(*dst),
-                &mut st,
-                Id::from(*src),
-                msg.clone(),
-                &mut out,
-            );
+            m.actors[*dst].on_msg(Id::from(*dst), &mut st, Id::from(*src), *msg, &mut out);
             *dst
         }
         WireAction::Fire { actor, timer } => {

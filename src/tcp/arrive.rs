@@ -355,7 +355,7 @@ impl Tcb {
             {
                 self.rcv_nxt = sp.add(self.rcv_nxt, 1);
                 self.unread |= !cfg.reads;
-                fx.signal(Signal::Data(data.clone(), seg.inc));
+                fx.signal(Signal::Data(*data, seg.inc));
                 if !seg.fin() {
                     self.ack_accepted(cfg, fx);
                 }
@@ -410,7 +410,6 @@ impl Tcb {
                 // CLOSE-WAIT, CLOSING, LAST-ACK: remain.
                 _ => {}
             }
-            return;
         }
     }
 }

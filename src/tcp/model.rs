@@ -392,13 +392,13 @@ pub fn faults(scn: &Scenario) -> Faults {
         msl: n.msl,
         loss: n.loss,
         loss_budget: if n.loss {
-            n.loss_budget.map_or(None, |l| l.0)
+            n.loss_budget.and_then(|l| l.0)
         } else {
             Some(0)
         },
         duplication: n.duplication,
         duplication_budget: if n.duplication {
-            n.duplication_budget.map_or(None, |l| l.0)
+            n.duplication_budget.and_then(|l| l.0)
         } else {
             Some(0)
         },

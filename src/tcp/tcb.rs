@@ -352,8 +352,8 @@ impl Tcb {
             return false;
         }
         // ANCHOR_END: send
-        let seg = Segment::new(Ctl::PSH | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc)
-            .with_data(data.clone());
+        let seg =
+            Segment::new(Ctl::PSH | Ctl::ACK, self.snd_nxt, self.rcv_nxt, self.inc).with_data(data);
         if self.snd_una == self.snd_nxt {
             self.retries = 0;
             self.arm_retransmit(cfg, fx);
@@ -480,9 +480,7 @@ impl Tcb {
             _ => {}
         }
         for d in &self.unacked {
-            out.push(
-                Segment::new(Ctl::PSH | Ctl::ACK, seq, self.rcv_nxt, self.inc).with_data(d.clone()),
-            );
+            out.push(Segment::new(Ctl::PSH | Ctl::ACK, seq, self.rcv_nxt, self.inc).with_data(*d));
             seq = sp.add(seq, 1);
         }
         if self.fin_sent && seq != self.snd_nxt {

@@ -1651,8 +1651,8 @@ fn test_model_old_duplicate_syn_reset_fig_8() {
     let n = with(&p, |t| t.actors[SERVER].tcb.state = State::Listen);
     let rst = Segment::new(Ctl::RST, 5, 0, 1).noted(Segment::RST_OF_SYN_SENT);
     let fig8 = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::old_duplicate_syn_reset(&m, p, a, n);
-    assert!(fig8(&p, &deliver(SERVER, rst.clone()), &n));
-    assert!(!fig8(&p, &deliver(CLIENT, rst.clone()), &n));
+    assert!(fig8(&p, &deliver(SERVER, rst), &n));
+    assert!(!fig8(&p, &deliver(CLIENT, rst), &n));
     assert!(
         !fig8(&p, &deliver(SERVER, Segment::new(Ctl::RST, 5, 0, 1)), &n),
         "not SYN-SENT's RST"
@@ -1665,10 +1665,10 @@ fn test_model_old_duplicate_syn_reset_fig_8() {
         ),
         &n
     ));
-    assert!(!fig8(&p, &deliver(SERVER, rst.clone()), &p));
+    assert!(!fig8(&p, &deliver(SERVER, rst), &p));
     assert!(!fig8(
         &with(&p, |t| t.actors[SERVER].tcb.state = State::Established),
-        &deliver(SERVER, rst.clone()),
+        &deliver(SERVER, rst),
         &n
     ));
     assert!(!fig8(&p, &WireAction::Tick, &n));
@@ -1676,7 +1676,7 @@ fn test_model_old_duplicate_syn_reset_fig_8() {
     let own = with(&p, |t| t.actors[CLIENT].tcb.iss = 3);
     assert!(!fig8(
         &own,
-        &deliver(SERVER, rst.clone()),
+        &deliver(SERVER, rst),
         &with(&own, |t| t.actors[SERVER].tcb.state = State::Listen)
     ));
     let later = with(&own, |t| t.actors[CLIENT].tcb.state = State::Established);
@@ -1700,7 +1700,7 @@ fn test_model_data_properties() {
     let rst = Segment::new(Ctl::RST, 2, 0, 1);
     let n = with(&p, |t| {
         t.actors[CLIENT].tcb.state = State::Closed;
-        t.flight.push(in_flight(CLIENT, 0, rst.clone()));
+        t.flight.push(in_flight(CLIENT, 0, rst));
     });
     let reset = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::data_after_close_reset(&m, p, a, n);
     assert!(reset(&p, &data, &n));
@@ -1726,7 +1726,7 @@ fn test_model_data_properties() {
     assert!(!reset(
         &p,
         &data,
-        &with(&n, |t| t.flight[0] = in_flight(SERVER, 0, rst.clone()))
+        &with(&n, |t| t.flight[0] = in_flight(SERVER, 0, rst))
     ));
     assert!(!reset(
         &p,
@@ -1801,18 +1801,18 @@ fn test_model_half_open_and_time_wait_properties() {
     let fin = seg(Ctl::FIN | Ctl::ACK, 5, 2);
     let p = with(&s, |t| {
         t.actors[CLIENT].tcb.state = State::TimeWait;
-        t.flight.push(in_flight(SERVER, 1, fin.clone()));
+        t.flight.push(in_flight(SERVER, 1, fin));
     });
     let n = with(&p, |t| {
         t.flight = vec![in_flight(CLIENT, 0, seg(Ctl::ACK, 2, 6))]
     });
     let reack = |p: &TcpState, a: &TcpAction, n: &TcpState| tm::time_wait_reacks_fin(&m, p, a, n);
-    let a = deliver(CLIENT, fin.clone());
+    let a = deliver(CLIENT, fin);
     assert!(reack(&p, &a, &n));
     assert!(reack(
         &p,
         &a,
-        &with(&n, |t| t.flight.push(in_flight(SERVER, 0, fin.clone())))
+        &with(&n, |t| t.flight.push(in_flight(SERVER, 0, fin)))
     ));
     assert!(
         !reack(&p, &a, &with(&n, |t| t.flight.clear())),
@@ -1833,14 +1833,14 @@ fn test_model_half_open_and_time_wait_properties() {
 
     // The retransmitted FIN that reaches a client that has left meets a RST.
     let rexmit = seg(Ctl::FIN | Ctl::ACK, 5, 2).noted(Segment::REXMIT);
-    let p = with(&s, |t| t.flight.push(in_flight(SERVER, 1, rexmit.clone())));
+    let p = with(&s, |t| t.flight.push(in_flight(SERVER, 1, rexmit)));
     let n = with(&s, |t| {
         t.flight
             .push(in_flight(CLIENT, 0, Segment::new(Ctl::RST, 2, 0, 1)))
     });
     let meets =
         |p: &TcpState, a: &TcpAction, n: &TcpState| tm::retransmitted_fin_meets_rst(&m, p, a, n);
-    let a = deliver(CLIENT, rexmit.clone());
+    let a = deliver(CLIENT, rexmit);
     assert!(meets(&p, &a, &n));
     assert!(meets(
         &with(&p, |t| t.actors[CLIENT].tcb.state = State::SynSent),
@@ -1852,7 +1852,7 @@ fn test_model_half_open_and_time_wait_properties() {
         &a,
         &n
     ));
-    assert!(!meets(&p, &deliver(SERVER, rexmit.clone()), &n));
+    assert!(!meets(&p, &deliver(SERVER, rexmit), &n));
     assert!(
         !meets(&p, &deliver(CLIENT, seg(Ctl::FIN | Ctl::ACK, 5, 2)), &n),
         "a network copy"

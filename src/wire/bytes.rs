@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn order_and_debug_are_the_contents() {
-        let mut v = vec![
+        let mut v = [
             Bytes::from("b"),
             Bytes::from("ab"),
             Bytes::from("a"),

@@ -447,7 +447,7 @@ where
             {
                 actions.push(WireAction::Fire {
                     actor,
-                    timer: a.timer.clone(),
+                    timer: a.timer,
                 });
             }
         }

@@ -67,7 +67,7 @@ impl Node {
                 match sig {
                     Signal::NeedIsn => o.choose_random("isn", isns(&self.cfg)),
                     Signal::Established => {
-                        if let Some(r) = g.request.clone() {
+                        if let Some(r) = g.request {
                             g.up.send(&self.cfg.tcp, r, &mut fx);
                         }
                     }

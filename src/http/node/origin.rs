@@ -99,7 +99,7 @@ impl Node {
             }
             OriginFault::Crash | OriginFault::Reset => {
                 if pieces.len() == 2 {
-                    tcb.send(cfg, pieces[0].clone(), fx);
+                    tcb.send(cfg, pieces[0], fx);
                 }
                 if fault == OriginFault::Crash {
                     tcb.close(cfg, fx);
