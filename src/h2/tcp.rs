@@ -257,8 +257,7 @@ fn write(node: &H2Node, pipe: &mut Pipe, o: &mut Out<H2Node>) {
     let mut fx = Effects::default();
     if !bytes.is_empty() {
         if matches!(pipe.tcb.state, State::Established | State::CloseWait) {
-            pipe.tcb
-                .send(cfg, Payload::from(bytes.into_boxed_slice()), &mut fx);
+            pipe.tcb.send(cfg, Payload::from(bytes), &mut fx);
         } else {
             pipe.out.extend(bytes);
         }
@@ -290,8 +289,7 @@ fn react(node: &H2Node, pipe: &mut Pipe, signals: Vec<Signal>, o: &mut Out<H2Nod
             Signal::Established if !pipe.out.is_empty() => {
                 let bytes = std::mem::take(&mut pipe.out);
                 let mut fx = Effects::default();
-                pipe.tcb
-                    .send(cfg, Payload::from(bytes.into_boxed_slice()), &mut fx);
+                pipe.tcb.send(cfg, Payload::from(bytes), &mut fx);
                 let more = flush(node, pipe, &mut fx, o);
                 debug_assert!(more.is_empty());
             }

@@ -106,32 +106,14 @@ impl std::ops::Deref for Bytes {
     }
 }
 
-impl AsRef<[u8]> for Bytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0.bytes
-    }
-}
-
 impl From<&[u8]> for Bytes {
     fn from(b: &[u8]) -> Bytes {
         Bytes::new(b)
     }
 }
 
-impl<const N: usize> From<&[u8; N]> for Bytes {
-    fn from(b: &[u8; N]) -> Bytes {
-        Bytes::new(b)
-    }
-}
-
 impl From<Vec<u8>> for Bytes {
     fn from(b: Vec<u8>) -> Bytes {
-        Bytes::new(&b)
-    }
-}
-
-impl From<Box<[u8]>> for Bytes {
-    fn from(b: Box<[u8]>) -> Bytes {
         Bytes::new(&b)
     }
 }
