@@ -46,19 +46,10 @@ fn slot(i: u32) -> (usize, usize) {
     (seg, (k - (1 << seg)) as usize)
 }
 
-/// A 64-bit hash of a content: FNV-1a's bytes, then SplitMix64's avalanche, with the
-/// length mixed in (so that a trailing zero byte counts).
+/// A 64-bit hash of a content, the same in every process: the checker's fingerprint
+/// of the bytes (their length included).
 fn content_hash(b: &[u8]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for &x in b {
-        h ^= u64::from(x);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    crate::check::engine::fingerprint(b)
 }
 
 impl Bytes {
@@ -232,6 +223,13 @@ mod tests {
             .map(|s| fp(Bytes::from(*s)))
             .collect();
         assert_eq!(all.len(), 7);
+        // The content's hash itself: every two-byte content, and zeros of every
+        // length up to 300 (two zeros are among the first), hash apart.
+        let mut seen = std::collections::HashSet::new();
+        assert!((0..=u16::MAX).all(|x| seen.insert(content_hash(&x.to_le_bytes()))));
+        assert!((0..300)
+            .filter(|&n| n != 2)
+            .all(|n| seen.insert(content_hash(&vec![0; n]))));
     }
 
     #[test]
