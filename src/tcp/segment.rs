@@ -6,6 +6,7 @@
 //! RFC warns.
 
 use std::fmt;
+
 /// The bytes one data segment carries, interned ([`crate::wire::Bytes`]).
 pub type Payload = crate::wire::Bytes;
 

@@ -562,7 +562,7 @@ impl Actor for Node {
                 let req = s.conns[c]
                     .pending
                     .take()
-                    .unwrap_or_else(|| Payload::from(&b""[..]));
+                    .unwrap_or_else(|| Payload::from(""));
                 self.serve(s, c as u8, &req, *fault, *framing, &mut fx, o);
                 self.origin_signals(s, c as u8, fx, o);
             }

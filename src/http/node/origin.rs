@@ -76,7 +76,6 @@ impl Node {
             .filter(|p| !p.is_empty())
             .map(Payload::from)
             .collect();
-        let chunk = |b: &[u8]| -> Payload { Payload::from(b) };
         let tcb = &mut s.conns[conn as usize].tcb;
         match fault {
             OriginFault::Answers => {
@@ -108,7 +107,7 @@ impl Node {
                 }
             }
             OriginFault::Invalid => {
-                tcb.send(cfg, chunk(b"HTTP/1.1 2x0 Oops\r\n\r\n"), fx);
+                tcb.send(cfg, Payload::from("HTTP/1.1 2x0 Oops\r\n\r\n"), fx);
                 tcb.close(cfg, fx);
             }
             OriginFault::Silent => {}
