@@ -516,6 +516,7 @@ pub struct Exploration {
     pub refused: u64,
 }
 
+#[derive(Clone, Copy)]
 enum Target {
     Known(u32),
     /// A state not in the graph when the chunk looked: its fingerprint and where
@@ -524,6 +525,47 @@ enum Target {
     New(u64, u32, u32),
 }
 
+/// A chunk's small open-addressing table from the fingerprint of each distinct
+/// new successor to what it resolved to: `(fp, start, end)` for a state packed
+/// at `bytes[start..end]`, `(fp, NONE, t)` for a state already in the graph at
+/// index `t`. Fingerprint 0 marks an empty slot (fingerprints are never 0).
+#[derive(Default)]
+struct Seen {
+    slots: Vec<(u64, u32, u32)>,
+}
+
+impl Seen {
+    /// Empties the table and sizes it for up to `n` keys (at most half full).
+    fn reset(&mut self, n: usize) {
+        let cap = (2 * n).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(cap, (0, 0, 0));
+    }
+    fn slot(&self, fp: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = (fp as usize) & mask;
+        while self.slots[i].0 != 0 && self.slots[i].0 != fp {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+    fn get(&self, fp: u64) -> Option<Target> {
+        match self.slots[self.slot(fp)] {
+            (0, ..) => None,
+            (_, NONE, t) => Some(Target::Known(t)),
+            (_, a, b) => Some(Target::New(fp, a, b)),
+        }
+    }
+    fn put(&mut self, fp: u64, target: &Target) {
+        let i = self.slot(fp);
+        self.slots[i] = match *target {
+            Target::Known(t) => (fp, NONE, t),
+            Target::New(_, a, b) => (fp, a, b),
+        };
+    }
+}
+
+#[derive(Clone, Copy)]
 enum ClassRef {
     Id(u32),
     Key(u64, Fairness),
@@ -552,6 +594,8 @@ struct ChunkOut<S> {
     bytes: Vec<u8>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
     kinds: Vec<u32>,
+    /// What the chunk found for each distinct new fingerprint ([`Seen`]).
+    seen: Seen,
     generated: u64,
     /// Actions the model listed whose `next_state` was `None`.
     refused: u64,
@@ -582,6 +626,7 @@ impl<S> ChunkOut<S> {
             fresh: Vec::new(),
             bytes: Vec::new(),
             kinds: Vec::new(),
+            seen: Seen::default(),
             generated: 0,
             refused: 0,
         }
@@ -716,17 +761,28 @@ where
     ctx.graph
         .table
         .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
-    // Pack the states that are still new; drop the others.
+    // Pack the states that are still new, each once; drop the others. A state
+    // reached twice in one chunk (two actions that commute, taken in either
+    // order from two states expanded side by side) is looked up and packed only
+    // the first time: about half the packing work.
     let mut fresh = std::mem::take(&mut out.fresh);
+    out.seen.reset(fresh.len());
     for succ in &mut out.succs {
         if let Target::New(fp, i, _) = succ.target {
-            if let Some(t) = ctx.graph.index_of(fp) {
-                succ.target = Target::Known(t);
-            } else {
-                let start = out.bytes.len();
-                fresh[i as usize].pack(&mut out.bytes);
-                succ.target = Target::New(fp, start as u32, out.bytes.len() as u32);
-            }
+            succ.target = match out.seen.get(fp) {
+                Some(target) => target,
+                None => {
+                    let target = if let Some(t) = ctx.graph.index_of(fp) {
+                        Target::Known(t)
+                    } else {
+                        let start = out.bytes.len();
+                        fresh[i as usize].pack(&mut out.bytes);
+                        Target::New(fp, start as u32, out.bytes.len() as u32)
+                    };
+                    out.seen.put(fp, &target);
+                    target
+                }
+            };
         }
     }
     fresh.clear();
@@ -1332,4 +1388,49 @@ where
     }
     *write(&crew.frontier) = Packed::default();
     d
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::{Seen, Target, NONE};
+
+    fn show(t: Option<Target>) -> Option<(u64, u32, u32)> {
+        t.map(|t| match t {
+            Target::Known(i) => (0, NONE, i),
+            Target::New(fp, a, b) => (fp, a, b),
+        })
+    }
+
+    #[test]
+    fn a_chunk_remembers_what_each_fingerprint_resolved_to() {
+        let mut seen = Seen::default();
+        seen.reset(3);
+        assert_eq!(seen.slots.len(), 16);
+        // 1, 17 and 33 all start at slot 1 of 16: the later ones probe on.
+        seen.put(1, &Target::New(1, 0, 7));
+        seen.put(17, &Target::Known(42));
+        seen.put(33, &Target::New(33, 7, 9));
+        assert_eq!(show(seen.get(1)), Some((1, 0, 7)));
+        assert_eq!(show(seen.get(17)), Some((0, NONE, 42)));
+        assert_eq!(show(seen.get(33)), Some((33, 7, 9)));
+        assert_eq!(show(seen.get(49)), None);
+        assert_eq!(show(seen.get(2)), None);
+        // Putting a key again replaces what it resolved to.
+        seen.put(17, &Target::New(17, 9, 12));
+        assert_eq!(show(seen.get(17)), Some((17, 9, 12)));
+        // A reset forgets everything and sizes the table at most half full.
+        seen.reset(100);
+        assert_eq!(seen.slots.len(), 256);
+        assert_eq!(show(seen.get(1)), None);
+    }
+
+    #[test]
+    fn the_table_wraps_around_its_end() {
+        let mut seen = Seen::default();
+        seen.reset(1);
+        seen.put(15, &Target::Known(1));
+        seen.put(31, &Target::Known(2));
+        assert_eq!(show(seen.get(31)), Some((0, NONE, 2)));
+        assert_eq!(seen.slots[0].0, 31);
+    }
 }
