@@ -526,20 +526,21 @@ enum Target {
 }
 
 /// A chunk's small open-addressing table from the fingerprint of each distinct
-/// new successor to what it resolved to: `(fp, start, end)` for a state packed
-/// at `bytes[start..end]`, `(fp, NONE, t)` for a state already in the graph at
-/// index `t`. Fingerprint 0 marks an empty slot (fingerprints are never 0).
+/// new successor to its index in `ChunkOut::fresh`. Fingerprint 0 marks an
+/// empty slot (fingerprints are never 0). The table grows when half full.
 #[derive(Default)]
 struct Seen {
-    slots: Vec<(u64, u32, u32)>,
+    slots: Vec<(u64, u32)>,
+    len: usize,
 }
 
 impl Seen {
-    /// Empties the table and sizes it for up to `n` keys (at most half full).
+    /// Empties the table, with room for `n` keys.
     fn reset(&mut self, n: usize) {
         let cap = (2 * n).next_power_of_two().max(16);
         self.slots.clear();
-        self.slots.resize(cap, (0, 0, 0));
+        self.slots.resize(cap, (0, 0));
+        self.len = 0;
     }
     fn slot(&self, fp: u64) -> usize {
         let mask = self.slots.len() - 1;
@@ -549,19 +550,24 @@ impl Seen {
         }
         i
     }
-    fn get(&self, fp: u64) -> Option<Target> {
-        match self.slots[self.slot(fp)] {
-            (0, ..) => None,
-            (_, NONE, t) => Some(Target::Known(t)),
-            (_, a, b) => Some(Target::New(fp, a, b)),
-        }
-    }
-    fn put(&mut self, fp: u64, target: &Target) {
+    /// The index recorded for `fp`, or else records `index` for it and
+    /// returns `None`.
+    fn get_or_put(&mut self, fp: u64, index: u32) -> Option<u32> {
         let i = self.slot(fp);
-        self.slots[i] = match *target {
-            Target::Known(t) => (fp, NONE, t),
-            Target::New(_, a, b) => (fp, a, b),
-        };
+        if self.slots[i].0 == fp {
+            return Some(self.slots[i].1);
+        }
+        self.slots[i] = (fp, index);
+        self.len += 1;
+        if 2 * self.len > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots.resize(2 * old.len(), (0, 0));
+            for e in old.into_iter().filter(|e| e.0 != 0) {
+                let i = self.slot(e.0);
+                self.slots[i] = e;
+            }
+        }
+        None
     }
 }
 
@@ -594,8 +600,10 @@ struct ChunkOut<S> {
     bytes: Vec<u8>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
     kinds: Vec<u32>,
-    /// What the chunk found for each distinct new fingerprint ([`Seen`]).
+    /// The distinct new successors of the chunk ([`Seen`]).
     seen: Seen,
+    /// What each state of `fresh` resolved to, once looked up (and packed).
+    resolved: Vec<Option<Target>>,
     generated: u64,
     /// Actions the model listed whose `next_state` was `None`.
     refused: u64,
@@ -627,6 +635,7 @@ impl<S> ChunkOut<S> {
             bytes: Vec::new(),
             kinds: Vec::new(),
             seen: Seen::default(),
+            resolved: Vec::new(),
             generated: 0,
             refused: 0,
         }
@@ -669,6 +678,7 @@ where
     let model = ctx.model;
     out.clear();
     out.n = states.len();
+    out.seen.reset(4 * states.len());
     let mut step_done: Vec<bool> = ctx.step_done.to_vec();
     let any_step = step_done.iter().any(|d| !d);
     let mut actions = Vec::new();
@@ -740,11 +750,20 @@ where
                     },
                 }
             };
+            // A state reached twice in one chunk (two actions that commute, taken
+            // in either order from two states expanded side by side) is kept,
+            // looked up and packed only the first time.
+            let index = match out.seen.get_or_put(fp, out.fresh.len() as u32) {
+                Some(index) => index,
+                None => {
+                    out.fresh.push(next);
+                    out.fresh.len() as u32 - 1
+                }
+            };
             out.succs.push(Succ {
-                target: Target::New(fp, out.fresh.len() as u32, 0),
+                target: Target::New(fp, index, 0),
                 class,
             });
-            out.fresh.push(next);
             if ctx.coverage {
                 out.kinds.push(action_kind);
             }
@@ -761,15 +780,14 @@ where
     ctx.graph
         .table
         .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
-    // Pack the states that are still new, each once; drop the others. A state
-    // reached twice in one chunk (two actions that commute, taken in either
-    // order from two states expanded side by side) is looked up and packed only
-    // the first time: about half the packing work.
+    // Pack the states that are still new; drop the others.
     let mut fresh = std::mem::take(&mut out.fresh);
-    out.seen.reset(fresh.len());
+    out.resolved.clear();
+    out.resolved.resize(fresh.len(), None);
     for succ in &mut out.succs {
         if let Target::New(fp, i, _) = succ.target {
-            succ.target = match out.seen.get(fp) {
+            let slot = &mut out.resolved[i as usize];
+            succ.target = match *slot {
                 Some(target) => target,
                 None => {
                     let target = if let Some(t) = ctx.graph.index_of(fp) {
@@ -779,7 +797,7 @@ where
                         fresh[i as usize].pack(&mut out.bytes);
                         Target::New(fp, start as u32, out.bytes.len() as u32)
                     };
-                    out.seen.put(fp, &target);
+                    *slot = Some(target);
                     target
                 }
             };
@@ -1392,45 +1410,48 @@ where
 
 #[cfg(test)]
 mod seen_tests {
-    use super::{Seen, Target, NONE};
-
-    fn show(t: Option<Target>) -> Option<(u64, u32, u32)> {
-        t.map(|t| match t {
-            Target::Known(i) => (0, NONE, i),
-            Target::New(fp, a, b) => (fp, a, b),
-        })
-    }
+    use super::Seen;
 
     #[test]
-    fn a_chunk_remembers_what_each_fingerprint_resolved_to() {
+    fn a_chunk_remembers_the_first_index_of_each_fingerprint() {
         let mut seen = Seen::default();
         seen.reset(3);
         assert_eq!(seen.slots.len(), 16);
         // 1, 17 and 33 all start at slot 1 of 16: the later ones probe on.
-        seen.put(1, &Target::New(1, 0, 7));
-        seen.put(17, &Target::Known(42));
-        seen.put(33, &Target::New(33, 7, 9));
-        assert_eq!(show(seen.get(1)), Some((1, 0, 7)));
-        assert_eq!(show(seen.get(17)), Some((0, NONE, 42)));
-        assert_eq!(show(seen.get(33)), Some((33, 7, 9)));
-        assert_eq!(show(seen.get(49)), None);
-        assert_eq!(show(seen.get(2)), None);
-        // Putting a key again replaces what it resolved to.
-        seen.put(17, &Target::New(17, 9, 12));
-        assert_eq!(show(seen.get(17)), Some((17, 9, 12)));
-        // A reset forgets everything and sizes the table at most half full.
+        assert_eq!(seen.get_or_put(1, 0), None);
+        assert_eq!(seen.get_or_put(17, 1), None);
+        assert_eq!(seen.get_or_put(33, 2), None);
+        assert_eq!(seen.get_or_put(1, 3), Some(0));
+        assert_eq!(seen.get_or_put(17, 4), Some(1));
+        assert_eq!(seen.get_or_put(33, 5), Some(2));
+        assert_eq!(seen.len, 3);
+        // A reset forgets everything.
         seen.reset(100);
         assert_eq!(seen.slots.len(), 256);
-        assert_eq!(show(seen.get(1)), None);
+        assert_eq!(seen.get_or_put(1, 9), None);
     }
 
     #[test]
     fn the_table_wraps_around_its_end() {
         let mut seen = Seen::default();
         seen.reset(1);
-        seen.put(15, &Target::Known(1));
-        seen.put(31, &Target::Known(2));
-        assert_eq!(show(seen.get(31)), Some((0, NONE, 2)));
-        assert_eq!(seen.slots[0].0, 31);
+        assert_eq!(seen.get_or_put(15, 1), None);
+        assert_eq!(seen.get_or_put(31, 2), None);
+        assert_eq!(seen.slots[0], (31, 2));
+        assert_eq!(seen.get_or_put(31, 3), Some(2));
+    }
+
+    #[test]
+    fn the_table_grows_when_half_full_and_keeps_every_key() {
+        let mut seen = Seen::default();
+        seen.reset(1);
+        for k in 1..=1000u64 {
+            assert_eq!(seen.get_or_put(k * 16, k as u32), None, "key {k}");
+            assert!(2 * seen.len <= seen.slots.len());
+        }
+        assert_eq!(seen.slots.len(), 2048);
+        for k in 1..=1000u64 {
+            assert_eq!(seen.get_or_put(k * 16, 0), Some(k as u32), "key {k}");
+        }
     }
 }
