@@ -96,7 +96,7 @@ pub enum Timer {
 }
 
 /// A host's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Host {
     pub tcb: Tcb,
     /// Active OPENs so far.
@@ -130,6 +130,30 @@ pub struct Host {
     /// (every 4 µs in RFC 6528, 64 ns in Linux), and no two connection set-ups of one
     /// host happen within one of its ticks, so no two ISNs it picks are equal.
     pub isn_reads: u8,
+}
+
+/// A host's small fields hash as one string of bytes, each field a byte of its
+/// own, where the derived `Hash` mixed one word per field (see [`Tcb`]'s `Hash`).
+impl std::hash::Hash for Host {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.tcb.hash(h);
+        h.write(&[
+            self.opened,
+            self.sent,
+            u8::from(self.app_closed),
+            self.outcome.map_or(0, |o| 1 + o as u8),
+            u8::from(self.rst_seen),
+            self.accepted,
+            u8::from(self.old_accepted),
+            u8::from(self.crashed),
+            self.ended_closed,
+            self.ended_rst,
+            self.ended_abort,
+            self.isn_reads,
+        ]);
+        self.opens_by_isn.hash(h);
+        self.est_by_irs.hash(h);
+    }
 }
 
 /// The largest sequence space a scenario may use.

@@ -76,9 +76,7 @@ impl fmt::Debug for Ctl {
 }
 
 /// One TCP segment of the model.
-#[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     pub seq: u8,
     /// The acknowledgment number; meaningful only with ACK.
@@ -90,6 +88,24 @@ pub struct Segment {
     /// Ghost: why it was sent ([`Segment::REXMIT`], [`Segment::RST_OF_SYN_SENT`]). No
     /// endpoint reads it; the properties do.
     pub note: u8,
+}
+
+/// A segment's small fields hash as one string of bytes (one word to mix, where the
+/// derived `Hash` mixed one per field), then its payload.
+impl std::hash::Hash for Segment {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write(&[
+            self.seq,
+            self.ack,
+            self.ctl.0,
+            self.inc,
+            self.note,
+            u8::from(self.data.is_some()),
+        ]);
+        if let Some(d) = &self.data {
+            d.hash(h);
+        }
+    }
 }
 
 impl Segment {

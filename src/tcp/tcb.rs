@@ -211,7 +211,7 @@ impl Effects {
 
 /// One connection's TCB. When `state` is CLOSED there is, in RFC terms, no TCB; the
 /// fields then keep only what the ghost properties read.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tcb {
     pub state: State,
     /// Opened with a passive OPEN (it came from LISTEN): Note 1 of §3.5.
@@ -240,6 +240,39 @@ pub struct Tcb {
     pub ack_pending: bool,
     /// Ghost: the incarnation this TCB's segments belong to.
     pub inc: u8,
+}
+
+/// A TCB's small fields hash as one string of bytes, each field a byte of its own:
+/// three words to mix where the derived `Hash` mixed one per field. A fingerprint
+/// is computed for every successor state, and the fields were most of its words.
+/// The bytes determine every field, so equal TCBs and only they give equal bytes.
+impl std::hash::Hash for Tcb {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let (syn, syn_seq, syn_ack) = match self.pending_syn {
+            None => (0, 0, 0),
+            Some((a, b)) => (1, a, b),
+        };
+        h.write(&[
+            self.state as u8,
+            u8::from(self.passive),
+            self.iss,
+            self.snd_una,
+            self.snd_nxt,
+            self.irs,
+            self.rcv_nxt,
+            u8::from(self.fin_sent),
+            u8::from(self.close_pending),
+            self.retries,
+            syn,
+            syn_seq,
+            syn_ack,
+            u8::from(self.rcv_shut),
+            u8::from(self.unread),
+            u8::from(self.ack_pending),
+            self.inc,
+        ]);
+        self.unacked.hash(h);
+    }
 }
 
 impl Tcb {
