@@ -7,7 +7,7 @@
 //! when the state is expanded. Decoding gives back an equal state with an equal fingerprint:
 //! `tests::packing_round_trips` checks that on every scenario's initial states.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// A state the engine can keep packed.
 pub trait Pack: Sized {
@@ -29,6 +29,13 @@ impl<T: Serialize + DeserializeOwned> Pack for T {
         }
     }
     fn unpack(bytes: &[u8]) -> Self {
+        // Decoded straight from the squeezed bytes; a decoder that asks to borrow
+        // bytes that were squeezed (none of the models' states does) gets them from
+        // the unsqueezed encoding instead.
+        let mut de = postcard::Deserializer::from_flavor(Unsqueezing::new(bytes));
+        if let Ok(s) = T::deserialize(&mut de) {
+            return s;
+        }
         SCRATCH.with(|scratch| {
             let mut buf = std::mem::take(&mut *scratch.borrow_mut());
             buf.clear();
@@ -86,6 +93,84 @@ impl postcard::ser_flavors::Flavor for Squeezing<'_> {
 
     fn finalize(mut self) -> postcard::Result<()> {
         self.flush();
+        Ok(())
+    }
+}
+
+/// A postcard input that unsqueezes as it reads: the bytes [`unsqueeze`] would make
+/// of `bytes`, without them in between.
+struct Unsqueezing<'de> {
+    bytes: &'de [u8],
+    /// The next byte of `bytes` to read.
+    at: usize,
+    /// Zero bytes of the current run not yet read.
+    zeros: usize,
+    /// The bytes of the last [`Unsqueezing::try_take_n_temp`].
+    temp: Vec<u8>,
+}
+
+impl<'de> Unsqueezing<'de> {
+    fn new(bytes: &'de [u8]) -> Self {
+        Unsqueezing {
+            bytes,
+            at: 0,
+            zeros: 0,
+            temp: Vec::new(),
+        }
+    }
+}
+
+impl<'de> postcard::de_flavors::Flavor<'de> for Unsqueezing<'de> {
+    type Remainder = ();
+    type Source = &'de [u8];
+
+    #[inline]
+    fn pop(&mut self) -> postcard::Result<u8> {
+        if self.zeros > 0 {
+            self.zeros -= 1;
+            return Ok(0);
+        }
+        let end = || postcard::Error::DeserializeUnexpectedEnd;
+        let b = *self.bytes.get(self.at).ok_or_else(end)?;
+        self.at += 1;
+        if b == 0 {
+            let run = *self.bytes.get(self.at).ok_or_else(end)?;
+            self.at += 1;
+            self.zeros = usize::from(run).saturating_sub(1);
+        }
+        Ok(b)
+    }
+
+    /// The next `ct` bytes, borrowed: only when they hold no squeezed zeros.
+    fn try_take_n(&mut self, ct: usize) -> postcard::Result<&'de [u8]> {
+        let end = self.at.checked_add(ct);
+        match end.and_then(|end| self.bytes.get(self.at..end)) {
+            Some(b) if self.zeros == 0 && !b.contains(&0) => {
+                self.at += ct;
+                Ok(b)
+            }
+            _ => Err(postcard::Error::DeserializeUnexpectedEnd),
+        }
+    }
+
+    fn try_take_n_temp<'a>(&'a mut self, ct: usize) -> postcard::Result<&'a [u8]>
+    where
+        'de: 'a,
+    {
+        // Every packed byte stands for at most 255 (a zero and its run's length
+        // for 255 zeros): a longer request cannot be met.
+        if ct > self.zeros + 255 * (self.bytes.len() - self.at) {
+            return Err(postcard::Error::DeserializeUnexpectedEnd);
+        }
+        self.temp.clear();
+        for _ in 0..ct {
+            let b = self.pop()?;
+            self.temp.push(b);
+        }
+        Ok(&self.temp)
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
         Ok(())
     }
 }
@@ -344,6 +429,82 @@ mod tests {
         assert_eq!(nonzero_run(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 0]), 9);
         assert_eq!(nonzero_run(&[0x80, 0x01, 0xff, 0, 1]), 3);
         assert_eq!(nonzero_run(&[1; 20]), 20);
+    }
+
+    /// Every byte [`Unsqueezing`] pops, until it runs out.
+    fn popped(sq: &[u8]) -> Vec<u8> {
+        use postcard::de_flavors::Flavor;
+        let mut f = Unsqueezing::new(sq);
+        let mut out = Vec::new();
+        while let Ok(b) = f.pop() {
+            out.push(b);
+        }
+        out
+    }
+
+    #[test]
+    fn reading_unsqueezes_what_squeezing_wrote() {
+        for lead in 0..3 {
+            for zeros in [0, 1, 2, 7, 254, 255, 256, 510, 600] {
+                let mut raw: Vec<u8> = (1..=lead as u8).collect();
+                raw.extend(std::iter::repeat_n(0, zeros));
+                raw.extend([3, 0, 4]);
+                let mut sq = Vec::new();
+                squeeze(&raw, &mut sq);
+                assert_eq!(popped(&sq), raw, "lead {lead}, zeros {zeros}");
+            }
+        }
+        // A zero without its run's length ends the input.
+        assert_eq!(popped(&[5, 0]), [5]);
+    }
+
+    #[test]
+    fn taking_bytes_unsqueezes_them_or_borrows_them() {
+        use postcard::de_flavors::Flavor;
+        let sq = [7, 8, 0, 3, 9];
+        let mut f = Unsqueezing::new(&sq);
+        assert_eq!(f.try_take_n(2), Ok(&[7u8, 8][..]), "no zeros: borrowed");
+        assert!(f.try_take_n(2).is_err(), "squeezed zeros cannot be borrowed");
+        assert_eq!(f.try_take_n_temp(4), Ok(&[0u8, 0, 0, 9][..]));
+        assert!(f.try_take_n_temp(1).is_err(), "the input is spent");
+        let mut f = Unsqueezing::new(&sq);
+        assert!(f.try_take_n_temp(usize::MAX).is_err());
+        assert!(f.try_take_n(usize::MAX).is_err());
+        assert_eq!(f.try_take_n_temp(3), Ok(&[7u8, 8, 0][..]));
+        assert!(f.try_take_n(1).is_err(), "inside a run of zeros");
+        assert_eq!(f.pop(), Ok(0));
+        assert_eq!(f.pop(), Ok(0));
+        assert_eq!(f.try_take_n(1), Ok(&[9u8][..]));
+    }
+
+    #[test]
+    fn decoding_straight_from_the_squeezed_bytes_agrees_with_unsqueezing_first() {
+        type V = (String, Vec<u8>, Option<(u64, i32)>, Vec<String>, [u8; 32], char);
+        let values: Vec<V> = vec![
+            (String::new(), vec![], None, vec![], [0; 32], 'a'),
+            ("a\0\0b".into(), vec![0; 600], Some((1 << 40, -1)), vec!["".into(), "\0".into()], [1; 32], '\0'),
+            ("x".repeat(300), vec![1, 0, 1], Some((0, 0)), vec!["isn".into(); 3], [0; 32], 'é'),
+        ];
+        for v in values {
+            let mut sq = Vec::new();
+            v.pack(&mut sq);
+            let mut de = postcard::Deserializer::from_flavor(Unsqueezing::new(&sq));
+            let direct = V::deserialize(&mut de).ok();
+            let mut raw = Vec::new();
+            unsqueeze(&sq, &mut raw);
+            assert_eq!(direct, postcard::from_bytes::<V>(&raw).ok(), "{v:?}");
+            assert_eq!(direct, Some(v.clone()));
+            assert_eq!(V::unpack(&sq), v);
+        }
+        // A borrowed string with squeezed zeros cannot come straight from the input.
+        let mut sq = Vec::new();
+        "a\0b".to_string().pack(&mut sq);
+        let mut de = postcard::Deserializer::from_flavor(Unsqueezing::new(&sq));
+        assert!(<&str>::deserialize(&mut de).is_err());
+        let mut sq = Vec::new();
+        "ab".to_string().pack(&mut sq);
+        let mut de = postcard::Deserializer::from_flavor(Unsqueezing::new(&sq));
+        assert_eq!(<&str>::deserialize(&mut de).ok(), Some("ab"));
     }
 
     #[test]
