@@ -2,12 +2,14 @@
 //! reordering and clock ticks; the stateright `Model` that composes actors over it.
 
 pub mod bytes;
+pub mod text;
 pub mod model;
 pub mod network;
 pub mod svg;
 pub mod timer;
 
 pub use bytes::Bytes;
+pub use text::Text;
 pub use model::{
     key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState,
 };

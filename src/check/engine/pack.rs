@@ -7,7 +7,7 @@
 //! when the state is expanded. Decoding gives back an equal state with an equal fingerprint:
 //! `tests::packing_round_trips` checks that on every scenario's initial states.
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
 
 /// A state the engine can keep packed.
 pub trait Pack: Sized {
@@ -377,6 +377,7 @@ impl Packed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn squeezing_round_trips_and_shrinks_zero_runs() {

@@ -270,12 +270,12 @@ impl Node {
             (200, _) => match &self.cfg.keepalive {
                 // The first page of a persistent connection: the user asks for the next.
                 Some(k) if b.answered == 1 => {
-                    b.target = Some(Arc::from(k.target.as_str()));
+                    b.target = Some(Text::new(&k.target));
                     o.choose_random(
                         "method",
                         k.methods
                             .iter()
-                            .map(|m| Pick::Method(Arc::from(m.as_str())))
+                            .map(|m| Pick::Method(Text::new(m)))
                             .collect(),
                     );
                     set(o, NodeTimer::Next, 0, k.think);
@@ -329,7 +329,7 @@ impl Node {
             _ => false,
         };
         if to_get {
-            b.method = Some(Arc::from("GET"));
+            b.method = Some(Text::new("GET"));
         }
         b.redirects += 1;
         let mut target = next.path().to_string();
@@ -337,7 +337,7 @@ impl Node {
             target.push('?');
             target.push_str(q);
         }
-        b.target = Some(Arc::from(target.as_str()));
+        b.target = Some(Text::new(&target));
         // Follow Location on the same persistent connection, or on a new one when
         // the response closed it.
         if b.tcb().state == State::Established {
@@ -354,7 +354,7 @@ impl Node {
             conns: vec![Tcb::closed()],
             cur: 0,
             target: None,
-            method: Some(Arc::from(self.cfg.method.as_str())),
+            method: Some(Text::new(&self.cfg.method)),
             redirects: 0,
             retry_after: false,
             sent: 0,
@@ -377,11 +377,11 @@ impl Node {
                 self.cfg
                     .targets
                     .iter()
-                    .map(|t| Pick::Target(Arc::from(t.as_str())))
+                    .map(|t| Pick::Target(Text::new(t)))
                     .collect(),
             );
         } else {
-            let t: Arc<str> = Arc::from(self.cfg.targets[0].as_str());
+            let t = Text::new(&self.cfg.targets[0]);
             b.target = Some(t);
             self.dns_query(&mut b, o);
         }

@@ -18,6 +18,7 @@ use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
 use crate::tcp::tcb::TimerCmd;
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
+use crate::wire::Text;
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
 use std::fmt;
@@ -258,9 +259,9 @@ pub enum Pick {
     /// An initial sequence number.
     Isn(u8),
     /// The link the user clicks.
-    Target(Arc<str>),
+    Target(Text),
     /// The method of the next request on the persistent connection.
-    Method(Arc<str>),
+    Method(Text),
     /// How the origin handles a request.
     Handling(OriginFault, Framing),
     /// The ID and source port of a DNS query.
@@ -325,9 +326,9 @@ pub struct Browser {
     /// The connection in use.
     pub cur: u8,
     /// The request target now being fetched.
-    pub target: Option<Arc<str>>,
+    pub target: Option<Text>,
     /// The method now being used.
-    pub method: Option<Arc<str>>,
+    pub method: Option<Text>,
     /// Redirects followed so far.
     pub redirects: u8,
     /// Ghost: the last final response carried Retry-After.
