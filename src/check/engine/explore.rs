@@ -1445,6 +1445,14 @@ mod seen_tests {
     fn the_table_grows_when_half_full_and_keeps_every_key() {
         let mut seen = Seen::default();
         seen.reset(1);
+        // Half full is full enough: 8 keys stay in 16 slots, the 9th doubles them.
+        for k in 1..=8u64 {
+            assert_eq!(seen.get_or_put(k * 1000, 0), None);
+        }
+        assert_eq!(seen.slots.len(), 16);
+        assert_eq!(seen.get_or_put(9000, 0), None);
+        assert_eq!(seen.slots.len(), 32);
+        seen.reset(1);
         for k in 1..=1000u64 {
             assert_eq!(seen.get_or_put(k * 16, k as u32), None, "key {k}");
             assert!(2 * seen.len <= seen.slots.len());

@@ -476,6 +476,22 @@ mod tests {
         assert_eq!(f.pop(), Ok(0));
         assert_eq!(f.pop(), Ok(0));
         assert_eq!(f.try_take_n(1), Ok(&[9u8][..]));
+        // A request beyond what the rest could unsqueeze to fails at once, without
+        // reading anything; one within it is met.
+        let sq = [7, 8, 0, 3, 9];
+        let mut f = Unsqueezing::new(&sq);
+        assert_eq!(f.try_take_n(2), Ok(&[7u8, 8][..]));
+        assert!(f.try_take_n_temp(1000).is_err());
+        assert_eq!(f.try_take_n_temp(4), Ok(&[0u8, 0, 0, 9][..]));
+        let sq = [0, 255, 0, 255, 0, 255];
+        let mut f = Unsqueezing::new(&sq);
+        assert_eq!(f.try_take_n_temp(765), Ok(&[0u8; 765][..]));
+        // The rest of a run of zeros, when the run is the last thing left.
+        let sq = [0, 3];
+        let mut f = Unsqueezing::new(&sq);
+        assert_eq!(f.pop(), Ok(0));
+        assert_eq!(f.try_take_n_temp(2), Ok(&[0u8, 0][..]));
+        assert!(f.pop().is_err());
     }
 
     #[test]
