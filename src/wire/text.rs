@@ -40,12 +40,6 @@ impl From<&str> for Text {
     }
 }
 
-impl PartialEq<str> for Text {
-    fn eq(&self, o: &str) -> bool {
-        self.as_str() == o
-    }
-}
-
 impl PartialEq<&str> for Text {
     fn eq(&self, o: &&str) -> bool {
         self.as_str() == *o
@@ -104,6 +98,7 @@ mod tests {
         assert!(std::ptr::eq(a.as_str(), b.as_str()), "one copy");
         assert_eq!(&*a, "/mypage?userid=0");
         assert!(a == "/mypage?userid=0");
+        assert!(a != "/mypage?userid=1");
         assert_eq!(format!("{a:?}"), format!("{:?}", "/mypage?userid=0"));
         assert_eq!(format!("{a}"), "/mypage?userid=0");
         assert_ne!(a, Text::new("/mypage?userid=1"));
