@@ -2,16 +2,16 @@
 //! reordering and clock ticks; the stateright `Model` that composes actors over it.
 
 pub mod bytes;
-pub mod text;
 pub mod model;
 pub mod network;
 pub mod svg;
+pub mod text;
 pub mod timer;
 
 pub use bytes::Bytes;
-pub use text::Text;
 pub use model::{
     key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState,
 };
 pub use network::{Faults, InFlight};
+pub use text::Text;
 pub use timer::{Armed, Timers, NO_DEADLINE};

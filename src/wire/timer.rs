@@ -12,7 +12,9 @@ use std::time::Duration;
 pub const NO_DEADLINE: u8 = u8::MAX;
 
 /// One armed timer: ticks left until it may fire, and until it must.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Armed<T> {
     pub timer: T,
     /// Ticks until the timer may fire (0: it may fire now).

@@ -465,7 +465,10 @@ mod tests {
         let sq = [7, 8, 0, 3, 9];
         let mut f = Unsqueezing::new(&sq);
         assert_eq!(f.try_take_n(2), Ok(&[7u8, 8][..]), "no zeros: borrowed");
-        assert!(f.try_take_n(2).is_err(), "squeezed zeros cannot be borrowed");
+        assert!(
+            f.try_take_n(2).is_err(),
+            "squeezed zeros cannot be borrowed"
+        );
         assert_eq!(f.try_take_n_temp(4), Ok(&[0u8, 0, 0, 9][..]));
         assert!(f.try_take_n_temp(1).is_err(), "the input is spent");
         let mut f = Unsqueezing::new(&sq);
@@ -496,11 +499,32 @@ mod tests {
 
     #[test]
     fn decoding_straight_from_the_squeezed_bytes_agrees_with_unsqueezing_first() {
-        type V = (String, Vec<u8>, Option<(u64, i32)>, Vec<String>, [u8; 32], char);
+        type V = (
+            String,
+            Vec<u8>,
+            Option<(u64, i32)>,
+            Vec<String>,
+            [u8; 32],
+            char,
+        );
         let values: Vec<V> = vec![
             (String::new(), vec![], None, vec![], [0; 32], 'a'),
-            ("a\0\0b".into(), vec![0; 600], Some((1 << 40, -1)), vec!["".into(), "\0".into()], [1; 32], '\0'),
-            ("x".repeat(300), vec![1, 0, 1], Some((0, 0)), vec!["isn".into(); 3], [0; 32], 'é'),
+            (
+                "a\0\0b".into(),
+                vec![0; 600],
+                Some((1 << 40, -1)),
+                vec!["".into(), "\0".into()],
+                [1; 32],
+                '\0',
+            ),
+            (
+                "x".repeat(300),
+                vec![1, 0, 1],
+                Some((0, 0)),
+                vec!["isn".into(); 3],
+                [0; 32],
+                'é',
+            ),
         ];
         for v in values {
             let mut sq = Vec::new();
