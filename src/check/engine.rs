@@ -11,8 +11,8 @@
 //! liveness properties also keeps a CSR offset and one bit per liveness
 //! predicate per state, plus 8 bytes per (deduplicated) edge (target index and
 //! fairness-class id); a safety-only run only counts the edges. States
-//! themselves are kept only for the BFS frontier, packed (`pack`: a postcard
-//! encoding with its zero runs squeezed); counterexamples are rebuilt afterwards
+//! themselves are kept only for the BFS frontier, packed (`pack`: their postcard
+//! encoding); counterexamples are rebuilt afterwards
 //! by replaying the model along the recorded fingerprints.
 //!
 //! Submodules: `explore` (exploration), `pack` (the packed frontier), `segvec`

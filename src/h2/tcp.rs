@@ -18,7 +18,7 @@ use super::frame::{Frame, PREFACE};
 use super::node::{Body, Browser, Chunk, H2Node, H2State, H2Timer, Role, Transport, BROWSER};
 use super::node::{Origin, ORIGIN};
 use crate::tcp::arrive::reset_for;
-use crate::tcp::tcb::TimerCmd;
+use crate::tcp::tcb::{Signals, TimerCmd};
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{Actor, Command, Id, Out};
@@ -188,7 +188,7 @@ pub fn connect(node: &H2Node, b: &mut Browser, o: &mut Out<H2Node>) {
 
 /// Sends the TCB's segments, arms its timers, chooses its ISN when it asks for one,
 /// and returns the signals for the user.
-fn flush(node: &H2Node, pipe: &mut Pipe, fx: &mut Effects, o: &mut Out<H2Node>) -> Vec<Signal> {
+fn flush(node: &H2Node, pipe: &mut Pipe, fx: &mut Effects, o: &mut Out<H2Node>) -> Signals {
     let (cfg, isn) = tcp_cfg(node);
     while let Some(i) = fx.signals.iter().position(|s| *s == Signal::NeedIsn) {
         fx.signals.remove(i);
@@ -280,7 +280,7 @@ pub fn outgoing(node: &H2Node, st: &mut H2State, o: &mut Out<H2Node>) {
 }
 
 /// What TCP's signals mean for the HTTP/2 layer: the chunks to hand it, in order.
-fn react(node: &H2Node, pipe: &mut Pipe, signals: Vec<Signal>, o: &mut Out<H2Node>) -> Vec<Chunk> {
+fn react(node: &H2Node, pipe: &mut Pipe, signals: Signals, o: &mut Out<H2Node>) -> Vec<Chunk> {
     let (cfg, _) = tcp_cfg(node);
     let mut bodies = Vec::new();
     let mut end = false;

@@ -8,6 +8,7 @@
 
 use super::segment::{Ctl, Payload, Segment, SeqSpace};
 use super::state::State;
+use smallvec::SmallVec;
 
 /// How the connection is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
@@ -177,12 +178,17 @@ pub enum TimerCmd {
     Cancel(TcpTimer),
 }
 
-/// What one event makes the endpoint do.
+/// The signals of one event, for the layer above.
+pub type Signals = SmallVec<[Signal; 2]>;
+
+/// What one event makes the endpoint do. Inline vectors: an event sends a segment
+/// or two and sets or cancels a few timers, and the model runs one event per
+/// successor state, so heap vectors here were an allocation per successor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Effects {
-    pub send: Vec<Segment>,
-    pub timers: Vec<TimerCmd>,
-    pub signals: Vec<Signal>,
+    pub send: SmallVec<[Segment; 2]>,
+    pub timers: SmallVec<[TimerCmd; 6]>,
+    pub signals: Signals,
     /// Ghost: this event sent or received a RST.
     pub rst: bool,
 }

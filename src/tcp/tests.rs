@@ -41,7 +41,7 @@ fn socket_syn_sent() -> Tcb {
     let mut t = Tcb::closed();
     let mut fx = Effects::default();
     t.open_active(1, &mut fx);
-    assert_eq!(fx.signals, vec![Signal::NeedIsn]);
+    assert_eq!(fx.signals[..], [Signal::NeedIsn]);
     t.isn_chosen(&cfg(), 0, &mut fx);
     assert_eq!(sent(&fx), ["SYN seq=0"]);
     t
@@ -50,7 +50,7 @@ fn socket_syn_sent() -> Tcb {
 fn socket_syn_received() -> Tcb {
     let mut t = socket_listen();
     let mut fx = recv(&mut t, seg(Ctl::SYN, 0, 0));
-    assert_eq!(fx.signals, vec![Signal::NeedIsn]);
+    assert_eq!(fx.signals[..], [Signal::NeedIsn]);
     t.isn_chosen(&cfg(), 4, &mut fx);
     assert_eq!(sent(&fx), ["SYN,ACK seq=4 ack=1"]);
     t
@@ -252,7 +252,7 @@ fn test_established_data_and_fin_half_below_the_window_is_acceptable() {
     let fx = recv(&mut t, data(Ctl::PSH | Ctl::ACK | Ctl::FIN));
     assert_eq!(sent(&fx), ["ACK seq=1 ack=7"]);
     assert_eq!(
-        fx.signals,
+        fx.signals[..],
         [Signal::PeerClosed(1)],
         "the data is not delivered twice"
     );
@@ -2301,12 +2301,12 @@ fn test_delayed_ack_is_sent_when_its_timer_fires() {
     let mut fx = Effects::default();
     t.arrive(&c, &data_seg(5, 1, 1, "hi"), &mut fx);
     assert!(fx.send.is_empty() && t.ack_pending);
-    assert_eq!(fx.timers, [TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)]);
+    assert_eq!(fx.timers[..], [TimerCmd::Set(TcpTimer::DelayedAck, 0, 0)]);
     let mut fx = Effects::default();
     t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
     assert_eq!(sent(&fx), ["ACK seq=1 ack=6"]);
     assert!(!t.ack_pending);
-    assert_eq!(fx.timers, [TimerCmd::Cancel(TcpTimer::DelayedAck)]);
+    assert_eq!(fx.timers[..], [TimerCmd::Cancel(TcpTimer::DelayedAck)]);
     // Nothing owed: the timer sends nothing.
     let mut fx = Effects::default();
     t.timeout(&c, TcpTimer::DelayedAck, &mut fx);
@@ -2347,7 +2347,7 @@ fn test_fin_wait_2_timeout_gives_up_like_linux() {
     let mut fx = Effects::default();
     t.timeout(&c, TcpTimer::FinWait2, &mut fx);
     assert!(fx.send.is_empty());
-    assert_eq!(fx.signals, [Signal::Closed(Outcome::FinWait2Timeout)]);
+    assert_eq!(fx.signals[..], [Signal::Closed(Outcome::FinWait2Timeout)]);
     assert_eq!(t.state, State::Closed);
     // The same timer elsewhere does nothing.
     let mut t = socket_established();

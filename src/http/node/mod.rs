@@ -16,7 +16,7 @@ use super::message::{
 use super::message::{ParsedResponse, Progress};
 use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
-use crate::tcp::tcb::TimerCmd;
+use crate::tcp::tcb::{Signals, TimerCmd};
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
 use crate::wire::Text;
 use stateright::actor::{Actor, Id, Out};
@@ -447,7 +447,7 @@ impl Node {
     }
 
     /// Sends connection `conn`'s effects to `peer` and returns its signals.
-    fn flush(&self, peer: usize, conn: u8, fx: &mut Effects, o: &mut Out<Node>) -> Vec<Signal> {
+    fn flush(&self, peer: usize, conn: u8, fx: &mut Effects, o: &mut Out<Node>) -> Signals {
         self.flush_timers(peer, conn, conn, fx, o)
     }
 
@@ -459,7 +459,7 @@ impl Node {
         timers: u8,
         fx: &mut Effects,
         o: &mut Out<Node>,
-    ) -> Vec<Signal> {
+    ) -> Signals {
         for s in fx.send.drain(..) {
             o.send(Id::from(peer), Packet::Tcp(conn, s));
         }
