@@ -43,7 +43,7 @@ pub fn answer(zone: &[(String, [u8; 4])], q: &Dns) -> Option<Dns> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Resolver {
     /// Every transmission of the question so far: its ID and source port.
-    pub sent: Vec<(u16, u16)>,
+    pub sent: smallvec::SmallVec<[(u16, u16); 2]>,
     /// The accepted answer: `Some(None)` is NXDOMAIN.
     pub answer: Option<Option<[u8; 4]>>,
     /// Ghost: which transmission the accepted reply answered (an index into `sent`).
@@ -56,7 +56,7 @@ pub struct Resolver {
 impl Resolver {
     pub fn new() -> Resolver {
         Resolver {
-            sent: Vec::new(),
+            sent: smallvec::SmallVec::new(),
             answer: None,
             accepted: None,
             mismatched: false,

@@ -351,7 +351,7 @@ impl Node {
     pub(super) fn browser_start(&self, o: &mut Out<Node>) -> NodeState {
         let mut b = Browser {
             resolver: Resolver::new(),
-            conns: vec![Tcb::closed()],
+            conns: smallvec::smallvec![Tcb::closed()],
             cur: 0,
             target: None,
             method: Some(Text::new(&self.cfg.method)),

@@ -19,6 +19,7 @@ use crate::dns::{self, Dns, Resolver};
 use crate::tcp::tcb::{Signals, TimerCmd};
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
 use crate::wire::Text;
+use smallvec::SmallVec;
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
 use std::fmt;
@@ -322,7 +323,7 @@ pub enum Role {
 pub struct Browser {
     pub resolver: Resolver,
     /// Its connections to the origin (a retry opens a new one, from a new port).
-    pub conns: Vec<Tcb>,
+    pub conns: SmallVec<[Tcb; 1]>,
     /// The connection in use.
     pub cur: u8,
     /// The request target now being fetched.
@@ -364,7 +365,7 @@ impl Browser {
 /// The origin's connections.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
-    pub conns: Vec<OriginConn>,
+    pub conns: SmallVec<[OriginConn; 1]>,
     /// Ghost: POST requests applied.
     pub posts_applied: u8,
     /// Ghost: what the origin did with the last request, its framing, and the length
