@@ -46,6 +46,21 @@ where
             "{name}: a packed state hashes differently"
         );
         assert_eq!(back.epoch, s.epoch, "{name}: the clock reading was lost");
+        // Decoded over another state, as the engine decodes a chunk over the last.
+        if let Some(prev) = all.last() {
+            let mut over: <Wire<A> as Model>::State = Clone::clone(prev);
+            <Wire<A> as Model>::State::unpack_into(&bytes, &mut over);
+            assert_eq!(over, s, "{name}: a state decoded over another changed");
+            assert_eq!(
+                hash_of(&over),
+                hash_of(&s),
+                "{name}: ... and hashes differently"
+            );
+            assert_eq!(
+                over.epoch, s.epoch,
+                "{name}: ... and lost the clock reading"
+            );
+        }
         packed.push(&s);
         actions.clear();
         m.actions(&s, &mut actions);

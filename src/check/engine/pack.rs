@@ -21,6 +21,9 @@ pub trait Pack: Sized {
     fn pack(&self, out: &mut Vec<u8>);
     /// Decodes a state that [`Pack::pack`] wrote.
     fn unpack(bytes: &[u8]) -> Self;
+    /// Decodes a state that [`Pack::pack`] wrote into `place`, reusing what `place`
+    /// holds (its vectors' buffers).
+    fn unpack_into(bytes: &[u8], place: &mut Self);
 }
 
 impl<T: Serialize + DeserializeOwned> Pack for T {
@@ -33,6 +36,12 @@ impl<T: Serialize + DeserializeOwned> Pack for T {
     fn unpack(bytes: &[u8]) -> Self {
         postcard::from_bytes(bytes)
             .unwrap_or_else(|e| panic!("internal error: a packed state did not decode: {e}"))
+    }
+    fn unpack_into(bytes: &[u8], place: &mut Self) {
+        let mut de = postcard::Deserializer::from_bytes(bytes);
+        if let Err(e) = T::deserialize_in_place(&mut de, place) {
+            panic!("internal error: a packed state did not decode: {e}");
+        }
     }
 }
 
@@ -134,10 +143,15 @@ impl Packed {
         self.blocks[b].extend_from_slice(bytes);
         self.record(b, start);
     }
-    /// Decodes states `lo..hi` into `out` (cleared first).
+    /// Decodes states `lo..hi` into `out`, which then holds exactly those.
     pub fn unpack_range<S: Pack>(&self, lo: usize, hi: usize, out: &mut Vec<S>) {
-        out.clear();
-        out.extend((lo..hi).map(|i| S::unpack(self.get(i))));
+        // The states already in `out` are decoded over, keeping their buffers.
+        out.truncate(hi - lo);
+        for (i, s) in (lo..).zip(out.iter_mut()) {
+            S::unpack_into(self.get(i), s);
+        }
+        let done = lo + out.len();
+        out.extend((done..hi).map(|i| S::unpack(self.get(i))));
     }
     /// Forgets every state and keeps the blocks for the states pushed next.
     pub fn clear(&mut self) {
@@ -317,6 +331,49 @@ mod tests {
         assert_eq!(&out[2..], &expect[..]);
         assert_eq!(expect.len(), 1 + 5 + 3 + 4 + 1 + 202);
         assert_eq!(V::unpack(&out[2..]), v);
+    }
+
+    #[test]
+    fn a_state_decoded_over_another_equals_it() {
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Inner {
+            a: u8,
+            v: Vec<u16>,
+        }
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct S {
+            xs: Vec<Inner>,
+            o: Option<Vec<u8>>,
+            n: u32,
+        }
+        let s = |k: u16| S {
+            xs: (0..k)
+                .map(|i| Inner {
+                    a: i as u8,
+                    v: vec![i; i as usize],
+                })
+                .collect(),
+            o: (k % 2 == 0).then(|| vec![1; k as usize]),
+            n: k as u32 * 1000,
+        };
+        // Longer over shorter, shorter over longer, and over itself.
+        for (from, to) in [(1, 5), (5, 1), (4, 0), (0, 4), (3, 3)] {
+            let mut bytes = Vec::new();
+            s(to).pack(&mut bytes);
+            let mut place = s(from);
+            S::unpack_into(&bytes, &mut place);
+            assert_eq!(place, s(to), "{from} → {to}");
+        }
+        // A sequence decoded over a longer and a shorter one.
+        let mut p = Packed::default();
+        for k in 0..6 {
+            p.push(&s(k));
+        }
+        let mut out: Vec<S> = (10..20).map(s).collect();
+        p.unpack_range(1, 4, &mut out);
+        assert_eq!(out, [s(1), s(2), s(3)]);
+        p.unpack_range(0, 6, &mut out);
+        assert_eq!(out, (0..6).map(s).collect::<Vec<_>>());
     }
 
     #[test]
