@@ -584,7 +584,6 @@ impl<A: WireActor> Wire<A> {
     }
 }
 
-/// A stable 64-bit key for a value (fairness classes, interning).
 /// The key of a fairness class: the checker's fingerprint hash, which is computed
 /// for every transition of a run with liveness properties (SipHash took 4 % of
 /// such a run's instructions). Only equality of keys matters: the engine numbers
@@ -593,6 +592,7 @@ fn class_key<T: Hash>(t: &T) -> u64 {
     crate::check::engine::fingerprint(t)
 }
 
+/// A stable 64-bit key for a value (sets of seen states, the Explorer's fingerprints).
 pub fn key_of<T: Hash>(t: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     t.hash(&mut h);
