@@ -12,6 +12,10 @@
 //! arrays; once those were words, a TCP state's 112 bytes squeezed to 108 and an HTTP
 //! state's 139 to 126, and squeezing and unsqueezing cost 15 % of the instructions of
 //! a TCP run (bench/README.md, "A seventh round").
+//!
+//! A thread decodes each chunk of a level into the states of the chunk it expanded
+//! before ([`Pack::unpack_into`], serde's derived `deserialize_in_place`), so that the
+//! states' vectors keep their buffers and decoding does not allocate them again.
 
 use serde::{de::DeserializeOwned, Serialize};
 
