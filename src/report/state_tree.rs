@@ -111,10 +111,10 @@ where
         vars.push((role(i), tree(a)));
     }
     let mut timers = Map::new();
-    for (i, t) in s.timers.iter().enumerate() {
-        let armed: Vec<Value> = t
-            .0
-            .iter()
+    for i in 0..s.actors.len() {
+        let armed: Vec<Value> = s
+            .timers
+            .of(i as u8)
             .map(|a| {
                 serde_json::json!({
                     "timer": tree(&a.timer),

@@ -208,7 +208,7 @@ pub fn both_closed(m: &TcpModel, s: &TcpState) -> bool {
             }
         };
         done && h.tcb.pending_syn.is_none()
-    }) && s.choices.iter().all(Vec::is_empty)
+    }) && s.choices.is_empty()
 }
 
 // --- sometimes: states -------------------------------------------------------------

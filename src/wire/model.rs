@@ -21,7 +21,6 @@
 use super::network::{Faults, InFlight};
 use super::timer::{ticks, Timers};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use smallvec::SmallVec;
 use stateright::actor::{Actor, Command, Id, Out};
 use stateright::{Model, Property};
 use std::borrow::Cow;
@@ -57,9 +56,12 @@ impl<A> WireActor for A where
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WireState<S, M, T, R> {
     pub actors: Vec<S>,
-    pub timers: SmallVec<[Timers<T>; 4]>,
-    /// Pending `choose_random` calls per actor: (key, values).
-    pub choices: SmallVec<[Vec<(String, Vec<R>)>; 4]>,
+    /// Every actor's armed timers, in one table.
+    pub timers: Timers<T>,
+    /// Pending `choose_random` calls, by actor, each actor's in the order it made
+    /// them. One vector for all actors: it is empty in most states, and an empty
+    /// vector costs nothing to copy.
+    pub choices: Vec<Pending<R>>,
     /// Segments in flight, sorted, so that equal multisets hash equally.
     pub flight: Vec<InFlight<M>>,
     /// Segments that died undelivered so far (dropped, expired or refused).
@@ -109,6 +111,14 @@ impl<S: Hash, M: Hash, T: Hash, R: Hash> Hash for WireState<S, M, T, R> {
         self.lost.hash(h);
         self.duplicated.hash(h);
     }
+}
+
+/// A pending `choose_random` call of `actor`: its key and its values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pending<R> {
+    pub actor: u8,
+    pub key: String,
+    pub values: Vec<R>,
 }
 
 /// The wire state of actor type `A`.
@@ -245,14 +255,18 @@ where
                     s.flight.insert(at, f);
                 }
                 Command::SetTimer(t, range) => {
-                    s.timers[id].set(t, ticks(range.start), ticks(range.end));
+                    s.timers
+                        .set(id as u8, t, ticks(range.start), ticks(range.end));
                 }
-                Command::CancelTimer(t) => s.timers[id].cancel(&t),
+                Command::CancelTimer(t) => s.timers.cancel(id as u8, &t),
                 Command::ChooseRandom(key, values) => {
-                    let pending = &mut s.choices[id];
-                    pending.retain(|(k, _)| *k != key);
+                    let actor = id as u8;
+                    s.choices.retain(|p| p.actor != actor || p.key != key);
                     if !values.is_empty() {
-                        pending.push((key, values));
+                        // After the actor's other pending choices, before the next
+                        // actor's.
+                        let at = s.choices.partition_point(|p| p.actor <= actor);
+                        s.choices.insert(at, Pending { actor, key, values });
                     }
                 }
                 Command::Save(_) => {}
@@ -338,7 +352,7 @@ where
 
     /// Whether time may advance.
     pub fn tick_enabled(&self, s: &StateOf<A>) -> bool {
-        if s.timers.iter().any(Timers::any_due) {
+        if s.timers.any_due() {
             return false;
         }
         let n = self.expiring(s);
@@ -361,8 +375,8 @@ where
         let n = self.actors.len();
         let mut s = WireState {
             actors: Vec::with_capacity(n),
-            timers: smallvec::smallvec![Timers(SmallVec::new()); n],
-            choices: smallvec::smallvec![Vec::new(); n],
+            timers: Timers::default(),
+            choices: Vec::new(),
             flight: Vec::new(),
             lost: 0,
             duplicated: 0,
@@ -384,24 +398,23 @@ where
 
     fn actions(&self, s: &Self::State, actions: &mut Vec<Self::Action>) {
         // A pending random choice is resolved before anything else happens.
-        for (actor, pending) in s.choices.iter().enumerate() {
-            for (key, values) in pending {
-                // Only choices whose step can happen are urgent: one that a full buffer
-                // blocks waits, like a forbidden one, while the network drains.
-                let before = actions.len();
-                for value in self.allowed(s, actor, values) {
-                    let a = WireAction::Choose {
-                        actor,
-                        key: key.clone(),
-                        value,
-                    };
-                    if self.next_state(s, a.clone()).is_some() {
-                        actions.push(a);
-                    }
+        for p in &s.choices {
+            let actor = p.actor as usize;
+            // Only choices whose step can happen are urgent: one that a full buffer
+            // blocks waits, like a forbidden one, while the network drains.
+            let before = actions.len();
+            for value in self.allowed(s, actor, &p.values) {
+                let a = WireAction::Choose {
+                    actor,
+                    key: p.key.clone(),
+                    value,
+                };
+                if self.next_state(s, a.clone()).is_some() {
+                    actions.push(a);
                 }
-                if actions.len() > before {
-                    return;
-                }
+            }
+            if actions.len() > before {
+                return;
             }
         }
         if self.tick_enabled(s) {
@@ -440,16 +453,15 @@ where
             }
         }
         let dying = self.dying(s);
-        for (actor, timers) in s.timers.iter().enumerate() {
-            for a in timers
-                .iter()
-                .filter(|a| a.may_fire() && !(dying && a.timed && a.is_due()))
-            {
-                actions.push(WireAction::Fire {
-                    actor,
-                    timer: a.timer,
-                });
-            }
+        for a in s
+            .timers
+            .iter()
+            .filter(|a| a.may_fire() && !(dying && a.timed && a.is_due()))
+        {
+            actions.push(WireAction::Fire {
+                actor: a.actor as usize,
+                timer: a.timer,
+            });
         }
     }
 
@@ -460,9 +472,7 @@ where
                 if !self.tick_enabled(last) {
                     return None;
                 }
-                for t in &mut s.timers {
-                    t.tick();
-                }
+                s.timers.tick();
                 let msl = self.faults.msl;
                 let before = s.flight.len();
                 let mut expired = 0u8;
@@ -528,19 +538,21 @@ where
                 Ok(())
             }
             WireAction::Fire { actor, timer } => {
-                let armed = s.timers.get(actor)?.get(&timer)?;
+                let armed = s.timers.get(u8::try_from(actor).ok()?, &timer)?;
                 if !armed.may_fire() || armed.timed && armed.is_due() && self.dying(last) {
                     return None;
                 }
-                s.timers[actor].cancel(&timer);
+                s.timers.cancel(actor as u8, &timer);
                 self.step(&mut s, actor, |a, st, o| {
                     a.on_timeout(Id::from(actor), st, &timer, o)
                 })
             }
             WireAction::Choose { actor, key, value } => {
-                let pending = s.choices.get_mut(actor)?;
-                let at = pending.iter().position(|(k, _)| *k == key)?;
-                pending.remove(at);
+                let at = s
+                    .choices
+                    .iter()
+                    .position(|p| p.actor as usize == actor && p.key == key)?;
+                s.choices.remove(at);
                 self.step(&mut s, actor, |a, st, o| {
                     a.on_random(Id::from(actor), st, &value, o)
                 })
@@ -617,7 +629,10 @@ where
         match action {
             WireAction::Tick => (class_key(&"tick"), Fairness::Weak),
             WireAction::Fire { actor, timer } => {
-                let due = s.timers[*actor].get(timer).is_some_and(|a| a.is_due());
+                let due = u8::try_from(*actor)
+                    .ok()
+                    .and_then(|a| s.timers.get(a, timer))
+                    .is_some_and(|a| a.is_due());
                 if due {
                     (class_key(&("fire", actor, timer)), Fairness::Weak)
                 } else {
@@ -942,8 +957,14 @@ mod tests {
         assert_eq!(key_of(&s), key_of(&later));
         let differ: [fn(&mut StateOf<Talk>); 6] = [
             |s| s.actors[1] = 9,
-            |s| s.timers[0].cancel(&0),
-            |s| s.choices[0].push(("isn".into(), vec![1])),
+            |s| s.timers.cancel(0, &0),
+            |s| {
+                s.choices.push(Pending {
+                    actor: 0,
+                    key: "isn".into(),
+                    values: vec![1],
+                })
+            },
             |s| s.flight[0].age = 1,
             |s| s.lost = 1,
             |s| s.duplicated = 1,
@@ -989,8 +1010,14 @@ mod tests {
         );
         let s = m.init_states().remove(0);
         assert_eq!(
-            s.choices[0].to_vec(),
-            vec![("isn".to_string(), vec![3]), ("port".to_string(), vec![8])]
+            s.choices
+                .iter()
+                .map(|p| (p.actor, p.key.clone(), p.values.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                (0, "isn".to_string(), vec![3]),
+                (0, "port".to_string(), vec![8])
+            ]
         );
         // One pending choice at a time is offered, in order, and nothing else.
         let offered = |s: &StateOf<Chooser>| {

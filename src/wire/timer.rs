@@ -16,6 +16,8 @@ pub const NO_DEADLINE: u8 = u8::MAX;
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub struct Armed<T> {
+    /// The index of the actor that armed it.
+    pub actor: u8,
     pub timer: T,
     /// Ticks until the timer may fire (0: it may fire now).
     pub lo: u8,
@@ -27,12 +29,12 @@ pub struct Armed<T> {
     pub timed: bool,
 }
 
-/// The timer, then the three small fields as one string of bytes (one word to mix
-/// instead of three).
+/// The timer, then the four small fields as one string of bytes (one word to mix
+/// instead of four).
 impl<T: std::hash::Hash> std::hash::Hash for Armed<T> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         self.timer.hash(h);
-        h.write(&[self.lo, self.hi, u8::from(self.timed)]);
+        h.write(&[self.actor, self.lo, self.hi, u8::from(self.timed)]);
     }
 }
 
@@ -53,12 +55,23 @@ pub fn ticks(d: Duration) -> u8 {
     d.as_secs().min(NO_DEADLINE as u64) as u8
 }
 
-/// The armed timers of one actor, sorted by timer so that equal sets hash equally.
-#[derive(Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
-pub struct Timers<T>(pub smallvec::SmallVec<[Armed<T>; 3]>);
+/// The armed timers of every actor, as one table sorted by actor, then timer, so
+/// that equal sets hash equally.
+///
+/// One flat table, copied in one go: a successor state copies every actor's timers,
+/// and a table per actor (a vector of vectors) cost a copy, a length to hash and a
+/// sequence to encode and decode per actor.
+#[derive(Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Timers<T>(pub smallvec::SmallVec<[Armed<T>; 8]>);
 
-/// A copy of the armed timers in one go (the derived `Clone` pushed them one by one,
-/// and every successor state clones every actor's timers).
+/// No timer armed (a derived `Default` would ask `T: Default`).
+impl<T> Default for Timers<T> {
+    fn default() -> Self {
+        Timers(smallvec::SmallVec::new())
+    }
+}
+
+/// A copy of the armed timers in one go (the derived `Clone` pushed them one by one).
 impl<T: Copy> Clone for Timers<T> {
     fn clone(&self) -> Self {
         Timers(smallvec::SmallVec::from_slice(&self.0))
@@ -66,24 +79,32 @@ impl<T: Copy> Clone for Timers<T> {
 }
 
 impl<T: Ord + Clone> Timers<T> {
-    /// Arms (or re-arms) `timer` for `lo..hi` ticks.
-    pub fn set(&mut self, timer: T, lo: u8, hi: u8) {
+    /// Where `actor`'s `timer` is, or would go.
+    fn find(&self, actor: u8, timer: &T) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|a| a.actor.cmp(&actor).then_with(|| a.timer.cmp(timer)))
+    }
+
+    /// Arms (or re-arms) `actor`'s `timer` for `lo..hi` ticks.
+    pub fn set(&mut self, actor: u8, timer: T, lo: u8, hi: u8) {
         let hi = hi.max(lo);
+        let at = self.find(actor, &timer);
         let armed = Armed {
+            actor,
             timer,
             lo,
             hi,
             timed: hi > 0,
         };
-        match self.0.binary_search_by(|a| a.timer.cmp(&armed.timer)) {
+        match at {
             Ok(i) => self.0[i] = armed,
             Err(i) => self.0.insert(i, armed),
         }
     }
 
-    /// Disarms `timer`; disarming an unarmed timer is no error.
-    pub fn cancel(&mut self, timer: &T) {
-        if let Ok(i) = self.0.binary_search_by(|a| a.timer.cmp(timer)) {
+    /// Disarms `actor`'s `timer`; disarming an unarmed timer is no error.
+    pub fn cancel(&mut self, actor: u8, timer: &T) {
+        if let Ok(i) = self.find(actor, timer) {
             self.0.remove(i);
         }
     }
@@ -103,15 +124,18 @@ impl<T: Ord + Clone> Timers<T> {
         }
     }
 
-    pub fn get(&self, timer: &T) -> Option<&Armed<T>> {
-        self.0
-            .binary_search_by(|a| a.timer.cmp(timer))
-            .ok()
-            .map(|i| &self.0[i])
+    pub fn get(&self, actor: u8, timer: &T) -> Option<&Armed<T>> {
+        self.find(actor, timer).ok().map(|i| &self.0[i])
     }
 
+    /// Every armed timer, by actor, then timer.
     pub fn iter(&self) -> impl Iterator<Item = &Armed<T>> {
         self.0.iter()
+    }
+
+    /// `actor`'s armed timers, by timer.
+    pub fn of(&self, actor: u8) -> impl Iterator<Item = &Armed<T>> {
+        self.0.iter().filter(move |a| a.actor == actor)
     }
 }
 
@@ -122,10 +146,10 @@ mod tests {
     #[test]
     fn a_timer_becomes_due_at_its_deadline_and_blocks_time() {
         let mut t = Timers::default();
-        t.set("rto", 1, 2);
-        assert!(!t.get(&"rto").unwrap().may_fire());
+        t.set(0, "rto", 1, 2);
+        assert!(!t.get(0, &"rto").unwrap().may_fire());
         t.tick();
-        assert!(t.get(&"rto").unwrap().may_fire());
+        assert!(t.get(0, &"rto").unwrap().may_fire());
         assert!(!t.any_due());
         t.tick();
         assert!(t.any_due());
@@ -134,25 +158,49 @@ mod tests {
     #[test]
     fn a_timer_without_deadline_is_never_due() {
         let mut t = Timers::default();
-        t.set("crash", 0, NO_DEADLINE);
+        t.set(0, "crash", 0, NO_DEADLINE);
         for _ in 0..300 {
             t.tick();
         }
         assert!(!t.any_due());
-        assert!(t.get(&"crash").unwrap().may_fire());
+        assert!(t.get(0, &"crash").unwrap().may_fire());
     }
 
     #[test]
     fn rearming_replaces_and_cancel_removes() {
         let mut t = Timers::default();
-        t.set("b", 3, 3);
-        t.set("a", 1, 1);
-        t.set("b", 0, 0);
+        t.set(0, "b", 3, 3);
+        t.set(0, "a", 1, 1);
+        t.set(0, "b", 0, 0);
         assert_eq!(t.0.len(), 2);
         assert_eq!(t.0[0].timer, "a");
-        assert!(t.get(&"b").unwrap().is_due());
-        t.cancel(&"b");
-        t.cancel(&"zzz");
+        assert!(t.get(0, &"b").unwrap().is_due());
+        t.cancel(0, &"b");
+        t.cancel(0, &"zzz");
         assert_eq!(t.0.len(), 1);
+    }
+
+    #[test]
+    fn the_table_keeps_each_actors_timers_apart_and_in_order() {
+        let mut t = Timers::default();
+        t.set(1, "b", 2, 2);
+        t.set(0, "b", 3, 3);
+        t.set(1, "a", 1, 1);
+        t.set(0, "c", 4, 4);
+        let order: Vec<(u8, &str)> = t.iter().map(|a| (a.actor, a.timer)).collect();
+        assert_eq!(order, [(0, "b"), (0, "c"), (1, "a"), (1, "b")]);
+        assert_eq!(t.get(0, &"b").map(|a| a.lo), Some(3));
+        assert_eq!(t.get(1, &"b").map(|a| a.lo), Some(2));
+        assert!(t.get(1, &"c").is_none());
+        t.cancel(1, &"b");
+        assert_eq!(t.get(0, &"b").map(|a| a.lo), Some(3));
+        let of1: Vec<&str> = t.of(1).map(|a| a.timer).collect();
+        assert_eq!(of1, ["a"]);
+        // The same timers armed in another order are the same table.
+        let mut u = Timers::default();
+        u.set(0, "c", 4, 4);
+        u.set(1, "a", 1, 1);
+        u.set(0, "b", 3, 3);
+        assert_eq!(t, u);
     }
 }
