@@ -348,3 +348,27 @@ fn the_gateway_reassembles_requests_and_refuses_smuggling_rfc_9112_6_3() {
     );
     assert_eq!(said(&g).0, Some(400));
 }
+
+/// A node decodes over any other node (the checker decodes each state over the one
+/// before, `crate::check::engine::pack`) and comes back equal.
+#[test]
+fn a_node_decodes_over_any_other_node_and_comes_back_equal() {
+    use crate::check::engine::pack::Pack;
+    let nodes = [
+        browser_awaiting().state,
+        framing_origin_with_request().state,
+        gateway_forwarding().state,
+        NodeState::NameServer,
+        NodeState::Spoofer(2),
+    ];
+    for a in &nodes {
+        let mut bytes = Vec::new();
+        a.pack(&mut bytes);
+        assert_eq!(&NodeState::unpack(&bytes), a);
+        for b in &nodes {
+            let mut place = b.clone();
+            NodeState::unpack_into(&bytes, &mut place);
+            assert_eq!(&place, a, "decoded over {b:?}");
+        }
+    }
+}
