@@ -40,7 +40,7 @@ pub fn answer(zone: &[(String, [u8; 4])], q: &Dns) -> Option<Dns> {
 }
 
 /// The stub resolver's state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resolver {
     /// Every transmission of the question so far: its ID and source port.
     pub sent: smallvec::SmallVec<[(u16, u16); 2]>,
@@ -51,6 +51,38 @@ pub struct Resolver {
     /// Ghost: before the answer, a datagram arrived that answered no transmission, and
     /// was ignored.
     pub mismatched: bool,
+}
+
+/// The small fields hash as one string of bytes (tags, the address, flags), then
+/// each transmission as one word, where the derived `Hash` mixed a word per field.
+impl std::hash::Hash for Resolver {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Resolver {
+            sent,
+            answer,
+            accepted,
+            mismatched,
+        } = self;
+        let (tag, [a, b, c, d]) = match answer {
+            None => (0, [0; 4]),
+            Some(None) => (1, [0; 4]),
+            Some(Some(ip)) => (2, *ip),
+        };
+        h.write(&[
+            tag,
+            a,
+            b,
+            c,
+            d,
+            u8::from(accepted.is_some()),
+            accepted.unwrap_or(0),
+            u8::from(*mismatched),
+        ]);
+        h.write_usize(sent.len());
+        for &(id, port) in sent {
+            h.write_u32(u32::from(id) << 16 | u32::from(port));
+        }
+    }
 }
 
 impl Resolver {

@@ -319,7 +319,7 @@ pub enum Role {
 }
 
 /// The browser's progress.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Browser {
     pub resolver: Resolver,
     /// Its connections to the origin (a retry opens a new one, from a new port).
@@ -363,7 +363,7 @@ impl Browser {
 }
 
 /// The origin's connections.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     pub conns: SmallVec<[OriginConn; 1]>,
     /// Ghost: POST requests applied.
@@ -375,7 +375,7 @@ pub struct Origin {
     pub answered: Option<u16>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OriginConn {
     pub tcb: Tcb,
     /// The origin closed it as idle.
@@ -389,7 +389,7 @@ pub struct OriginConn {
 /// A reverse proxy: a TCP server for the browser, a TCP client of the origin
 /// (RFC 9110 §3.7). It answers 502 when the origin resets, closes or answers with an
 /// invalid response, and 504 when the origin does not answer in time (§15.6.3, §15.6.5).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gateway {
     /// The connection from the browser.
     pub down: Tcb,
@@ -405,6 +405,145 @@ pub struct Gateway {
     pub said: Option<u16>,
     /// Ghost: the status of the origin's response, as the gateway read it.
     pub heard: Option<u16>,
+}
+
+/// The `Hash` of a node's parts: their small fields (flags, counters, the tags of
+/// optional fields) as one string of bytes, a byte each, where the derived `Hash`
+/// mixed a word per field (as `Tcb` and `Host` do, `crate::tcp`). Each impl takes its
+/// value apart field by field, so that a field added later cannot be left out.
+fn option_tag<T>(o: &Option<T>) -> u8 {
+    u8::from(o.is_some())
+}
+
+/// An optional `u16` as three bytes: its tag and its two bytes.
+fn option_u16(o: Option<u16>) -> [u8; 3] {
+    let [lo, hi] = o.unwrap_or(0).to_le_bytes();
+    [option_tag(&o), lo, hi]
+}
+
+impl std::hash::Hash for Browser {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Browser {
+            resolver,
+            conns,
+            cur,
+            target,
+            method,
+            redirects,
+            retry_after,
+            sent,
+            answered,
+            awaiting,
+            reused,
+            retried,
+            shown,
+            last_status,
+            get_failed,
+            rx,
+            page_len,
+            held_body,
+            got_continue,
+        } = self;
+        resolver.hash(h);
+        conns.hash(h);
+        let [ls, ls_lo, ls_hi] = option_u16(last_status.map(|(s, _)| s));
+        h.write(&[
+            *cur,
+            *redirects,
+            u8::from(*retry_after),
+            *sent,
+            *answered,
+            u8::from(*awaiting),
+            u8::from(*reused),
+            u8::from(*retried),
+            u8::from(*get_failed),
+            *page_len,
+            u8::from(*got_continue),
+            ls,
+            ls_lo,
+            ls_hi,
+            last_status.map_or(0, |(_, r)| r),
+            option_tag(target),
+            option_tag(method),
+            option_tag(held_body),
+        ]);
+        if let Some(t) = target {
+            t.hash(h);
+        }
+        if let Some(m) = method {
+            m.hash(h);
+        }
+        if let Some(b) = held_body {
+            b.hash(h);
+        }
+        shown.hash(h);
+        rx.hash(h);
+    }
+}
+
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Origin {
+            conns,
+            posts_applied,
+            served,
+            answered,
+        } = self;
+        conns.hash(h);
+        let [a, a_lo, a_hi] = option_u16(*answered);
+        let (fault, framing, len) = served.map_or((0, 0, 0), |(f, fr, n)| (f as u8, fr as u8, n));
+        h.write(&[
+            *posts_applied,
+            option_tag(served),
+            fault,
+            framing,
+            len,
+            a,
+            a_lo,
+            a_hi,
+        ]);
+    }
+}
+
+impl std::hash::Hash for OriginConn {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let OriginConn {
+            tcb,
+            idle_closed,
+            pending,
+            rx,
+        } = self;
+        tcb.hash(h);
+        h.write(&[u8::from(*idle_closed), option_tag(pending)]);
+        if let Some(p) = pending {
+            p.hash(h);
+        }
+        rx.hash(h);
+    }
+}
+
+impl std::hash::Hash for Gateway {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Gateway {
+            down,
+            up,
+            request,
+            req_rx,
+            rx,
+            said,
+            heard,
+        } = self;
+        down.hash(h);
+        up.hash(h);
+        let [s, s_lo, s_hi] = option_u16(*said);
+        let [hd, h_lo, h_hi] = option_u16(*heard);
+        h.write(&[option_tag(request), s, s_lo, s_hi, hd, h_lo, h_hi]);
+        if let Some(r) = request {
+            r.hash(h);
+        }
+        req_rx.hash(h);
+        rx.hash(h);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
