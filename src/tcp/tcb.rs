@@ -248,36 +248,60 @@ pub struct Tcb {
     pub inc: u8,
 }
 
-/// A TCB's small fields hash as one string of bytes, each field a byte of its own:
-/// three words to mix where the derived `Hash` mixed one per field. A fingerprint
-/// is computed for every successor state, and the fields were most of its words.
-/// The bytes determine every field, so equal TCBs and only they give equal bytes.
+/// A TCB's small fields hash as three words, each field a byte of its own, where the
+/// derived `Hash` mixed one word per field. A fingerprint is computed for every
+/// successor state, and the fields were most of its words. The words determine every
+/// field (the third also holds the number of unacknowledged chunks, which follow), so
+/// equal TCBs and only they give equal words. The TCB is taken apart field by field,
+/// so that a field added later is a compile error until it is hashed.
 impl std::hash::Hash for Tcb {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let (syn, syn_seq, syn_ack) = match self.pending_syn {
+        let Tcb {
+            state,
+            passive,
+            iss,
+            snd_una,
+            snd_nxt,
+            irs,
+            rcv_nxt,
+            unacked,
+            fin_sent,
+            close_pending,
+            retries,
+            pending_syn,
+            rcv_shut,
+            unread,
+            ack_pending,
+            inc,
+        } = self;
+        let (syn, syn_seq, syn_ack) = match *pending_syn {
             None => (0, 0, 0),
             Some((a, b)) => (1, a, b),
         };
-        h.write(&[
-            self.state as u8,
-            u8::from(self.passive),
-            self.iss,
-            self.snd_una,
-            self.snd_nxt,
-            self.irs,
-            self.rcv_nxt,
-            u8::from(self.fin_sent),
-            u8::from(self.close_pending),
-            self.retries,
+        h.write_u64(u64::from_le_bytes([
+            *state as u8,
+            u8::from(*passive),
+            *iss,
+            *snd_una,
+            *snd_nxt,
+            *irs,
+            *rcv_nxt,
+            u8::from(*fin_sent),
+        ]));
+        h.write_u64(u64::from_le_bytes([
+            u8::from(*close_pending),
+            *retries,
             syn,
             syn_seq,
             syn_ack,
-            u8::from(self.rcv_shut),
-            u8::from(self.unread),
-            u8::from(self.ack_pending),
-            self.inc,
-        ]);
-        self.unacked.hash(h);
+            u8::from(*rcv_shut),
+            u8::from(*unread),
+            u8::from(*ack_pending),
+        ]));
+        h.write_u64(u64::from(*inc) | (unacked.len() as u64) << 8);
+        for chunk in unacked {
+            chunk.hash(h);
+        }
     }
 }
 
