@@ -132,27 +132,48 @@ pub struct Host {
     pub isn_reads: u8,
 }
 
-/// A host's small fields hash as one string of bytes, each field a byte of its
-/// own, where the derived `Hash` mixed one word per field (see [`Tcb`]'s `Hash`).
+/// A host's small fields hash as two words, each field a byte of its own, where the
+/// derived `Hash` mixed one word per field (see [`Tcb`]'s `Hash`). The host is taken
+/// apart field by field, so that a field added later is a compile error until it is
+/// hashed.
 impl std::hash::Hash for Host {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.tcb.hash(h);
-        h.write(&[
-            self.opened,
-            self.sent,
-            u8::from(self.app_closed),
-            self.outcome.map_or(0, |o| 1 + o as u8),
-            u8::from(self.rst_seen),
-            self.accepted,
-            u8::from(self.old_accepted),
-            u8::from(self.crashed),
-            self.ended_closed,
-            self.ended_rst,
-            self.ended_abort,
-            self.isn_reads,
-        ]);
-        self.opens_by_isn.hash(h);
-        self.est_by_irs.hash(h);
+        let Host {
+            tcb,
+            opened,
+            sent,
+            app_closed,
+            outcome,
+            rst_seen,
+            accepted,
+            old_accepted,
+            opens_by_isn,
+            est_by_irs,
+            crashed,
+            ended_closed,
+            ended_rst,
+            ended_abort,
+            isn_reads,
+        } = self;
+        tcb.hash(h);
+        h.write_u64(u64::from_le_bytes([
+            *opened,
+            *sent,
+            u8::from(*app_closed),
+            outcome.map_or(0, |o| 1 + o as u8),
+            u8::from(*rst_seen),
+            *accepted,
+            u8::from(*old_accepted),
+            u8::from(*crashed),
+        ]));
+        h.write_u32(u32::from_le_bytes([
+            *ended_closed,
+            *ended_rst,
+            *ended_abort,
+            *isn_reads,
+        ]));
+        opens_by_isn.hash(h);
+        est_by_irs.hash(h);
     }
 }
 

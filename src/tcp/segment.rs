@@ -90,19 +90,30 @@ pub struct Segment {
     pub note: u8,
 }
 
-/// A segment's small fields hash as one string of bytes (one word to mix, where the
-/// derived `Hash` mixed one per field), then its payload.
+/// A segment's small fields hash as one word (where the derived `Hash` mixed one per
+/// field), then its payload. The segment is taken apart field by field, so that a
+/// field added later is a compile error until it is hashed.
 impl std::hash::Hash for Segment {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write(&[
-            self.seq,
-            self.ack,
-            self.ctl.0,
-            self.inc,
-            self.note,
-            u8::from(self.data.is_some()),
-        ]);
-        if let Some(d) = &self.data {
+        let Segment {
+            seq,
+            ack,
+            ctl,
+            data,
+            inc,
+            note,
+        } = self;
+        h.write_u64(u64::from_le_bytes([
+            *seq,
+            *ack,
+            ctl.0,
+            *inc,
+            *note,
+            u8::from(data.is_some()),
+            0,
+            0,
+        ]));
+        if let Some(d) = data {
             d.hash(h);
         }
     }
