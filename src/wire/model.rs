@@ -1041,6 +1041,57 @@ mod tests {
         assert_eq!(offered(&s), [port]);
     }
 
+    /// Two actors may wait on choices under the same key: a choice resolves the
+    /// chooser's own, and only it.
+    #[test]
+    fn a_choice_resolves_its_own_actors_pending_choice_only() {
+        let m = Wire::new(
+            vec![Chooser, Chooser],
+            vec!["a".into(), "b".into()],
+            Faults::default(),
+        );
+        let mut s = m.init_states().remove(0);
+        s.choices.push(Pending {
+            actor: 1,
+            key: "isn".into(),
+            values: vec![5],
+        });
+        let pending = |s: &StateOf<Chooser>| {
+            s.choices
+                .iter()
+                .map(|p| (p.actor, p.key.clone()))
+                .collect::<Vec<_>>()
+        };
+        let b_isn = WireAction::Choose {
+            actor: 1,
+            key: "isn".into(),
+            value: 5,
+        };
+        let t = m.next_state(&s, b_isn).expect("b's choice");
+        assert_eq!(t.actors, [0, 5]);
+        assert_eq!(
+            pending(&t),
+            [(0, "isn".to_string()), (0, "port".to_string())]
+        );
+        let a_port = WireAction::Choose {
+            actor: 0,
+            key: "port".into(),
+            value: 8,
+        };
+        let t = m.next_state(&s, a_port).expect("a's choice");
+        assert_eq!(t.actors, [8, 0]);
+        assert_eq!(
+            pending(&t),
+            [(0, "isn".to_string()), (1, "isn".to_string())]
+        );
+        let b_port = WireAction::Choose {
+            actor: 1,
+            key: "port".into(),
+            value: 8,
+        };
+        assert!(m.next_state(&s, b_port).is_none(), "b has no such choice");
+    }
+
     #[test]
     fn a_tick_ages_every_segment_and_one_past_msl_is_lost() {
         let m = Wire::new(
