@@ -2417,3 +2417,91 @@ fn counts_rotate_as_every_sequence_number_moves_by_the_clock() {
         }
     }
 }
+
+/// The words a value's `Hash` writes, as the fingerprint hasher mixes them (byte
+/// strings cut into words, the last one tagged with its length).
+#[derive(Default)]
+struct Words(Vec<u64>);
+
+impl std::hash::Hasher for Words {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0
+                .push(u64::from_le_bytes(w) ^ ((c.len() as u64) << 60));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0.push(x);
+    }
+    fn finish(&self) -> u64 {
+        0
+    }
+}
+
+fn words<T: std::hash::Hash>(t: &T) -> Vec<u64> {
+    let mut w = Words::default();
+    t.hash(&mut w);
+    w.0
+}
+
+/// A fingerprint is a hash of the words a state's parts write one after another, so
+/// each part's words must tell its values apart, and no value's words may begin
+/// another's (or two states could write the same words, split differently).
+fn assert_words_tell_apart<T: std::hash::Hash + std::fmt::Debug>(values: &[T]) {
+    for (i, a) in values.iter().enumerate() {
+        for b in &values[i + 1..] {
+            let (wa, wb) = (words(a), words(b));
+            assert!(
+                !wb.starts_with(&wa) && !wa.starts_with(&wb),
+                "{a:?} and {b:?} hash to words {wa:?} and {wb:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tcbs_words_tell_every_field_apart() {
+    use crate::wire::Bytes;
+    let base = Tcb::closed();
+    let changes: [fn(&mut Tcb); 17] = [
+        |t| t.state = State::Listen,
+        |t| t.passive = true,
+        |t| t.iss = 1,
+        |t| t.snd_una = 1,
+        |t| t.snd_nxt = 1,
+        |t| t.irs = 1,
+        |t| t.rcv_nxt = 1,
+        |t| t.unacked.push(Bytes::from("a")),
+        |t| t.unacked.extend([Bytes::from("a"), Bytes::from("b")]),
+        |t| t.fin_sent = true,
+        |t| t.close_pending = true,
+        |t| t.retries = 1,
+        |t| t.pending_syn = Some((0, 0)),
+        |t| t.rcv_shut = true,
+        |t| t.unread = true,
+        |t| t.ack_pending = true,
+        |t| t.inc = 2,
+    ];
+    let mut tcbs = vec![base.clone()];
+    for change in changes {
+        let mut t = base.clone();
+        change(&mut t);
+        tcbs.push(t);
+    }
+    assert_words_tell_apart(&tcbs);
+}
+
+#[test]
+fn a_hosts_words_tell_its_outcome_apart() {
+    let (d, _) = Drive::start(host_cfg(Open::Active, CloseWhen::First));
+    let hosts: Vec<Host> = [None, Some(Outcome::Normal), Some(Outcome::Reset)]
+        .into_iter()
+        .map(|outcome| Host {
+            outcome,
+            ..d.h.clone()
+        })
+        .collect();
+    assert_words_tell_apart(&hosts);
+}
