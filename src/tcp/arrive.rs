@@ -288,7 +288,7 @@ impl Tcb {
                         self.inc = self.inc.max(seg.inc);
                     }
                     let data_acked = acked - fin_in as usize - syn_in as usize;
-                    self.unacked.drain(..data_acked.min(self.unacked.len()));
+                    self.unacked.drop_front(data_acked);
                     self.snd_una = seg.ack;
                     self.retries = 0;
                     if self.snd_una == self.snd_nxt {

@@ -96,7 +96,7 @@ pub enum Timer {
 }
 
 /// A host's state.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Host {
     pub tcb: Tcb,
     /// Active OPENs so far.

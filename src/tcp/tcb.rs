@@ -8,6 +8,7 @@
 
 use super::segment::{Ctl, Payload, Segment, SeqSpace};
 use super::state::State;
+use crate::wire::Chunks;
 use smallvec::SmallVec;
 
 /// How the connection is opened.
@@ -217,7 +218,7 @@ impl Effects {
 
 /// One connection's TCB. When `state` is CLOSED there is, in RFC terms, no TCB; the
 /// fields then keep only what the ghost properties read.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tcb {
     pub state: State,
     /// Opened with a passive OPEN (it came from LISTEN): Note 1 of §3.5.
@@ -227,8 +228,9 @@ pub struct Tcb {
     pub snd_nxt: u8,
     pub irs: u8,
     pub rcv_nxt: u8,
-    /// Data chunks sent and not yet acknowledged, oldest first.
-    pub unacked: Vec<Payload>,
+    /// Data chunks sent and not yet acknowledged, oldest first (interned, so that a
+    /// TCB is `Copy`).
+    pub unacked: Chunks,
     /// Our FIN has been sent (it is the last sequence number before SND.NXT).
     pub fin_sent: bool,
     /// The user called CLOSE while the TCB could not send a FIN yet.
@@ -251,8 +253,8 @@ pub struct Tcb {
 /// A TCB's small fields hash as three words, each field a byte of its own, where the
 /// derived `Hash` mixed one word per field. A fingerprint is computed for every
 /// successor state, and the fields were most of its words. The words determine every
-/// field (the third also holds the number of unacknowledged chunks, which follow), so
-/// equal TCBs and only they give equal words. The TCB is taken apart field by field,
+/// field (the third also holds the number of unacknowledged chunks, whose interned
+/// list follows as one word), so equal TCBs and only they give equal words. The TCB is taken apart field by field,
 /// so that a field added later is a compile error until it is hashed.
 impl std::hash::Hash for Tcb {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
@@ -299,9 +301,7 @@ impl std::hash::Hash for Tcb {
             u8::from(*ack_pending),
         ]));
         h.write_u64(u64::from(*inc) | (unacked.len() as u64) << 8);
-        for chunk in unacked {
-            chunk.hash(h);
-        }
+        unacked.hash(h);
     }
 }
 
@@ -315,7 +315,7 @@ impl Tcb {
             snd_nxt: 0,
             irs: 0,
             rcv_nxt: 0,
-            unacked: Vec::new(),
+            unacked: Chunks::empty(),
             fin_sent: false,
             close_pending: false,
             retries: 0,

@@ -2474,7 +2474,7 @@ fn a_tcbs_words_tell_every_field_apart() {
         |t| t.irs = 1,
         |t| t.rcv_nxt = 1,
         |t| t.unacked.push(Bytes::from("a")),
-        |t| t.unacked.extend([Bytes::from("a"), Bytes::from("b")]),
+        |t| t.unacked = [Bytes::from("a"), Bytes::from("b")].into(),
         |t| t.fin_sent = true,
         |t| t.close_pending = true,
         |t| t.retries = 1,

@@ -18,26 +18,74 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, OnceLock};
 
 /// The one copy of a content.
-struct Entry {
-    bytes: Box<[u8]>,
-    /// A hash of `bytes`, the same in every process (fingerprints are too).
-    hash: u64,
-    /// Its position in [`BY_INDEX`].
-    index: u32,
+pub(super) struct Entry<T: ?Sized + 'static> {
+    pub(super) value: Box<T>,
+    /// A hash of `value`, the same in every process (fingerprints are too).
+    pub(super) hash: u64,
+    /// Its position in the table's `by_index`.
+    pub(super) index: u32,
 }
 
 /// An interned byte string (see the module's documentation).
 #[derive(Clone, Copy)]
-pub struct Bytes(&'static Entry);
-
-/// Every content interned so far, by content.
-static TABLE: OnceLock<Mutex<HashMap<&'static [u8], &'static Entry>>> = OnceLock::new();
+pub struct Bytes(&'static Entry<[u8]>);
 
 /// Every entry, by index: segment `k` holds indices `2^k - 1 .. 2^(k+1) - 1`, so that
 /// the table never moves an entry and a reader takes no lock.
 const SEGMENTS: usize = 32;
-type Segment = Box<[OnceLock<&'static Entry>]>;
-static BY_INDEX: [OnceLock<Segment>; SEGMENTS] = [const { OnceLock::new() }; SEGMENTS];
+type Segment<T> = Box<[OnceLock<&'static Entry<T>>]>;
+
+/// A table of interned values: every value interned so far, by content and by index.
+pub(super) struct Table<T: ?Sized + 'static> {
+    by_content: OnceLock<Mutex<HashMap<&'static T, &'static Entry<T>>>>,
+    by_index: [OnceLock<Segment<T>>; SEGMENTS],
+}
+
+/// The byte strings.
+static BYTES: Table<[u8]> = Table::new();
+
+impl<T: ?Sized + Eq + Hash + 'static> Table<T> {
+    pub(super) const fn new() -> Self {
+        Table {
+            by_content: OnceLock::new(),
+            by_index: [const { OnceLock::new() }; SEGMENTS],
+        }
+    }
+
+    /// The one entry of `v`'s content; a new one (of hash `hash(v)`) the first time.
+    pub(super) fn intern(&'static self, v: &T, hash: fn(&T) -> u64) -> &'static Entry<T>
+    where
+        for<'a> &'a T: Into<Box<T>>,
+    {
+        let table = self.by_content.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut t = table.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = t.get(v) {
+            return e;
+        }
+        let index = u32::try_from(t.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)
+            .expect("fewer than 2^32 - 1 distinct values");
+        let e: &'static Entry<T> = Box::leak(Box::new(Entry {
+            value: v.into(),
+            hash: hash(v),
+            index,
+        }));
+        let (seg, at) = slot(index);
+        let segment = self.by_index[seg]
+            .get_or_init(|| (0..1usize << seg).map(|_| OnceLock::new()).collect());
+        // Published before any state can hold it: a reader on another thread finds it.
+        let _ = segment[at].set(e);
+        t.insert(&e.value, e);
+        e
+    }
+
+    /// The entry at `index`, when one was interned there.
+    pub(super) fn at(&'static self, index: u32) -> Option<&'static Entry<T>> {
+        let (seg, at) = slot(index);
+        self.by_index.get(seg)?.get()?.get(at)?.get().copied()
+    }
+}
 
 /// The segment of index `i` and the position in it.
 fn slot(i: u32) -> (usize, usize) {
@@ -55,45 +103,24 @@ fn content_hash(b: &[u8]) -> u64 {
 impl Bytes {
     /// The interned copy of `b`.
     pub fn new(b: &[u8]) -> Bytes {
-        let table = TABLE.get_or_init(|| Mutex::new(HashMap::new()));
-        let mut t = table.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = t.get(b) {
-            return Bytes(e);
-        }
-        let index = u32::try_from(t.len())
-            .ok()
-            .filter(|&i| i < u32::MAX)
-            .expect("fewer than 2^32 - 1 distinct payloads");
-        let e: &'static Entry = Box::leak(Box::new(Entry {
-            bytes: b.into(),
-            hash: content_hash(b),
-            index,
-        }));
-        let (seg, at) = slot(index);
-        let segment =
-            BY_INDEX[seg].get_or_init(|| (0..1usize << seg).map(|_| OnceLock::new()).collect());
-        // Published before any state can hold it: a reader on another thread finds it.
-        let _ = segment[at].set(e);
-        t.insert(&e.bytes, e);
-        Bytes(e)
+        Bytes(BYTES.intern(b, content_hash))
     }
 
     /// The entry at `index`, when one was interned there.
     fn at(index: u32) -> Option<Bytes> {
-        let (seg, at) = slot(index);
-        BY_INDEX.get(seg)?.get()?.get(at)?.get().map(|e| Bytes(e))
+        BYTES.at(index).map(Bytes)
     }
 
     /// The content.
     pub fn as_slice(&self) -> &'static [u8] {
-        &self.0.bytes
+        &self.0.value
     }
 }
 
 impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0.bytes
+        &self.0.value
     }
 }
 

@@ -2,6 +2,7 @@
 //! reordering and clock ticks; the stateright `Model` that composes actors over it.
 
 pub mod bytes;
+pub mod chunks;
 pub mod model;
 pub mod network;
 pub mod svg;
@@ -9,6 +10,7 @@ pub mod text;
 pub mod timer;
 
 pub use bytes::Bytes;
+pub use chunks::Chunks;
 pub use model::{
     key_of, ActionOf, Clock, Fairness, StateOf, Wire, WireAction, WireActor, WireState,
 };
