@@ -111,9 +111,35 @@ impl Bytes {
         BYTES.at(index).map(Bytes)
     }
 
+    /// The empty string.
+    pub fn empty() -> Bytes {
+        static EMPTY: OnceLock<Bytes> = OnceLock::new();
+        *EMPTY.get_or_init(|| Bytes::new(&[]))
+    }
+
+    /// The content with `more` appended: the bytes an actor has received so far.
+    pub fn append(&mut self, more: &[u8]) {
+        if !more.is_empty() {
+            *self = Bytes::new(&[self.as_slice(), more].concat());
+        }
+    }
+
+    /// The content without its first `n` bytes (all of them when it has fewer).
+    pub fn drop_front(&mut self, n: usize) {
+        if n > 0 {
+            *self = Bytes::new(&self.as_slice()[n.min(self.len())..]);
+        }
+    }
+
     /// The content.
     pub fn as_slice(&self) -> &'static [u8] {
         &self.0.value
+    }
+}
+
+impl Default for Bytes {
+    fn default() -> Bytes {
+        Bytes::empty()
     }
 }
 
@@ -222,6 +248,29 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(&*a, b"GET / HTTP/1.1\r\n");
         assert_eq!(Bytes::from("").len(), 0);
+    }
+
+    #[test]
+    fn appending_and_dropping_make_the_contents_they_name() {
+        let mut rx = Bytes::default();
+        assert_eq!(rx, Bytes::empty());
+        assert_eq!(rx, Bytes::from(""));
+        rx.append(b"HTTP/1.1 100 Continue\r\n\r\n");
+        rx.append(b"");
+        rx.append(b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(
+            rx,
+            Bytes::from("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+        );
+        let mut rest = rx;
+        rest.drop_front(25);
+        assert_eq!(rest, Bytes::from("HTTP/1.1 200 OK\r\n"));
+        rest.drop_front(0);
+        assert_eq!(rest, Bytes::from("HTTP/1.1 200 OK\r\n"));
+        rest.drop_front(100);
+        assert_eq!(rest, Bytes::empty());
+        assert_eq!(std::mem::take(&mut rx).len(), 42);
+        assert!(rx.is_empty());
     }
 
     #[test]

@@ -209,11 +209,11 @@ impl Node {
         if b.shown.is_some() || !b.awaiting {
             return;
         }
-        b.rx.extend_from_slice(bytes);
+        b.rx.append(bytes);
         // 100 Continue: the server wants the body (RFC 9110 §15.2.1).
         if let Head::Complete(r) = parse_head(&b.rx) {
             if r.status == 100 {
-                b.rx.drain(..r.head_len);
+                b.rx.drop_front(r.head_len);
                 b.got_continue = true;
                 self.send_held_body(b, fx, o);
             }
@@ -224,7 +224,7 @@ impl Node {
             Progress::Invalid => self.show(b, Shown::BadResponse, fx, o),
             Progress::Incomplete => self.show(b, Shown::Incomplete, fx, o),
             Progress::Done(r, len) => {
-                b.rx.clear();
+                b.rx = Bytes::empty();
                 b.page_len = len.min(255) as u8;
                 self.browser_response(b, r, fx, o)
             }
@@ -365,7 +365,7 @@ impl Node {
             shown: None,
             last_status: None,
             get_failed: false,
-            rx: Vec::new(),
+            rx: Bytes::empty(),
             page_len: 0,
             held_body: None,
             got_continue: false,

@@ -27,7 +27,7 @@ impl Node {
                     // forward it, with a Via (RFC 9110 §7.6.3), on a new connection to
                     // the origin.
                     Signal::Data(bytes, _) if g.request.is_none() => {
-                        g.req_rx.extend_from_slice(&bytes);
+                        g.req_rx.append(&bytes);
                         if !crate::http::message::request_complete(&g.req_rx) {
                             continue;
                         }
@@ -41,7 +41,7 @@ impl Node {
                             self.gateway_answer(g, 400, Payload::from(bad.to_bytes()), o);
                             continue;
                         }
-                        g.request = Some(Payload::from(with_via(req)));
+                        g.request = Some(Payload::from(with_via(req.to_vec())));
                         let mut up = Effects::default();
                         g.up.open_active(1, &mut up);
                         self.gateway_up(g, up, o);
@@ -72,7 +72,7 @@ impl Node {
                         }
                     }
                     Signal::Data(bytes, _) => {
-                        g.rx.extend_from_slice(&bytes);
+                        g.rx.append(&bytes);
                         self.gateway_progress(g, false, &mut fx, o);
                     }
                     Signal::PeerClosed(_) => {
@@ -153,8 +153,8 @@ impl Node {
             down,
             up: Tcb::closed(),
             request: None,
-            req_rx: Vec::new(),
-            rx: Vec::new(),
+            req_rx: Bytes::empty(),
+            rx: Bytes::empty(),
             said: None,
             heard: None,
         })

@@ -18,7 +18,7 @@ use super::message::{Request, Response};
 use crate::dns::{self, Dns, Resolver};
 use crate::tcp::tcb::{Signals, TimerCmd};
 use crate::tcp::{Effects, Payload, Segment, Signal, State, Tcb, TcpConfig, TcpTimer};
-use crate::wire::Text;
+use crate::wire::{Bytes, Text};
 use smallvec::SmallVec;
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
@@ -347,7 +347,7 @@ pub struct Browser {
     /// Ghost: a GET ended without a response.
     pub get_failed: bool,
     /// The response bytes received so far.
-    pub rx: Vec<u8>,
+    pub rx: Bytes,
     /// Ghost: the length of the body of the page shown.
     pub page_len: u8,
     /// The body of the request, held back until 100 Continue or the wait ends.
@@ -383,7 +383,7 @@ pub struct OriginConn {
     /// A request whose handling the checker is about to choose.
     pub pending: Option<Payload>,
     /// The bytes of a request not yet whole (a head waiting for its body).
-    pub rx: Vec<u8>,
+    pub rx: Bytes,
 }
 
 /// A reverse proxy: a TCP server for the browser, a TCP client of the origin
@@ -398,9 +398,9 @@ pub struct Gateway {
     /// The request to forward.
     pub request: Option<Payload>,
     /// The browser's request bytes so far, until the request is whole.
-    pub req_rx: Vec<u8>,
+    pub req_rx: Bytes,
     /// The origin's response bytes so far.
-    pub rx: Vec<u8>,
+    pub rx: Bytes,
     /// Ghost: the status the gateway sent the browser.
     pub said: Option<u16>,
     /// Ghost: the status of the origin's response, as the gateway read it.

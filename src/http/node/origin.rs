@@ -121,11 +121,11 @@ impl Node {
         if c.rx.is_empty() && crate::http::message::request_complete(&bytes) {
             return Some(bytes);
         }
-        c.rx.extend_from_slice(&bytes);
+        c.rx.append(&bytes);
         if !crate::http::message::request_complete(&c.rx) {
             return None;
         }
-        Some(Payload::from(std::mem::take(&mut c.rx)))
+        Some(std::mem::take(&mut c.rx))
     }
 
     pub(super) fn origin_signals(
@@ -218,7 +218,7 @@ impl Node {
                     tcb,
                     idle_closed: false,
                     pending: None,
-                    rx: Vec::new(),
+                    rx: Bytes::empty(),
                 }
             })
             .collect();
