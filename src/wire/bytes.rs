@@ -87,6 +87,47 @@ impl<T: ?Sized + Eq + Hash + 'static> Table<T> {
     }
 }
 
+/// The serde form of the entries of a table of slices, shared by [`Bytes`] and
+/// [`super::Chunks`]: human-readable formats (JSON, ITF, TOML) see the slice, the
+/// checker's packed states the entry's index.
+impl<E: Clone + Eq + Hash + 'static> Table<[E]> {
+    pub(super) fn serialize_entry<S: serde::Serializer>(
+        e: &Entry<[E]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error>
+    where
+        E: serde::Serialize,
+    {
+        if s.is_human_readable() {
+            serde::Serialize::serialize(&e.value[..], s)
+        } else {
+            s.serialize_u32(e.index)
+        }
+    }
+
+    /// Reads what [`Table::serialize_entry`] wrote: a slice is interned (with `hash`),
+    /// an index must name an entry (`what` names the kind of value in the error).
+    pub(super) fn deserialize_entry<'de, D: serde::Deserializer<'de>>(
+        &'static self,
+        d: D,
+        hash: fn(&[E]) -> u64,
+        what: &str,
+    ) -> Result<&'static Entry<[E]>, D::Error>
+    where
+        E: serde::Deserialize<'de>,
+    {
+        if d.is_human_readable() {
+            let v: Vec<E> = serde::Deserialize::deserialize(d)?;
+            Ok(self.intern(&v, hash))
+        } else {
+            let i = <u32 as serde::Deserialize>::deserialize(d)?;
+            self.at(i).ok_or_else(|| {
+                serde::de::Error::custom(format!("no {what} was interned at index {i}"))
+            })
+        }
+    }
+}
+
 /// The segment of index `i` and the position in it.
 fn slot(i: u32) -> (usize, usize) {
     let k = u64::from(i) + 1;
@@ -104,11 +145,6 @@ impl Bytes {
     /// The interned copy of `b`.
     pub fn new(b: &[u8]) -> Bytes {
         Bytes(BYTES.intern(b, content_hash))
-    }
-
-    /// The entry at `index`, when one was interned there.
-    fn at(index: u32) -> Option<Bytes> {
-        BYTES.at(index).map(Bytes)
     }
 
     /// The empty string.
@@ -212,25 +248,15 @@ impl fmt::Debug for Bytes {
 
 impl serde::Serialize for Bytes {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            self.as_slice().serialize(s)
-        } else {
-            s.serialize_u32(self.0.index)
-        }
+        Table::serialize_entry(self.0, s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Bytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
-        if d.is_human_readable() {
-            let v: Vec<u8> = serde::Deserialize::deserialize(d)?;
-            Ok(Bytes::new(&v))
-        } else {
-            let i = u32::deserialize(d)?;
-            Bytes::at(i).ok_or_else(|| {
-                serde::de::Error::custom(format!("no payload was interned at index {i}"))
-            })
-        }
+        BYTES
+            .deserialize_entry(d, content_hash, "payload")
+            .map(Bytes)
     }
 }
 

@@ -112,25 +112,15 @@ impl fmt::Debug for Chunks {
 
 impl serde::Serialize for Chunks {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            self.as_slice().serialize(s)
-        } else {
-            s.serialize_u32(self.0.index)
-        }
+        Table::serialize_entry(self.0, s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Chunks {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Chunks, D::Error> {
-        if d.is_human_readable() {
-            let v: Vec<Bytes> = serde::Deserialize::deserialize(d)?;
-            Ok(Chunks::new(&v))
-        } else {
-            let i = u32::deserialize(d)?;
-            CHUNKS.at(i).map(Chunks).ok_or_else(|| {
-                serde::de::Error::custom(format!("no list of chunks was interned at index {i}"))
-            })
-        }
+        CHUNKS
+            .deserialize_entry(d, list_hash, "list of chunks")
+            .map(Chunks)
     }
 }
 
