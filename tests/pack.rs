@@ -1,7 +1,9 @@
 //! The checker keeps its BFS frontier packed (`synack::check::engine::pack`): a
 //! state must decode to an equal state, with an equal hash (so an equal
 //! fingerprint) and the same clock reading. Checked on the first states of every
-//! scenario in the catalogue, TCP and page load alike.
+//! scenario in the catalogue, TCP and page load alike, together with the engine's
+//! other reuse of a state's buffers: a successor written over another state
+//! (`Wire::next_state_into`) is the successor `next_state` gives.
 
 use stateright::Model;
 use std::collections::hash_map::DefaultHasher;
@@ -64,8 +66,27 @@ where
         packed.push(&s);
         actions.clear();
         m.actions(&s, &mut actions);
+        // The engine writes each successor over a state of its pool, which holds
+        // whatever successor was written there before (or a refused step's leftovers).
+        let mut slot = all.last().map_or_else(|| s.clone(), Clone::clone);
         for a in actions.drain(..) {
-            if let Some(n) = m.next_state(&s, a) {
+            let next = m.next_state(&s, a.clone());
+            let stepped = m.next_state_into(&s, a, &mut slot);
+            assert_eq!(
+                stepped,
+                next.is_some(),
+                "{name}: a step written over another state"
+            );
+            if let Some(n) = next {
+                assert_eq!(
+                    slot, n,
+                    "{name}: a successor written over another state changed"
+                );
+                assert_eq!(
+                    (hash_of(&slot), slot.epoch),
+                    (hash_of(&n), n.epoch),
+                    "{name}: ... and hashes differently or lost the clock reading"
+                );
                 queue.push_back(n);
             }
         }

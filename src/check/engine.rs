@@ -80,6 +80,26 @@ pub trait FairModel: Model {
     fn action_kind(&self, _state: &Self::State, _action: &Self::Action) -> usize {
         usize::MAX
     }
+
+    /// [`Model::next_state`], written over `into`: true when there is a successor,
+    /// which `into` then holds. The engine keeps a pool of states to write
+    /// successors into, so a model that reuses what `into` holds (its vectors'
+    /// buffers) saves an allocation per successor. When it returns false, `into` holds
+    /// some state the engine will write over again.
+    fn next_state_into(
+        &self,
+        last: &Self::State,
+        action: Self::Action,
+        into: &mut Self::State,
+    ) -> bool {
+        match self.next_state(last, action) {
+            Some(next) => {
+                *into = next;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A state predicate.

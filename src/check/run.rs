@@ -49,6 +49,10 @@ where
     fn action_kind(&self, _s: &StateOf<A>, a: &ActionOf<A>) -> usize {
         coverage::kind_of(self, a)
     }
+
+    fn next_state_into(&self, last: &StateOf<A>, a: ActionOf<A>, into: &mut StateOf<A>) -> bool {
+        self.next_state_into(last, a, into)
+    }
 }
 
 /// How to run the checker.

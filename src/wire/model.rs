@@ -89,6 +89,17 @@ impl<S: Clone, M: Clone, T: Copy, R: Clone> Clone for WireState<S, M, T, R> {
             epoch: self.epoch,
         }
     }
+    /// Keeps `self`'s vectors' buffers: the checker writes each successor over a
+    /// state of its pool ([`Wire::next_state_into`]).
+    fn clone_from(&mut self, o: &Self) {
+        self.actors.clone_from(&o.actors);
+        self.timers.clone_from(&o.timers);
+        self.choices.clone_from(&o.choices);
+        self.flight.clone_from(&o.flight);
+        self.lost = o.lost;
+        self.duplicated = o.duplicated;
+        self.epoch = o.epoch;
+    }
 }
 
 impl<S: PartialEq, M: PartialEq, T: PartialEq, R: PartialEq> PartialEq for WireState<S, M, T, R> {
@@ -467,6 +478,29 @@ where
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
         let mut s = last.clone();
+        self.advance(last, action, &mut s).map(|()| s)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        self.properties.clone()
+    }
+}
+
+impl<A: WireActor> Wire<A> {
+    /// [`Model::next_state`], written over `into`, whose vectors' buffers it reuses:
+    /// true when there is a successor, which `into` then holds.
+    pub fn next_state_into(
+        &self,
+        last: &StateOf<A>,
+        action: ActionOf<A>,
+        into: &mut StateOf<A>,
+    ) -> bool {
+        into.clone_from(last);
+        self.advance(last, action, into).is_some()
+    }
+
+    /// Takes `action` from `last` in `s`, a copy of `last`.
+    fn advance(&self, last: &StateOf<A>, action: ActionOf<A>, s: &mut StateOf<A>) -> Option<()> {
         let done = match action {
             WireAction::Tick => {
                 if !self.tick_enabled(last) {
@@ -485,13 +519,13 @@ where
                     alive
                 });
                 debug_assert!(s.flight.len() <= before);
-                self.count_loss(&mut s, expired);
+                self.count_loss(s, expired);
                 // Ageing keeps the order of segments with equal fields, but segments of
                 // different ages may now compare differently: keep the multiset sorted.
                 s.flight.sort();
                 if let Some(c) = &self.clock {
                     // The clock advances: in its frame, everything else moves back.
-                    (c.rotate)(self, &mut s, None, -(c.rate as i16));
+                    (c.rotate)(self, s, None, -(c.rate as i16));
                     s.epoch = ((s.epoch as u16 + c.rate as u16) % c.modulus as u16) as u8;
                     s.flight.sort();
                 }
@@ -523,7 +557,7 @@ where
                 } else {
                     s.flight.remove(index);
                 }
-                self.step(&mut s, dst, |a, st, o| {
+                self.step(s, dst, |a, st, o| {
                     a.on_msg(Id::from(dst), st, Id::from(src), msg, o)
                 })
             }
@@ -534,7 +568,7 @@ where
                     return None;
                 }
                 s.flight.remove(index);
-                self.count_loss(&mut s, 1);
+                self.count_loss(s, 1);
                 Ok(())
             }
             WireAction::Fire { actor, timer } => {
@@ -543,7 +577,7 @@ where
                     return None;
                 }
                 s.timers.cancel(actor as u8, &timer);
-                self.step(&mut s, actor, |a, st, o| {
+                self.step(s, actor, |a, st, o| {
                     a.on_timeout(Id::from(actor), st, &timer, o)
                 })
             }
@@ -553,16 +587,12 @@ where
                     .iter()
                     .position(|p| p.actor as usize == actor && p.key == key)?;
                 s.choices.remove(at);
-                self.step(&mut s, actor, |a, st, o| {
+                self.step(s, actor, |a, st, o| {
                     a.on_random(Id::from(actor), st, &value, o)
                 })
             }
         };
-        done.ok().map(|()| s)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        self.properties.clone()
+        done.ok()
     }
 }
 

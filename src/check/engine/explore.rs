@@ -594,8 +594,12 @@ struct ChunkOut<S> {
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
     succs: Vec<Succ>,
-    /// The values of new successors, until they are packed into `bytes`.
+    /// The values of new successors, until they are packed into `bytes`:
+    /// `fresh[..kept]`. The states after them are a pool that the next successors
+    /// are written over ([`FairModel::next_state_into`]), so that a successor
+    /// reuses the buffers of one before it instead of allocating its own.
     fresh: Vec<S>,
+    kept: usize,
     /// The packed new successors.
     bytes: Vec<u8>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
@@ -632,6 +636,7 @@ impl<S> ChunkOut<S> {
             step_hits: Vec::new(),
             succs: Vec::new(),
             fresh: Vec::new(),
+            kept: 0,
             bytes: Vec::new(),
             kinds: Vec::new(),
             seen: Seen::default(),
@@ -647,7 +652,7 @@ impl<S> ChunkOut<S> {
         self.hits.clear();
         self.step_hits.clear();
         self.succs.clear();
-        self.fresh.clear();
+        self.kept = 0;
         self.bytes.clear();
         self.kinds.clear();
         self.generated = 0;
@@ -715,20 +720,33 @@ where
             } else {
                 0
             };
-            let (next, a) = if any_step {
-                (model.next_state(s, a.clone()), Some(a))
+            let (step, a) = if any_step {
+                (a.clone(), Some(a))
             } else {
-                (model.next_state(s, a), None)
+                (a, None)
             };
-            let Some(next) = next else {
+            let slot = out.kept;
+            let stepped = if slot < out.fresh.len() {
+                model.next_state_into(s, step, &mut out.fresh[slot])
+            } else {
+                match model.next_state(s, step) {
+                    Some(next) => {
+                        out.fresh.push(next);
+                        true
+                    }
+                    None => false,
+                }
+            };
+            if !stepped {
                 out.refused += 1;
                 continue;
-            };
+            }
+            let next = &out.fresh[slot];
             out.generated += 1;
-            let fp = fingerprint(&next);
+            let fp = fingerprint(next);
             if let Some(a) = &a {
                 for (k, cond) in spec.step_props.iter().enumerate() {
-                    if !step_done[k] && cond(model, s, a, &next) {
+                    if !step_done[k] && cond(model, s, a, next) {
                         step_done[k] = true;
                         out.step_hits.push((local, k as u32, ai as u32, fp));
                     }
@@ -753,11 +771,11 @@ where
             // A state reached twice in one chunk (two actions that commute, taken
             // in either order from two states expanded side by side) is kept,
             // looked up and packed only the first time.
-            let index = match out.seen.get_or_put(fp, out.fresh.len() as u32) {
+            let index = match out.seen.get_or_put(fp, slot as u32) {
                 Some(index) => index,
                 None => {
-                    out.fresh.push(next);
-                    out.fresh.len() as u32 - 1
+                    out.kept += 1;
+                    slot as u32
                 }
             };
             out.succs.push(Succ {
@@ -780,10 +798,10 @@ where
     ctx.graph
         .table
         .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
-    // Pack the states that are still new; drop the others.
-    let mut fresh = std::mem::take(&mut out.fresh);
+    // Pack the states that are still new; keep all for the next chunk's successors.
+    let fresh = std::mem::take(&mut out.fresh);
     out.resolved.clear();
-    out.resolved.resize(fresh.len(), None);
+    out.resolved.resize(out.kept, None);
     for succ in &mut out.succs {
         if let Target::New(fp, i, _) = succ.target {
             let slot = &mut out.resolved[i as usize];
@@ -803,7 +821,6 @@ where
             };
         }
     }
-    fresh.clear();
     out.fresh = fresh;
     out
 }
