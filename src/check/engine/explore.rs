@@ -520,13 +520,13 @@ pub struct Exploration {
 enum Target {
     Known(u32),
     /// A state not in the graph when the chunk looked: its fingerprint and where
-    /// it is (first the index of its value in `ChunkOut::fresh`, then, once
+    /// it is (first the index of its value in the thread's pool of states, then, once
     /// packed, the range of its encoding in `ChunkOut::bytes`).
     New(u64, u32, u32),
 }
 
 /// A chunk's small open-addressing table from the fingerprint of each distinct
-/// new successor to its index in `ChunkOut::fresh`. Fingerprint 0 marks an
+/// new successor to its index in the thread's pool of states. Fingerprint 0 marks an
 /// empty slot (fingerprints are never 0). The table grows when half full.
 #[derive(Default)]
 struct Seen {
@@ -583,7 +583,7 @@ struct Succ {
 }
 
 /// What a thread computed for a run of consecutive frontier states.
-struct ChunkOut<S> {
+struct ChunkOut {
     n: usize,
     /// Per state: end of its successors in `succs`.
     succ_end: Vec<u32>,
@@ -594,12 +594,6 @@ struct ChunkOut<S> {
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
     succs: Vec<Succ>,
-    /// The values of new successors, until they are packed into `bytes`:
-    /// `fresh[..kept]`. The states after them are a pool that the next successors
-    /// are written over ([`FairModel::next_state_into`]), so that a successor
-    /// reuses the buffers of one before it instead of allocating its own.
-    fresh: Vec<S>,
-    kept: usize,
     /// The packed new successors.
     bytes: Vec<u8>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
@@ -626,7 +620,7 @@ struct Ctx<'a, M: Model> {
     edges: bool,
 }
 
-impl<S> ChunkOut<S> {
+impl ChunkOut {
     fn new() -> Self {
         ChunkOut {
             n: 0,
@@ -635,8 +629,6 @@ impl<S> ChunkOut<S> {
             hits: Vec::new(),
             step_hits: Vec::new(),
             succs: Vec::new(),
-            fresh: Vec::new(),
-            kept: 0,
             bytes: Vec::new(),
             kinds: Vec::new(),
             seen: Seen::default(),
@@ -652,7 +644,6 @@ impl<S> ChunkOut<S> {
         self.hits.clear();
         self.step_hits.clear();
         self.succs.clear();
-        self.kept = 0;
         self.bytes.clear();
         self.kinds.clear();
         self.generated = 0;
@@ -661,19 +652,26 @@ impl<S> ChunkOut<S> {
 }
 
 /// Recycled chunk buffers (avoids re-faulting fresh memory every batch).
-type Pool<S> = Mutex<Vec<ChunkOut<S>>>;
+type Pool = Mutex<Vec<ChunkOut>>;
 /// Most buffers the pool keeps: one batch's chunks, since a batch takes one per chunk.
 const POOL: usize = BATCH.div_ceil(CHUNK);
 
-fn take_buffer<S>(pool: &Pool<S>) -> ChunkOut<S> {
+fn take_buffer(pool: &Pool) -> ChunkOut {
     lock(pool).pop().unwrap_or_else(ChunkOut::new)
 }
 
+/// Expands `states` into `out`. `fresh` is the thread's pool of states: the
+/// successors are written over them ([`FairModel::next_state_into`]), so that a
+/// successor reuses the buffers of one before it instead of allocating its own, and
+/// `fresh[..kept]` hold the new successors until they are packed into `out.bytes`.
+/// One pool per thread, used chunk after chunk, stays in the cache; a pool per chunk
+/// buffer was cold when its turn came, and held the states of every buffer at once.
 fn work_chunk<M>(
     ctx: &Ctx<M>,
     states: &[M::State],
-    mut out: ChunkOut<M::State>,
-) -> ChunkOut<M::State>
+    fresh: &mut Vec<M::State>,
+    mut out: ChunkOut,
+) -> ChunkOut
 where
     M: FairModel,
     M::State: Hash + Pack,
@@ -688,6 +686,7 @@ where
     let any_step = step_done.iter().any(|d| !d);
     let mut actions = Vec::new();
     let mut cache: [Option<(u64, Fairness, u32)>; CLASS_CACHE] = [None; CLASS_CACHE];
+    let mut kept = 0usize;
     for (local, s) in states.iter().enumerate() {
         let local = local as u32;
         for (pi, (cond, trigger)) in spec.state_props.iter().enumerate() {
@@ -725,13 +724,13 @@ where
             } else {
                 (a, None)
             };
-            let slot = out.kept;
-            let stepped = if slot < out.fresh.len() {
-                model.next_state_into(s, step, &mut out.fresh[slot])
+            let slot = kept;
+            let stepped = if slot < fresh.len() {
+                model.next_state_into(s, step, &mut fresh[slot])
             } else {
                 match model.next_state(s, step) {
                     Some(next) => {
-                        out.fresh.push(next);
+                        fresh.push(next);
                         true
                     }
                     None => false,
@@ -741,7 +740,7 @@ where
                 out.refused += 1;
                 continue;
             }
-            let next = &out.fresh[slot];
+            let next = &fresh[slot];
             out.generated += 1;
             let fp = fingerprint(next);
             if let Some(a) = &a {
@@ -774,7 +773,7 @@ where
             let index = match out.seen.get_or_put(fp, slot as u32) {
                 Some(index) => index,
                 None => {
-                    out.kept += 1;
+                    kept += 1;
                     slot as u32
                 }
             };
@@ -799,9 +798,8 @@ where
         .table
         .warm(out.succs.iter().map(fp_of), &ctx.graph.fps);
     // Pack the states that are still new; keep all for the next chunk's successors.
-    let fresh = std::mem::take(&mut out.fresh);
     out.resolved.clear();
-    out.resolved.resize(out.kept, None);
+    out.resolved.resize(kept, None);
     for succ in &mut out.succs {
         if let Target::New(fp, i, _) = succ.target {
             let slot = &mut out.resolved[i as usize];
@@ -821,7 +819,6 @@ where
             };
         }
     }
-    out.fresh = fresh;
     out
 }
 
@@ -897,8 +894,8 @@ struct Crew<'a, M: Model> {
     frontier: RwLock<Packed>,
     job: RwLock<Job>,
     next_chunk: AtomicUsize,
-    results: Mutex<Vec<(usize, ChunkOut<M::State>)>>,
-    pool: Pool<M::State>,
+    results: Mutex<Vec<(usize, ChunkOut)>>,
+    pool: Pool,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     barrier: SpinBarrier,
     /// No worker threads.
@@ -930,6 +927,7 @@ where
         };
         let mut mine = Vec::new();
         let mut states = Vec::new();
+        let mut fresh = Vec::new();
         loop {
             let c = self.next_chunk.fetch_add(1, Ordering::Relaxed);
             let lo = job.lo.saturating_add(c.saturating_mul(CHUNK));
@@ -941,7 +939,8 @@ where
                 break;
             }
             frontier.unpack_range(lo, hi, &mut states);
-            mine.push((c, work_chunk(&ctx, &states, take_buffer(&self.pool))));
+            let out = work_chunk(&ctx, &states, &mut fresh, take_buffer(&self.pool));
+            mine.push((c, out));
         }
         lock(&self.results).append(&mut mine);
     }
@@ -976,7 +975,7 @@ where
         words: usize,
         state_done: Vec<bool>,
         step_done: Vec<bool>,
-    ) -> Vec<ChunkOut<M::State>> {
+    ) -> Vec<ChunkOut> {
         {
             let mut j = write(&self.job);
             j.lo = lo;
@@ -1009,7 +1008,7 @@ where
         self.barrier.wait();
     }
 
-    fn recycle(&self, mut outs: Vec<ChunkOut<M::State>>) {
+    fn recycle(&self, mut outs: Vec<ChunkOut>) {
         for o in &mut outs {
             o.clear();
         }
@@ -1020,13 +1019,12 @@ where
     }
 }
 
-struct Merge<'a, S> {
+struct Merge<'a> {
     g: &'a mut Graph,
     live_bits: &'a mut [BitSet],
     state_found: &'a mut [Option<Discovery>],
     step_found: &'a mut [Option<Discovery>],
     next: &'a mut Packed,
-    _states: std::marker::PhantomData<S>,
     limit: usize,
     complete: &'a mut bool,
     max_depth: &'a mut u32,
@@ -1038,9 +1036,9 @@ struct Merge<'a, S> {
     edges: bool,
 }
 
-impl<S> Merge<'_, S> {
+impl Merge<'_> {
     /// Records discoveries of a chunk whose first state has index `first`.
-    fn hits(&mut self, out: &ChunkOut<S>, first: usize) {
+    fn hits(&mut self, out: &ChunkOut, first: usize) {
         for &(local, p) in &out.hits {
             let slot = &mut self.state_found[p as usize];
             if slot.is_none() {
@@ -1060,7 +1058,7 @@ impl<S> Merge<'_, S> {
     }
 
     /// Merges an expanded chunk whose first state has index `first`.
-    fn expanded(&mut self, out: &mut ChunkOut<S>, first: usize) {
+    fn expanded(&mut self, out: &mut ChunkOut, first: usize) {
         self.hits(out, first);
         self.g.table.warm(
             out.succs.iter().map(|s| match s.target {
@@ -1315,7 +1313,6 @@ where
                 state_found: &mut d.state_found,
                 step_found: &mut d.step_found,
                 next: &mut next,
-                _states: std::marker::PhantomData,
                 limit,
                 complete: &mut d.complete,
                 max_depth: &mut d.max_depth,
@@ -1401,7 +1398,6 @@ where
                     state_found: &mut d.state_found,
                     step_found: &mut d.step_found,
                     next: &mut dummy_next,
-                    _states: std::marker::PhantomData,
                     limit,
                     complete: &mut d.complete,
                     max_depth: &mut d.max_depth,
