@@ -896,6 +896,10 @@ struct Crew<'a, M: Model> {
     next_chunk: AtomicUsize,
     results: Mutex<Vec<(usize, ChunkOut)>>,
     pool: Pool,
+    /// Per thread that worked on the last batch: the states it decoded its chunks
+    /// into, and its pool of successor states ([`work_chunk`]), kept for the next
+    /// batch with their vectors' buffers.
+    scratch: Mutex<Vec<(Vec<M::State>, Vec<M::State>)>>,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     barrier: SpinBarrier,
     /// No worker threads.
@@ -926,8 +930,7 @@ where
             edges: self.spec.keeps_edges(),
         };
         let mut mine = Vec::new();
-        let mut states = Vec::new();
-        let mut fresh = Vec::new();
+        let (mut states, mut fresh) = lock(&self.scratch).pop().unwrap_or_default();
         loop {
             let c = self.next_chunk.fetch_add(1, Ordering::Relaxed);
             let lo = job.lo.saturating_add(c.saturating_mul(CHUNK));
@@ -943,6 +946,7 @@ where
             mine.push((c, out));
         }
         lock(&self.results).append(&mut mine);
+        lock(&self.scratch).push((states, fresh));
     }
 
     fn guarded_work(&self) {
@@ -1210,6 +1214,7 @@ where
         next_chunk: AtomicUsize::new(0),
         results: Mutex::new(Vec::new()),
         pool: Mutex::new(Vec::new()),
+        scratch: Mutex::new(Vec::new()),
         panic: Mutex::new(None),
         barrier: SpinBarrier::new(threads),
         solo: threads == 1,
