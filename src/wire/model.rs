@@ -856,6 +856,50 @@ mod tests {
     }
 
     #[test]
+    fn a_successor_written_over_another_state_is_the_one_next_state_gives() {
+        // The checker writes each successor over a state of its pool, which holds
+        // the successor written there before (`next_state_into`): every field of the
+        // wire state must be written over, whatever the slot held.
+        let m = talk(Faults {
+            msl: 2,
+            loss: true,
+            loss_budget: Some(1),
+            duplication: true,
+            duplication_budget: Some(1),
+            ..Faults::default()
+        });
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = m.init_states();
+        let mut slot = todo[0].clone();
+        let (mut steps, mut refused) = (0, 0);
+        while let Some(s) = todo.pop() {
+            if !seen.insert(key_of(&s)) {
+                continue;
+            }
+            for a in actions_of(&m, &s) {
+                let next = m.next_state(&s, a.clone());
+                assert_eq!(m.next_state_into(&s, a, &mut slot), next.is_some());
+                match next {
+                    Some(n) => {
+                        assert_eq!(slot, n);
+                        steps += 1;
+                        todo.push(n);
+                    }
+                    None => refused += 1,
+                }
+            }
+            // A step the state does not offer leaves the slot holding some state.
+            assert!(!m.next_state_into(&s, deliver(9, 1), &mut slot));
+            refused += 1;
+        }
+        assert!(
+            steps > 100 && refused > 10,
+            "{steps} steps, {refused} refused"
+        );
+        assert!(seen.len() > 20, "{} states", seen.len());
+    }
+
+    #[test]
     fn without_reordering_a_segment_waits_for_the_older_ones_on_its_channel() {
         let run = |reordering| {
             let m = talk(Faults {
