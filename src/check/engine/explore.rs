@@ -883,6 +883,10 @@ impl SpinBarrier {
     }
 }
 
+/// A thread's states: those it decodes its chunks into, and its pool of successor
+/// states ([`work_chunk`]).
+type Scratch<S> = (Vec<S>, Vec<S>);
+
 /// State shared by the main thread and the persistent worker threads.
 /// Phases are separated by a barrier: while a batch is computed every
 /// thread only reads the graph and frontier; the main thread then merges
@@ -896,10 +900,9 @@ struct Crew<'a, M: Model> {
     next_chunk: AtomicUsize,
     results: Mutex<Vec<(usize, ChunkOut)>>,
     pool: Pool,
-    /// Per thread that worked on the last batch: the states it decoded its chunks
-    /// into, and its pool of successor states ([`work_chunk`]), kept for the next
+    /// Per thread that worked on the last batch: its [`Scratch`], kept for the next
     /// batch with their vectors' buffers.
-    scratch: Mutex<Vec<(Vec<M::State>, Vec<M::State>)>>,
+    scratch: Mutex<Vec<Scratch<M::State>>>,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     barrier: SpinBarrier,
     /// No worker threads.
