@@ -283,37 +283,66 @@ const EXCHANGES: &[Exchange] = &[
     },
 ];
 
+/// Replays a capture of `x`: whether the verdict is the expected one, and the report.
+fn verdict(x: &Exchange, file: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .current_dir(root())
+        .args(["replay", x.scenario, "--pcap"])
+        .arg(file)
+        .output()
+        .expect("run synack");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = match x.rejected_at {
+        None => out.status.code() == Some(0),
+        Some(line) => {
+            out.status.code() == Some(1)
+                && text.contains(&format!(": {line}\n  the model allowed there:"))
+        }
+    };
+    (ok, text)
+}
+
 #[test]
 fn linux_loopback_captures_are_accepted() {
     let dir = std::env::temp_dir().join(format!("synack-captures-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut failed = Vec::new();
+    let mut accepted = Vec::new();
     for x in EXCHANGES {
-        let (l, port) = listener();
-        let cap = Capture::start(&dir.join(format!("{}.pcap", x.name)), port);
-        (x.run)(l, port);
-        let file = cap.stop();
-        let out = Command::new(env!("CARGO_BIN_EXE_synack"))
-            .current_dir(root())
-            .args(["replay", x.scenario, "--pcap"])
-            .arg(&file)
-            .output()
-            .expect("run synack");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("== {} ({})\n{text}", x.name, file.display());
-        let ok = match x.rejected_at {
-            None => out.status.code() == Some(0),
-            Some(line) => {
-                out.status.code() == Some(1)
-                    && text.contains(&format!(": {line}\n  the model allowed there:"))
+        // Real timing decides some details of a capture: under load, Linux's quick
+        // ACK of a request may leave after the first response segment, which the model
+        // does not do (tests/traces/captures/http-late-quick-ack.pcap, the book's
+        // "Checked against Linux"). An exchange whose verdict is not the expected one
+        // is captured once more, and fails only if the second capture's is not either.
+        let mut texts = Vec::new();
+        for attempt in 1..=2 {
+            let (l, port) = listener();
+            let cap = Capture::start(&dir.join(format!("{}-{attempt}.pcap", x.name)), port);
+            (x.run)(l, port);
+            let file = cap.stop();
+            let (ok, text) = verdict(x, &file);
+            eprintln!(
+                "== {} ({}), capture {attempt}\n{text}",
+                x.name,
+                file.display()
+            );
+            texts.push(text);
+            if ok {
+                accepted.push((x.name, file));
+                break;
             }
-        };
-        if !ok {
-            failed.push(format!("{} (expected {:?}): {text}", x.name, x.rejected_at));
+            if attempt == 2 {
+                failed.push(format!(
+                    "{} (expected {:?}), twice:\n{}",
+                    x.name,
+                    x.rejected_at,
+                    texts.join("\n")
+                ));
+            }
         }
     }
     assert!(
@@ -326,9 +355,8 @@ fn linux_loopback_captures_are_accepted() {
     if std::env::var("SYNACK_BLESS").as_deref() == Ok("1") {
         let keep = root().join("tests/traces/captures");
         std::fs::create_dir_all(&keep).unwrap();
-        for x in EXCHANGES {
-            let name = format!("{}.pcap", x.name);
-            std::fs::copy(dir.join(&name), keep.join(&name)).unwrap();
+        for (name, file) in &accepted {
+            std::fs::copy(file, keep.join(format!("{name}.pcap"))).unwrap();
         }
     }
     std::fs::remove_dir_all(&dir).ok();
