@@ -1411,3 +1411,7 @@ impl Actor for H2Node {
         super::tcp::outgoing(self, state.to_mut(), o);
     }
 }
+
+// The checker packs an HTTP/2 node's state, chunks and timers by postcard
+// (`crate::wire::flat`).
+crate::flat_by_postcard!(H2State, Chunk, H2Timer);

@@ -353,7 +353,7 @@ fn the_gateway_reassembles_requests_and_refuses_smuggling_rfc_9112_6_3() {
 /// before, `crate::check::engine::pack`) and comes back equal.
 #[test]
 fn a_node_decodes_over_any_other_node_and_comes_back_equal() {
-    use crate::check::engine::pack::Pack;
+    use crate::wire::flat::Flat;
     let nodes = [
         browser_awaiting().state,
         framing_origin_with_request().state,
@@ -363,11 +363,13 @@ fn a_node_decodes_over_any_other_node_and_comes_back_equal() {
     ];
     for a in &nodes {
         let mut bytes = Vec::new();
-        a.pack(&mut bytes);
-        assert_eq!(&NodeState::unpack(&bytes), a);
+        a.put(&mut bytes);
+        assert_eq!(NodeState::take(&mut &bytes[..]).as_ref(), Some(a));
         for b in &nodes {
             let mut place = b.clone();
-            NodeState::unpack_into(&bytes, &mut place);
+            let mut inp = &bytes[..];
+            assert_eq!(NodeState::take_into(&mut inp, &mut place), Some(()));
+            assert!(inp.is_empty(), "the whole encoding was read");
             assert_eq!(&place, a, "decoded over {b:?}");
         }
     }

@@ -192,6 +192,15 @@ impl Counts {
     /// The largest count: a count never goes above it.
     pub const SATURATE: u8 = 3;
 
+    /// Every count, two bits each, in one word.
+    pub fn word(&self) -> u64 {
+        self.0
+    }
+    /// The counts of a word [`Counts::word`] gave.
+    pub fn from_word(w: u64) -> Counts {
+        Counts(w)
+    }
+
     /// The count of sequence number `i` (modulo [`MAX_SPACE`]).
     pub fn get(&self, i: usize) -> u8 {
         ((self.0 >> (2 * (i % MAX_SPACE))) & 3) as u8

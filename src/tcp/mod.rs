@@ -8,6 +8,7 @@
 
 pub mod arrive;
 pub mod endpoint;
+mod flat;
 pub mod model;
 pub mod segment;
 pub mod state;

@@ -171,6 +171,16 @@ impl Bytes {
     pub fn as_slice(&self) -> &'static [u8] {
         &self.0.value
     }
+
+    /// Its index in the table: the same for equal contents, in this process only.
+    pub fn index(&self) -> u32 {
+        self.0.index
+    }
+
+    /// The byte string at `index` in the table, when one was interned there.
+    pub fn at(index: u32) -> Option<Bytes> {
+        BYTES.at(index).map(Bytes)
+    }
 }
 
 impl Default for Bytes {

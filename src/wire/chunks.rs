@@ -57,6 +57,16 @@ impl Chunks {
         }
     }
 
+    /// Its index in the table: the same for equal lists, in this process only.
+    pub fn index(&self) -> u32 {
+        self.0.index
+    }
+
+    /// The list at `index` in the table, when one was interned there.
+    pub fn at(index: u32) -> Option<Chunks> {
+        CHUNKS.at(index).map(Chunks)
+    }
+
     /// The chunks.
     pub fn as_slice(&self) -> &'static [Bytes] {
         &self.0.value

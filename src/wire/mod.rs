@@ -3,6 +3,7 @@
 
 pub mod bytes;
 pub mod chunks;
+pub mod flat;
 pub mod model;
 pub mod network;
 pub mod svg;

@@ -18,6 +18,7 @@
 //!   example the idealised ISN clock of §3.4.1; while every value is forbidden the
 //!   choice waits and the rest of the system runs.
 
+use super::flat::Flat;
 use super::network::{Faults, InFlight};
 use super::timer::{ticks, Timers};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -34,19 +35,19 @@ use std::hash::{Hash, Hasher};
 /// keep the BFS frontier packed (`crate::check::engine::pack`).
 pub trait WireActor:
     Actor<
-    Timer: Ord + Copy + Serialize + DeserializeOwned,
-    Msg: Ord + Serialize + DeserializeOwned,
-    State: Serialize + DeserializeOwned,
-    Random: Serialize + DeserializeOwned,
+    Timer: Ord + Copy + Serialize + DeserializeOwned + Flat,
+    Msg: Ord + Serialize + DeserializeOwned + Flat,
+    State: Serialize + DeserializeOwned + Flat,
+    Random: Serialize + DeserializeOwned + Flat,
 >
 {
 }
 impl<A> WireActor for A where
     A: Actor<
-        Timer: Ord + Copy + Serialize + DeserializeOwned,
-        Msg: Ord + Serialize + DeserializeOwned,
-        State: Serialize + DeserializeOwned,
-        Random: Serialize + DeserializeOwned,
+        Timer: Ord + Copy + Serialize + DeserializeOwned + Flat,
+        Msg: Ord + Serialize + DeserializeOwned + Flat,
+        State: Serialize + DeserializeOwned + Flat,
+        Random: Serialize + DeserializeOwned + Flat,
     >
 {
 }

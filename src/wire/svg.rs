@@ -824,6 +824,8 @@ mod tests {
         }
     }
 
+    crate::flat_by_postcard!(Note, Phase, Alarm);
+
     /// Actor 0 sends notes 1 to 4 to actor 1 at once. A note moves its receiver to
     /// phase `P<note>` (note 1 on a new connection, 1). Actor 1's alarm sends note 9
     /// back, moves it to P7, and is armed again.

@@ -17,8 +17,6 @@
 //! before ([`Pack::unpack_into`], serde's derived `deserialize_in_place`), so that the
 //! states' vectors keep their buffers and decoding does not allocate them again.
 
-use serde::{de::DeserializeOwned, Serialize};
-
 /// A state the engine can keep packed.
 pub trait Pack: Sized {
     /// Appends the encoding of `self` to `out`.
@@ -30,28 +28,51 @@ pub trait Pack: Sized {
     fn unpack_into(bytes: &[u8], place: &mut Self);
 }
 
-impl<T: Serialize + DeserializeOwned> Pack for T {
-    fn pack(&self, out: &mut Vec<u8>) {
-        let at = out.len();
-        if let Err(e) = postcard::serialize_with_flavor(self, Appending(out)) {
-            panic!("internal error: a state could not be encoded ({e}) after {at} bytes");
+/// Implements [`Pack`] by postcard (serde) for the listed types: the engine's own
+/// tests use it. A wire state packs by hand ([`crate::wire::flat`]).
+#[macro_export]
+macro_rules! pack_by_postcard {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::check::engine::pack::Pack for $t {
+            fn pack(&self, out: &mut Vec<u8>) {
+                $crate::wire::flat::postcard_put(self, out)
+            }
+            fn unpack(bytes: &[u8]) -> Self {
+                $crate::check::engine::pack::whole(
+                    bytes,
+                    |inp| $crate::wire::flat::postcard_take(inp),
+                )
+            }
+            fn unpack_into(bytes: &[u8], place: &mut Self) {
+                $crate::check::engine::pack::whole(bytes, |inp| {
+                    $crate::wire::flat::postcard_take_into(inp, place)
+                })
+            }
         }
-    }
-    fn unpack(bytes: &[u8]) -> Self {
-        postcard::from_bytes(bytes)
-            .unwrap_or_else(|e| panic!("internal error: a packed state did not decode: {e}"))
-    }
-    fn unpack_into(bytes: &[u8], place: &mut Self) {
-        let mut de = postcard::Deserializer::from_bytes(bytes);
-        if let Err(e) = T::deserialize_in_place(&mut de, place) {
-            panic!("internal error: a packed state did not decode: {e}");
-        }
+    )*};
+}
+
+/// Runs `read` over the whole of `bytes`: an internal error when it fails or leaves
+/// bytes unread.
+pub fn whole<T>(bytes: &[u8], read: impl FnOnce(&mut &[u8]) -> Option<T>) -> T {
+    let mut inp = bytes;
+    match read(&mut inp) {
+        Some(v) if inp.is_empty() => v,
+        Some(_) => panic!(
+            "internal error: a packed state did not decode: {} bytes were left over",
+            inp.len()
+        ),
+        None => panic!(
+            "internal error: a packed state did not decode: {} of {} bytes read",
+            bytes.len() - inp.len(),
+            bytes.len()
+        ),
     }
 }
 
 /// A postcard output that appends to a `Vec` (postcard's own `ExtendFlavor` goes
 /// through `Extend` one byte at a time).
-struct Appending<'a>(&'a mut Vec<u8>);
+pub(crate) struct Appending<'a>(pub(crate) &'a mut Vec<u8>);
 
 impl postcard::ser_flavors::Flavor for Appending<'_> {
     type Output = ();
@@ -287,6 +308,12 @@ mod tests {
         assert_eq!(idle.bytes(), 0);
     }
 
+    crate::pack_by_postcard!(
+        (u8, Vec<u16>),
+        (u8, Vec<u16>, Option<String>, [u8; 4], bool, String),
+        (u8, String),
+    );
+
     #[test]
     fn a_packed_sequence_keeps_its_states_apart_and_clears() {
         type S = (u8, Vec<u16>);
@@ -350,6 +377,7 @@ mod tests {
             o: Option<Vec<u8>>,
             n: u32,
         }
+        crate::pack_by_postcard!(S);
         let s = |k: u16| S {
             xs: (0..k)
                 .map(|i| Inner {

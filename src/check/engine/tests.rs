@@ -600,6 +600,9 @@ enum CAct {
 
 type C3 = (u8, u8, u8);
 
+// The engine's test models keep their states packed by postcard.
+crate::pack_by_postcard!(u32, C3);
+
 #[derive(Clone)]
 struct Counters;
 

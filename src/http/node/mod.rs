@@ -729,3 +729,7 @@ impl Actor for Node {
         }
     }
 }
+
+// The checker packs a node's state, packets, timers and choices by postcard
+// (`crate::wire::flat`).
+crate::flat_by_postcard!(NodeState, Packet, NodeTimer, Pick);

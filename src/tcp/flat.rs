@@ -1,0 +1,365 @@
+//! A TCP host's packed form ([`crate::wire::flat`]), written by hand: a TCB is 11
+//! bytes and its list of unacknowledged chunks, a host 9 more and its two ghost
+//! count words, a segment 6 bytes and its payload, a timer one byte.
+
+use super::endpoint::{Counts, Host, Timer};
+use super::segment::{Ctl, Segment};
+use super::state::State;
+use super::tcb::{Outcome, Tcb, TcpTimer};
+use crate::wire::flat::{put_varint, take_bytes, take_varint, Flat};
+use crate::wire::{Bytes, Chunks};
+
+/// Every connection state, at the index of its discriminant.
+const STATES: [State; 11] = [
+    State::Closed,
+    State::Listen,
+    State::SynSent,
+    State::SynReceived,
+    State::Established,
+    State::FinWait1,
+    State::FinWait2,
+    State::CloseWait,
+    State::Closing,
+    State::LastAck,
+    State::TimeWait,
+];
+
+/// Every outcome, at the index of its discriminant.
+const OUTCOMES: [Outcome; 6] = [
+    Outcome::Normal,
+    Outcome::Reset,
+    Outcome::TimedOut,
+    Outcome::Aborted,
+    Outcome::FinWait2Timeout,
+    Outcome::Crashed,
+];
+
+/// Every timer, at the index of its code ([`timer_code`]).
+const TIMERS: [Timer; 9] = [
+    Timer::Tcp(TcpTimer::Retransmit),
+    Timer::Tcp(TcpTimer::TimeWait),
+    Timer::Tcp(TcpTimer::FinWait2),
+    Timer::Tcp(TcpTimer::DelayedAck),
+    Timer::App,
+    Timer::Reopen,
+    Timer::Crash,
+    Timer::Connect,
+    Timer::Listen,
+];
+
+fn timer_code(t: Timer) -> u8 {
+    match t {
+        Timer::Tcp(TcpTimer::Retransmit) => 0,
+        Timer::Tcp(TcpTimer::TimeWait) => 1,
+        Timer::Tcp(TcpTimer::FinWait2) => 2,
+        Timer::Tcp(TcpTimer::DelayedAck) => 3,
+        Timer::App => 4,
+        Timer::Reopen => 5,
+        Timer::Crash => 6,
+        Timer::Connect => 7,
+        Timer::Listen => 8,
+    }
+}
+
+/// `bits[i]` as bit `i` of a byte.
+#[inline]
+fn flags<const N: usize>(bits: [bool; N]) -> u8 {
+    bits.iter()
+        .enumerate()
+        .fold(0, |acc, (i, &b)| acc | (u8::from(b) << i))
+}
+
+/// Bit `i` of `byte`.
+#[inline]
+fn flag(byte: u8, i: u32) -> bool {
+    byte >> i & 1 == 1
+}
+
+impl Flat for Timer {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(timer_code(*self));
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Timer> {
+        let [c] = take_bytes(inp)?;
+        TIMERS.get(usize::from(c)).copied()
+    }
+}
+
+/// Eleven bytes (the state, a byte of flags, the sequence variables, the retries,
+/// the pending SYN, the incarnation), then the unacknowledged chunks.
+impl Flat for Tcb {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        let Tcb {
+            state,
+            passive,
+            iss,
+            snd_una,
+            snd_nxt,
+            irs,
+            rcv_nxt,
+            unacked,
+            fin_sent,
+            close_pending,
+            retries,
+            pending_syn,
+            rcv_shut,
+            unread,
+            ack_pending,
+            inc,
+        } = *self;
+        let (syn_seq, syn_inc) = pending_syn.unwrap_or((0, 0));
+        out.extend_from_slice(&[
+            state as u8,
+            flags([
+                passive,
+                fin_sent,
+                close_pending,
+                rcv_shut,
+                unread,
+                ack_pending,
+                pending_syn.is_some(),
+            ]),
+            iss,
+            snd_una,
+            snd_nxt,
+            irs,
+            rcv_nxt,
+            retries,
+            syn_seq,
+            syn_inc,
+            inc,
+        ]);
+        unacked.put(out);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Tcb> {
+        let [state, f, iss, snd_una, snd_nxt, irs, rcv_nxt, retries, syn_seq, syn_inc, inc] =
+            take_bytes(inp)?;
+        Some(Tcb {
+            state: *STATES.get(usize::from(state))?,
+            passive: flag(f, 0),
+            iss,
+            snd_una,
+            snd_nxt,
+            irs,
+            rcv_nxt,
+            unacked: Chunks::take(inp)?,
+            fin_sent: flag(f, 1),
+            close_pending: flag(f, 2),
+            retries,
+            pending_syn: flag(f, 6).then_some((syn_seq, syn_inc)),
+            rcv_shut: flag(f, 3),
+            unread: flag(f, 4),
+            ack_pending: flag(f, 5),
+            inc,
+        })
+    }
+}
+
+/// The TCB, nine bytes of small fields, then the two ghost count words as varints
+/// (mostly zero: one byte each).
+impl Flat for Host {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        let Host {
+            tcb,
+            opened,
+            sent,
+            app_closed,
+            outcome,
+            rst_seen,
+            accepted,
+            old_accepted,
+            opens_by_isn,
+            est_by_irs,
+            crashed,
+            ended_closed,
+            ended_rst,
+            ended_abort,
+            isn_reads,
+        } = *self;
+        tcb.put(out);
+        out.extend_from_slice(&[
+            opened,
+            sent,
+            flags([app_closed, rst_seen, old_accepted, crashed]),
+            outcome.map_or(0, |o| 1 + o as u8),
+            accepted,
+            ended_closed,
+            ended_rst,
+            ended_abort,
+            isn_reads,
+        ]);
+        put_varint(opens_by_isn.word(), out);
+        put_varint(est_by_irs.word(), out);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Host> {
+        let tcb = Tcb::take(inp)?;
+        let [opened, sent, f, outcome, accepted, ended_closed, ended_rst, ended_abort, isn_reads] =
+            take_bytes(inp)?;
+        let outcome = match outcome {
+            0 => None,
+            o => Some(*OUTCOMES.get(usize::from(o - 1))?),
+        };
+        Some(Host {
+            tcb,
+            opened,
+            sent,
+            app_closed: flag(f, 0),
+            outcome,
+            rst_seen: flag(f, 1),
+            accepted,
+            old_accepted: flag(f, 2),
+            opens_by_isn: Counts::from_word(take_varint(inp)?),
+            est_by_irs: Counts::from_word(take_varint(inp)?),
+            crashed: flag(f, 3),
+            ended_closed,
+            ended_rst,
+            ended_abort,
+            isn_reads,
+        })
+    }
+}
+
+/// Five small fields and whether it carries data, then the payload.
+impl Flat for Segment {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        let Segment {
+            seq,
+            ack,
+            ctl,
+            data,
+            inc,
+            note,
+        } = *self;
+        out.extend_from_slice(&[seq, ack, ctl.0, inc, note, u8::from(data.is_some())]);
+        if let Some(d) = data {
+            d.put(out);
+        }
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Segment> {
+        let [seq, ack, ctl, inc, note, has_data] = take_bytes(inp)?;
+        let data = match has_data {
+            0 => None,
+            _ => Some(Bytes::take(inp)?),
+        };
+        Some(Segment {
+            seq,
+            ack,
+            ctl: Ctl(ctl),
+            data,
+            inc,
+            note,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Flat + PartialEq + std::fmt::Debug>(v: &T) {
+        let mut out = vec![9];
+        v.put(&mut out);
+        let mut inp = &out[1..];
+        assert_eq!(T::take(&mut inp).as_ref(), Some(v));
+        assert!(inp.is_empty(), "{v:?} left {} bytes", inp.len());
+    }
+
+    #[test]
+    fn every_state_outcome_and_timer_comes_back() {
+        for (i, s) in STATES.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+        }
+        for (i, o) in OUTCOMES.iter().enumerate() {
+            assert_eq!(*o as usize, i);
+        }
+        for (i, t) in TIMERS.iter().enumerate() {
+            assert_eq!(usize::from(timer_code(*t)), i);
+            round_trip(t);
+        }
+        let mut inp: &[u8] = &[9];
+        assert_eq!(Timer::take(&mut inp), None, "no timer has code 9");
+    }
+
+    #[test]
+    fn every_field_of_a_host_comes_back() {
+        let mut h = Host {
+            tcb: Tcb::closed(),
+            opened: 1,
+            sent: 2,
+            app_closed: false,
+            outcome: None,
+            rst_seen: false,
+            accepted: 3,
+            old_accepted: false,
+            opens_by_isn: Counts::default(),
+            est_by_irs: Counts::default(),
+            crashed: false,
+            ended_closed: 4,
+            ended_rst: 5,
+            ended_abort: 6,
+            isn_reads: 7,
+        };
+        round_trip(&h);
+        for (i, s) in STATES.iter().enumerate() {
+            h.tcb.state = *s;
+            h.outcome = OUTCOMES.get(i % 7).copied();
+            h.tcb.pending_syn = (i % 2 == 0).then_some((i as u8, 3));
+            h.tcb.unacked = Chunks::new(&[Bytes::from("a"), Bytes::from(format!("{i}"))]);
+            h.opens_by_isn.set(i, 3);
+            h.est_by_irs.set(31 - i, 2);
+            h.tcb.iss = i as u8;
+            h.tcb.snd_una = 2 * i as u8;
+            h.tcb.snd_nxt = 3 * i as u8;
+            h.tcb.irs = 4 * i as u8;
+            h.tcb.rcv_nxt = 5 * i as u8;
+            h.tcb.retries = 6 * i as u8;
+            h.tcb.inc = 7 * i as u8;
+            round_trip(&h);
+        }
+        // Each flag on its own.
+        let base = h;
+        let sets: [fn(&mut Host); 10] = [
+            |h| h.app_closed = true,
+            |h| h.rst_seen = true,
+            |h| h.old_accepted = true,
+            |h| h.crashed = true,
+            |h| h.tcb.passive = true,
+            |h| h.tcb.fin_sent = true,
+            |h| h.tcb.close_pending = true,
+            |h| h.tcb.rcv_shut = true,
+            |h| h.tcb.unread = true,
+            |h| h.tcb.ack_pending = true,
+        ];
+        for set in sets {
+            let mut h = base;
+            set(&mut h);
+            assert_ne!(h, base);
+            round_trip(&h);
+        }
+    }
+
+    #[test]
+    fn a_segment_comes_back_with_and_without_data() {
+        let s = Segment::new(Ctl::SYN | Ctl::ACK, 3, 7, 2).noted(Segment::REXMIT);
+        round_trip(&s);
+        round_trip(&s.with_data(Bytes::from("GET / HTTP/1.1\r\n\r\n")));
+    }
+
+    #[test]
+    fn bytes_not_written_by_put_do_not_decode() {
+        // A payload index no payload has (2^32 - 1).
+        let out = [1, 1, Ctl::ACK.0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert_eq!(Segment::take(&mut &out[..]), None);
+        // Cut short.
+        let mut short: &[u8] = &[1, 2, 3];
+        assert_eq!(Segment::take(&mut short), None);
+    }
+}

@@ -1,0 +1,360 @@
+//! The checker's packed form of a wire state, written by hand.
+//!
+//! The checker keeps its BFS frontier packed (`crate::check::engine::pack`) and
+//! decodes each state again when it expands it. Through serde, every field of every
+//! TCB and segment was a call into the format's visitor with its own checks; packing
+//! and unpacking were a fifth of a TCP run's instructions (bench/README.md, "An
+//! eleventh round"). A [`Flat`] type writes itself as a few bytes in one go: the TCP
+//! host, its TCB, a segment and a timer are written by hand below; the HTTP and
+//! HTTP/2 nodes, whose states hold vectors and strings, go through postcard
+//! ([`flat_by_postcard!`]).
+//!
+//! An encoding needs only to come back equal: it is never read by another program,
+//! nor by another run.
+
+use crate::check::engine::pack::Appending;
+use crate::wire::{Bytes, Chunks};
+
+/// A value the checker packs with a writer of its own (see the module's
+/// documentation). [`Flat::take`] reads back what [`Flat::put`] wrote, and gives
+/// `None` on bytes it did not write.
+pub trait Flat: Sized {
+    /// Appends the encoding of `self`.
+    fn put(&self, out: &mut Vec<u8>);
+    /// Reads a value from the front of `inp` and moves `inp` past it.
+    fn take(inp: &mut &[u8]) -> Option<Self>;
+    /// [`Flat::take`], written over `place` (whose buffers a type may keep).
+    fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+        *place = Self::take(inp)?;
+        Some(())
+    }
+}
+
+/// Reads `N` bytes from the front of `inp`.
+#[inline]
+pub fn take_bytes<const N: usize>(inp: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = inp.split_first_chunk::<N>()?;
+    *inp = rest;
+    Some(*head)
+}
+
+/// Appends `v` as a varint: seven bits a byte, low bits first, the top bit set on
+/// every byte but the last.
+#[inline]
+pub fn put_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads what [`put_varint`] wrote.
+#[inline]
+pub fn take_varint(inp: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let [b] = take_bytes::<1>(inp)?;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A length, as a varint.
+#[inline]
+pub fn take_len(inp: &mut &[u8]) -> Option<usize> {
+    usize::try_from(take_varint(inp)?).ok()
+}
+
+impl Flat for u8 {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(*self);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<u8> {
+        take_bytes::<1>(inp).map(|[b]| b)
+    }
+}
+
+/// A payload: its index in the table of byte strings.
+impl Flat for Bytes {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(self.index().into(), out);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Bytes> {
+        Bytes::at(u32::try_from(take_varint(inp)?).ok()?)
+    }
+}
+
+/// A list of payloads: its index in the table of lists.
+impl Flat for Chunks {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(self.index().into(), out);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Chunks> {
+        Chunks::at(u32::try_from(take_varint(inp)?).ok()?)
+    }
+}
+
+/// A string: its length, then its bytes.
+impl Flat for String {
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(self.len() as u64, out);
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn take(inp: &mut &[u8]) -> Option<String> {
+        let n = take_len(inp)?;
+        let b = inp.get(..n)?;
+        *inp = &inp[n..];
+        String::from_utf8(b.to_vec()).ok()
+    }
+    fn take_into(inp: &mut &[u8], place: &mut String) -> Option<()> {
+        let n = take_len(inp)?;
+        let b = std::str::from_utf8(inp.get(..n)?).ok()?;
+        *inp = &inp[n..];
+        place.clear();
+        place.push_str(b);
+        Some(())
+    }
+}
+
+/// A vector: its length, then its elements, each decoded over the element that
+/// was at its place.
+impl<T: Flat> Flat for Vec<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(self.len() as u64, out);
+        for x in self {
+            x.put(out);
+        }
+    }
+    fn take(inp: &mut &[u8]) -> Option<Vec<T>> {
+        let n = take_len(inp)?;
+        // The length is not trusted for an allocation: each element takes a byte.
+        let mut v = Vec::with_capacity(n.min(inp.len()));
+        for _ in 0..n {
+            v.push(T::take(inp)?);
+        }
+        Some(v)
+    }
+    fn take_into(inp: &mut &[u8], place: &mut Vec<T>) -> Option<()> {
+        let n = take_len(inp)?;
+        place.truncate(n);
+        for x in place.iter_mut() {
+            T::take_into(inp, x)?;
+        }
+        for _ in place.len()..n {
+            place.push(T::take(inp)?);
+        }
+        Some(())
+    }
+}
+
+/// Implements [`Flat`] by postcard (serde), for the types of states whose packing
+/// is not written by hand.
+#[macro_export]
+macro_rules! flat_by_postcard {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::wire::flat::Flat for $t {
+            fn put(&self, out: &mut Vec<u8>) {
+                $crate::wire::flat::postcard_put(self, out)
+            }
+            fn take(inp: &mut &[u8]) -> Option<Self> {
+                $crate::wire::flat::postcard_take(inp)
+            }
+            fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+                $crate::wire::flat::postcard_take_into(inp, place)
+            }
+        }
+    )*};
+}
+
+/// [`Flat::put`] by postcard.
+pub fn postcard_put<T: serde::Serialize>(v: &T, out: &mut Vec<u8>) {
+    let at = out.len();
+    if let Err(e) = postcard::serialize_with_flavor(v, Appending(out)) {
+        panic!("internal error: a state could not be encoded ({e}) after {at} bytes");
+    }
+}
+
+/// [`Flat::take`] by postcard.
+pub fn postcard_take<T: serde::de::DeserializeOwned>(inp: &mut &[u8]) -> Option<T> {
+    let (v, rest) = postcard::take_from_bytes(inp).ok()?;
+    *inp = rest;
+    Some(v)
+}
+
+/// [`Flat::take_into`] by postcard (serde's `deserialize_in_place`).
+pub fn postcard_take_into<T: serde::de::DeserializeOwned>(
+    inp: &mut &[u8],
+    place: &mut T,
+) -> Option<()> {
+    let mut de = postcard::Deserializer::from_bytes(inp);
+    T::deserialize_in_place(&mut de, place).ok()?;
+    *inp = de.finalize().ok()?;
+    Some(())
+}
+
+use crate::check::engine::pack::{whole, Pack};
+use crate::wire::model::Pending;
+use crate::wire::{Armed, InFlight, Timers, WireState};
+
+/// The actor, the timer, then its three small fields.
+impl<T: Flat> Flat for Armed<T> {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(self.actor);
+        self.timer.put(out);
+        out.extend_from_slice(&[self.lo, self.hi, u8::from(self.timed)]);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Self> {
+        let [actor] = take_bytes(inp)?;
+        let timer = T::take(inp)?;
+        let [lo, hi, timed] = take_bytes(inp)?;
+        Some(Armed {
+            actor,
+            timer,
+            lo,
+            hi,
+            timed: timed != 0,
+        })
+    }
+}
+
+impl<T: Flat> Flat for Timers<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(self.0.len() as u64, out);
+        for a in &self.0 {
+            a.put(out);
+        }
+    }
+    fn take(inp: &mut &[u8]) -> Option<Self> {
+        let mut t = Timers::default();
+        Self::take_into(inp, &mut t)?;
+        Some(t)
+    }
+    fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+        let n = take_len(inp)?;
+        place.0.clear();
+        for _ in 0..n {
+            place.0.push(Armed::take(inp)?);
+        }
+        Some(())
+    }
+}
+
+impl<R: Flat> Flat for Pending<R> {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(self.actor);
+        self.key.put(out);
+        self.values.put(out);
+    }
+    fn take(inp: &mut &[u8]) -> Option<Self> {
+        let [actor] = take_bytes(inp)?;
+        Some(Pending {
+            actor,
+            key: String::take(inp)?,
+            values: Vec::take(inp)?,
+        })
+    }
+    fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+        [place.actor] = take_bytes(inp)?;
+        String::take_into(inp, &mut place.key)?;
+        Vec::take_into(inp, &mut place.values)
+    }
+}
+
+/// The four small fields, then the message.
+impl<M: Flat> Flat for InFlight<M> {
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[self.src, self.dst, self.age, u8::from(self.delivered)]);
+        self.msg.put(out);
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Self> {
+        let [src, dst, age, delivered] = take_bytes(inp)?;
+        Some(InFlight {
+            src,
+            dst,
+            age,
+            delivered: delivered != 0,
+            msg: M::take(inp)?,
+        })
+    }
+    #[inline]
+    fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+        let [src, dst, age, delivered] = take_bytes(inp)?;
+        place.src = src;
+        place.dst = dst;
+        place.age = age;
+        place.delivered = delivered != 0;
+        M::take_into(inp, &mut place.msg)
+    }
+}
+
+/// Every part in turn; the clock reading (`epoch`) too, though it is not part of
+/// the state's identity: a decoded state reports the same time.
+impl<S: Flat, M: Flat, T: Flat, R: Flat> Flat for WireState<S, M, T, R> {
+    fn put(&self, out: &mut Vec<u8>) {
+        let WireState {
+            actors,
+            timers,
+            choices,
+            flight,
+            lost,
+            duplicated,
+            epoch,
+        } = self;
+        actors.put(out);
+        timers.put(out);
+        choices.put(out);
+        flight.put(out);
+        out.extend_from_slice(&[*lost, *duplicated, *epoch]);
+    }
+    fn take(inp: &mut &[u8]) -> Option<Self> {
+        let actors = Vec::take(inp)?;
+        let timers = Timers::take(inp)?;
+        let choices = Vec::take(inp)?;
+        let flight = Vec::take(inp)?;
+        let [lost, duplicated, epoch] = take_bytes(inp)?;
+        Some(WireState {
+            actors,
+            timers,
+            choices,
+            flight,
+            lost,
+            duplicated,
+            epoch,
+        })
+    }
+    fn take_into(inp: &mut &[u8], place: &mut Self) -> Option<()> {
+        Vec::take_into(inp, &mut place.actors)?;
+        Timers::take_into(inp, &mut place.timers)?;
+        Vec::take_into(inp, &mut place.choices)?;
+        Vec::take_into(inp, &mut place.flight)?;
+        [place.lost, place.duplicated, place.epoch] = take_bytes(inp)?;
+        Some(())
+    }
+}
+
+/// The checker's frontier holds a wire state as its [`Flat`] encoding.
+impl<S: Flat, M: Flat, T: Flat, R: Flat> Pack for WireState<S, M, T, R> {
+    fn pack(&self, out: &mut Vec<u8>) {
+        self.put(out);
+    }
+    fn unpack(bytes: &[u8]) -> Self {
+        whole(bytes, Self::take)
+    }
+    fn unpack_into(bytes: &[u8], place: &mut Self) {
+        whole(bytes, |inp| Self::take_into(inp, place))
+    }
+}
