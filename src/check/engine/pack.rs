@@ -2,20 +2,22 @@
 //!
 //! A level of the breadth-first search can hold a tenth of all states, and a state
 //! held as a Rust value (vectors, inline arrays, payload pointers) takes several
-//! hundred bytes. The frontier therefore keeps each state as its `postcard` encoding
-//! (varints, no padding) and decodes it again when the state is expanded. Decoding
-//! gives back an equal state with an equal fingerprint: `tests/pack.rs` checks that
-//! on the first states of every scenario.
+//! hundred bytes. The frontier therefore keeps each state packed ([`Pack`]) and
+//! decodes it again when the state is expanded. A wire state packs by hand
+//! (`crate::wire::flat`: a TCP state's fields a few bytes at a time, an HTTP node's
+//! by postcard); the engine's own test models pack by postcard
+//! ([`pack_by_postcard!`]). Decoding gives back an equal state with an equal
+//! fingerprint: `tests/pack.rs` checks that on the first states of every scenario.
 //!
-//! The encoding is kept as postcard writes it. Runs of zero bytes used to be squeezed
+//! The encoding is kept as written. Runs of zero bytes used to be squeezed
 //! (a zero and the run's length), which paid while the states held 32-byte ghost
 //! arrays; once those were words, a TCP state's 112 bytes squeezed to 108 and an HTTP
 //! state's 139 to 126, and squeezing and unsqueezing cost 15 % of the instructions of
 //! a TCP run (bench/README.md, "A seventh round").
 //!
 //! A thread decodes each chunk of a level into the states of the chunk it expanded
-//! before ([`Pack::unpack_into`], serde's derived `deserialize_in_place`), so that the
-//! states' vectors keep their buffers and decoding does not allocate them again.
+//! before ([`Pack::unpack_into`]), so that the states' vectors keep their buffers and
+//! decoding does not allocate them again.
 
 /// A state the engine can keep packed.
 pub trait Pack: Sized {
