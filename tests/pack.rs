@@ -3,14 +3,16 @@
 //! fingerprint) and the same clock reading. Checked on the first states of every
 //! scenario in the catalogue, TCP and page load alike, together with the engine's
 //! other reuse of a state's buffers: a successor written over another state
-//! (`Wire::next_state_into`) is the successor `next_state` gives.
+//! (`Wire::next_state_into`) is the successor `next_state` gives. The engine's
+//! fingerprint (over a TCP state's encoding) is the same for equal states, whatever
+//! their clock reading, and differs between the different states seen.
 
 use stateright::Model;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use synack::check::engine::pack::{Pack, Packed};
+use synack::check::engine::pack::{state_fingerprint, Pack, Packed};
 use synack::scenario::Scenario;
 use synack::wire::{Wire, WireActor};
 
@@ -30,6 +32,11 @@ where
     A::Random: Clone + Hash + PartialEq + std::fmt::Debug,
 {
     let mut seen = HashSet::new();
+    // The engine's fingerprint of each state seen: a TCP state's is over its
+    // encoding (`Pack::IDENTITY`), so equal states must give equal encodings, and
+    // different states different ones.
+    let mut by_fp: HashMap<u64, <Wire<A> as Model>::State> = HashMap::new();
+    let mut scratch = Vec::new();
     let mut queue: VecDeque<_> = m.init_states().into();
     let mut all = Vec::new();
     let mut packed = Packed::default();
@@ -38,6 +45,17 @@ where
         if all.len() >= limit || !seen.insert(hash_of(&s)) {
             continue;
         }
+        let fp = state_fingerprint(&s, &mut scratch);
+        if let Some(other) = by_fp.insert(fp, s.clone()) {
+            assert_eq!(other, s, "{name}: two states share a fingerprint");
+        }
+        let mut later = s.clone();
+        later.epoch = later.epoch.wrapping_add(1);
+        assert_eq!(
+            state_fingerprint(&later, &mut scratch),
+            fp,
+            "{name}: the clock reading changed the fingerprint"
+        );
         let mut bytes = Vec::new();
         s.pack(&mut bytes);
         let back = <Wire<A> as Model>::State::unpack(&bytes);
@@ -86,6 +104,11 @@ where
                     (hash_of(&slot), slot.epoch),
                     (hash_of(&n), n.epoch),
                     "{name}: ... and hashes differently or lost the clock reading"
+                );
+                assert_eq!(
+                    state_fingerprint(&slot, &mut scratch),
+                    state_fingerprint(&n, &mut scratch),
+                    "{name}: ... and has another fingerprint"
                 );
                 queue.push_back(n);
             }

@@ -640,7 +640,7 @@ fn fill_liveness<M>(
     res: &mut PropertyResult<M>,
 ) where
     M: FairModel,
-    M::State: Clone + Hash,
+    M::State: Clone + Hash + pack::Pack,
     M::Action: Clone,
 {
     let mut cats: Vec<&'static str> = out

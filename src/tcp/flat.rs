@@ -6,7 +6,7 @@ use super::endpoint::{Counts, Host, Timer};
 use super::segment::{Ctl, Segment};
 use super::state::State;
 use super::tcb::{Outcome, Tcb, TcpTimer};
-use crate::wire::flat::{put_varint, take_bytes, take_varint, Flat};
+use crate::wire::flat::{put_bounded, raw_array, raw_varint, take_bytes, take_varint, Flat};
 use crate::wire::{Bytes, Chunks};
 
 /// Every connection state, at the index of its discriminant.
@@ -76,9 +76,16 @@ fn flag(byte: u8, i: u32) -> bool {
 }
 
 impl Flat for Timer {
+    const CANONICAL: bool = true;
+    const MAX: Option<usize> = Some(1);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(timer_code(*self));
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = 1 byte.
+        unsafe { raw_array([timer_code(*self)], p) }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Timer> {
@@ -90,8 +97,15 @@ impl Flat for Timer {
 /// Eleven bytes (the state, a byte of flags, the sequence variables, the retries,
 /// the pending SYN, the incarnation), then the unacknowledged chunks.
 impl Flat for Tcb {
+    const CANONICAL: bool = true;
+    /// 11 bytes and a u32's varint.
+    const MAX: Option<usize> = Some(16);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
+        put_bounded(self, out);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
         let Tcb {
             state,
             passive,
@@ -111,28 +125,34 @@ impl Flat for Tcb {
             inc,
         } = *self;
         let (syn_seq, syn_inc) = pending_syn.unwrap_or((0, 0));
-        out.extend_from_slice(&[
-            state as u8,
-            flags([
-                passive,
-                fin_sent,
-                close_pending,
-                rcv_shut,
-                unread,
-                ack_pending,
-                pending_syn.is_some(),
-            ]),
-            iss,
-            snd_una,
-            snd_nxt,
-            irs,
-            rcv_nxt,
-            retries,
-            syn_seq,
-            syn_inc,
-            inc,
-        ]);
-        unacked.put(out);
+        // SAFETY: room for MAX = 16 bytes: 11, then at most 5.
+        unsafe {
+            let p = raw_array(
+                [
+                    state as u8,
+                    flags([
+                        passive,
+                        fin_sent,
+                        close_pending,
+                        rcv_shut,
+                        unread,
+                        ack_pending,
+                        pending_syn.is_some(),
+                    ]),
+                    iss,
+                    snd_una,
+                    snd_nxt,
+                    irs,
+                    rcv_nxt,
+                    retries,
+                    syn_seq,
+                    syn_inc,
+                    inc,
+                ],
+                p,
+            );
+            unacked.put_raw(p)
+        }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Tcb> {
@@ -162,8 +182,15 @@ impl Flat for Tcb {
 /// The TCB, nine bytes of small fields, then the two ghost count words as varints
 /// (mostly zero: one byte each).
 impl Flat for Host {
+    const CANONICAL: bool = true;
+    /// A TCB, 9 bytes and two u64 varints.
+    const MAX: Option<usize> = Some(16 + 9 + 2 * 10);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
+        put_bounded(self, out);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
         let Host {
             tcb,
             opened,
@@ -181,20 +208,26 @@ impl Flat for Host {
             ended_abort,
             isn_reads,
         } = *self;
-        tcb.put(out);
-        out.extend_from_slice(&[
-            opened,
-            sent,
-            flags([app_closed, rst_seen, old_accepted, crashed]),
-            outcome.map_or(0, |o| 1 + o as u8),
-            accepted,
-            ended_closed,
-            ended_rst,
-            ended_abort,
-            isn_reads,
-        ]);
-        put_varint(opens_by_isn.word(), out);
-        put_varint(est_by_irs.word(), out);
+        // SAFETY: room for MAX bytes: the TCB's MAX, 9, then two varints of at most 10.
+        unsafe {
+            let p = tcb.put_raw(p);
+            let p = raw_array(
+                [
+                    opened,
+                    sent,
+                    flags([app_closed, rst_seen, old_accepted, crashed]),
+                    outcome.map_or(0, |o| 1 + o as u8),
+                    accepted,
+                    ended_closed,
+                    ended_rst,
+                    ended_abort,
+                    isn_reads,
+                ],
+                p,
+            );
+            let p = raw_varint(opens_by_isn.word(), p);
+            raw_varint(est_by_irs.word(), p)
+        }
     }
     /// Field by field into `place`: a host is 60 bytes, which a `take` returned
     /// through an `Option` and then copied.
@@ -307,8 +340,15 @@ impl Flat for Host {
 
 /// Five small fields and whether it carries data, then the payload.
 impl Flat for Segment {
+    const CANONICAL: bool = true;
+    /// 6 bytes and a payload's index.
+    const MAX: Option<usize> = Some(11);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
+        put_bounded(self, out);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
         let Segment {
             seq,
             ack,
@@ -317,9 +357,13 @@ impl Flat for Segment {
             inc,
             note,
         } = *self;
-        out.extend_from_slice(&[seq, ack, ctl.0, inc, note, u8::from(data.is_some())]);
-        if let Some(d) = data {
-            d.put(out);
+        // SAFETY: room for MAX = 11 bytes: 6, then at most 5.
+        unsafe {
+            let p = raw_array([seq, ack, ctl.0, inc, note, u8::from(data.is_some())], p);
+            match data {
+                Some(d) => d.put_raw(p),
+                None => p,
+            }
         }
     }
     #[inline]
@@ -455,5 +499,106 @@ mod tests {
         // Cut short.
         let mut short: &[u8] = &[1, 2, 3];
         assert_eq!(Segment::take(&mut short), None);
+    }
+
+    #[test]
+    fn the_longest_host_and_segment_fit_their_bounds() {
+        let mut h = Host {
+            tcb: Tcb::closed(),
+            opened: 255,
+            sent: 255,
+            app_closed: true,
+            outcome: Some(Outcome::Crashed),
+            rst_seen: true,
+            accepted: 255,
+            old_accepted: true,
+            opens_by_isn: Counts::from_word(u64::MAX),
+            est_by_irs: Counts::from_word(u64::MAX),
+            crashed: true,
+            ended_closed: 255,
+            ended_rst: 255,
+            ended_abort: 255,
+            isn_reads: 255,
+        };
+        h.tcb.pending_syn = Some((255, 255));
+        let mut out = Vec::new();
+        h.put(&mut out);
+        assert_eq!(out.len(), 11 + 1 + 9 + 10 + 10);
+        assert!(out.len() <= Host::MAX.unwrap_or(0));
+        round_trip(&h);
+        let s = Segment::new(Ctl(255), 255, 255, 255).with_data(Bytes::from("longest"));
+        out.clear();
+        s.put(&mut out);
+        assert!(out.len() <= Segment::MAX.unwrap_or(0));
+    }
+
+    #[test]
+    fn a_wire_state_written_in_one_go_is_its_parts_one_after_another() {
+        use crate::wire::model::Pending;
+        use crate::wire::{Armed, InFlight, Timers, WireState};
+        let host = |n: u8| Host {
+            tcb: Tcb::closed(),
+            opened: n,
+            sent: 0,
+            app_closed: false,
+            outcome: None,
+            rst_seen: false,
+            accepted: 0,
+            old_accepted: false,
+            opens_by_isn: Counts::from_word(u64::from(n) << 40),
+            est_by_irs: Counts::default(),
+            crashed: false,
+            ended_closed: 0,
+            ended_rst: 0,
+            ended_abort: 0,
+            isn_reads: n,
+        };
+        let armed = |actor: u8, timer: Timer| Armed {
+            actor,
+            timer,
+            lo: 1,
+            hi: 4,
+            timed: true,
+        };
+        let mut st: WireState<Host, Segment, Timer, u8> = WireState {
+            actors: vec![host(1), host(2)],
+            timers: Timers(smallvec::smallvec![
+                armed(0, Timer::Tcp(TcpTimer::Retransmit)),
+                armed(1, Timer::Listen)
+            ]),
+            choices: vec![],
+            flight: vec![InFlight {
+                src: 0,
+                dst: 1,
+                age: 2,
+                delivered: true,
+                msg: Segment::new(Ctl::ACK, 3, 4, 1).with_data(Bytes::from("x")),
+            }],
+            lost: 1,
+            duplicated: 2,
+            epoch: 3,
+        };
+        // In one go (no pending choice), and part by part (with one).
+        for _ in 0..2 {
+            let mut whole = vec![7];
+            st.put(&mut whole);
+            let mut parts = vec![7];
+            st.actors.put(&mut parts);
+            st.timers.put(&mut parts);
+            st.choices.put(&mut parts);
+            st.flight.put(&mut parts);
+            parts.extend_from_slice(&[1, 2, 3]);
+            assert_eq!(whole, parts);
+            let mut inp = &whole[1..];
+            let back = WireState::take(&mut inp);
+            assert!(inp.is_empty());
+            assert_eq!(back.as_ref(), Some(&st));
+            assert_eq!(back.map(|b| b.epoch), Some(3));
+            st.choices.push(Pending {
+                actor: 1,
+                key: "isn".into(),
+                values: vec![0, 4],
+            });
+        }
     }
 }

@@ -19,8 +19,25 @@ use crate::wire::{Bytes, Chunks};
 /// documentation). [`Flat::take`] reads back what [`Flat::put`] wrote, and gives
 /// `None` on bytes it did not write.
 pub trait Flat: Sized {
+    /// Whether the encoding is the value's identity: two values are equal exactly
+    /// when their encodings are. The checker then fingerprints a wire state over its
+    /// encoding ([`Pack::IDENTITY`]).
+    const CANONICAL: bool = false;
+    /// `Some(n)`: the encoding takes at most `n` bytes, and [`Flat::put_raw`] writes
+    /// it. A wire state whose parts are all bounded is written with one check of
+    /// the room left, where a write per field checked it (`Vec::push`).
+    const MAX: Option<usize> = None;
     /// Appends the encoding of `self`.
     fn put(&self, out: &mut Vec<u8>);
+    /// Writes the encoding at `p` and returns the end of what it wrote.
+    ///
+    /// # Safety
+    ///
+    /// `Self::MAX` is `Some(n)`, and `p` is valid for `n` bytes of writes.
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        let _ = p;
+        unreachable!("put_raw of a type without a bound")
+    }
     /// Reads a value from the front of `inp` and moves `inp` past it.
     fn take(inp: &mut &[u8]) -> Option<Self>;
     /// [`Flat::take`], written over `place` (whose buffers a type may keep).
@@ -36,6 +53,60 @@ pub fn take_bytes<const N: usize>(inp: &mut &[u8]) -> Option<[u8; N]> {
     let (head, rest) = inp.split_first_chunk::<N>()?;
     *inp = rest;
     Some(*head)
+}
+
+/// Writes the bytes of `b` at `p` and returns the end: a few stores.
+///
+/// # Safety
+///
+/// `p` is valid for `N` bytes of writes.
+#[inline(always)]
+pub unsafe fn raw_array<const N: usize>(b: [u8; N], p: *mut u8) -> *mut u8 {
+    // SAFETY: the caller's promise; an array of bytes has no alignment.
+    unsafe {
+        p.cast::<[u8; N]>().write_unaligned(b);
+        p.add(N)
+    }
+}
+
+/// Writes `v` at `p` as [`put_varint`] does, and returns the end.
+///
+/// # Safety
+///
+/// `p` is valid for 10 bytes of writes (a `u32` takes at most 5).
+#[inline(always)]
+pub unsafe fn raw_varint(mut v: u64, mut p: *mut u8) -> *mut u8 {
+    // SAFETY: the caller's promise: 7 bits a byte, at most 10 bytes for 64 bits.
+    unsafe {
+        while v >= 0x80 {
+            p.write(v as u8 | 0x80);
+            p = p.add(1);
+            v >>= 7;
+        }
+        p.write(v as u8);
+        p.add(1)
+    }
+}
+
+/// [`Flat::put`] of a bounded type: room for [`Flat::MAX`] bytes, then
+/// [`Flat::put_raw`].
+#[inline(always)]
+pub fn put_bounded<T: Flat>(v: &T, out: &mut Vec<u8>) {
+    let Some(max) = T::MAX else {
+        unreachable!("put_bounded of a type without a bound")
+    };
+    out.reserve(max);
+    let len = out.len();
+    // SAFETY: `reserve(max)` left room for `max` bytes after `len`, and `put_raw`
+    // writes at most `T::MAX` = `max` bytes; those it wrote are initialised, and
+    // `set_len` covers exactly them.
+    unsafe {
+        let start = out.as_mut_ptr().add(len);
+        let end = v.put_raw(start);
+        let n = end.offset_from(start) as usize;
+        debug_assert!(n <= max);
+        out.set_len(len + n);
+    }
 }
 
 /// Appends `v` as a varint: seven bits a byte, low bits first, the top bit set on
@@ -70,9 +141,16 @@ pub fn take_len(inp: &mut &[u8]) -> Option<usize> {
 }
 
 impl Flat for u8 {
+    const CANONICAL: bool = true;
+    const MAX: Option<usize> = Some(1);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
         out.push(*self);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = 1 byte.
+        unsafe { raw_array([*self], p) }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<u8> {
@@ -82,9 +160,16 @@ impl Flat for u8 {
 
 /// A payload: its index in the table of byte strings.
 impl Flat for Bytes {
+    const CANONICAL: bool = true;
+    const MAX: Option<usize> = Some(5);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
-        put_varint(self.index().into(), out);
+        put_bounded(self, out);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = 5 bytes, a u32's varint.
+        unsafe { raw_varint(self.index().into(), p) }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Bytes> {
@@ -94,9 +179,16 @@ impl Flat for Bytes {
 
 /// A list of payloads: its index in the table of lists.
 impl Flat for Chunks {
+    const CANONICAL: bool = true;
+    const MAX: Option<usize> = Some(5);
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
-        put_varint(self.index().into(), out);
+        put_bounded(self, out);
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = 5 bytes, a u32's varint.
+        unsafe { raw_varint(self.index().into(), p) }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Chunks> {
@@ -106,6 +198,7 @@ impl Flat for Chunks {
 
 /// A string: its length, then its bytes.
 impl Flat for String {
+    const CANONICAL: bool = true;
     fn put(&self, out: &mut Vec<u8>) {
         put_varint(self.len() as u64, out);
         out.extend_from_slice(self.as_bytes());
@@ -129,6 +222,7 @@ impl Flat for String {
 /// A vector: its length, then its elements, each decoded over the element that
 /// was at its place.
 impl<T: Flat> Flat for Vec<T> {
+    const CANONICAL: bool = T::CANONICAL;
     fn put(&self, out: &mut Vec<u8>) {
         put_varint(self.len() as u64, out);
         for x in self {
@@ -208,11 +302,30 @@ use crate::wire::{Armed, InFlight, Timers, WireState};
 
 /// The actor, the timer, then its three small fields.
 impl<T: Flat> Flat for Armed<T> {
+    const CANONICAL: bool = T::CANONICAL;
+    const MAX: Option<usize> = match T::MAX {
+        Some(t) => Some(t + 4),
+        None => None,
+    };
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
-        out.push(self.actor);
-        self.timer.put(out);
-        out.extend_from_slice(&[self.lo, self.hi, u8::from(self.timed)]);
+        match T::MAX {
+            Some(_) => put_bounded(self, out),
+            None => {
+                out.push(self.actor);
+                self.timer.put(out);
+                out.extend_from_slice(&[self.lo, self.hi, u8::from(self.timed)]);
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = the timer's MAX and 4 bytes.
+        unsafe {
+            let p = raw_array([self.actor], p);
+            let p = self.timer.put_raw(p);
+            raw_array([self.lo, self.hi, u8::from(self.timed)], p)
+        }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Self> {
@@ -230,6 +343,7 @@ impl<T: Flat> Flat for Armed<T> {
 }
 
 impl<T: Flat> Flat for Timers<T> {
+    const CANONICAL: bool = T::CANONICAL;
     fn put(&self, out: &mut Vec<u8>) {
         put_varint(self.0.len() as u64, out);
         for a in &self.0 {
@@ -252,6 +366,7 @@ impl<T: Flat> Flat for Timers<T> {
 }
 
 impl<R: Flat> Flat for Pending<R> {
+    const CANONICAL: bool = R::CANONICAL;
     fn put(&self, out: &mut Vec<u8>) {
         out.push(self.actor);
         self.key.put(out);
@@ -274,10 +389,28 @@ impl<R: Flat> Flat for Pending<R> {
 
 /// The four small fields, then the message.
 impl<M: Flat> Flat for InFlight<M> {
+    const CANONICAL: bool = M::CANONICAL;
+    const MAX: Option<usize> = match M::MAX {
+        Some(m) => Some(m + 4),
+        None => None,
+    };
     #[inline]
     fn put(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[self.src, self.dst, self.age, u8::from(self.delivered)]);
-        self.msg.put(out);
+        match M::MAX {
+            Some(_) => put_bounded(self, out),
+            None => {
+                out.extend_from_slice(&[self.src, self.dst, self.age, u8::from(self.delivered)]);
+                self.msg.put(out);
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+        // SAFETY: room for MAX = 4 bytes and the message's MAX.
+        unsafe {
+            let p = raw_array([self.src, self.dst, self.age, u8::from(self.delivered)], p);
+            self.msg.put_raw(p)
+        }
     }
     #[inline]
     fn take(inp: &mut &[u8]) -> Option<Self> {
@@ -304,6 +437,7 @@ impl<M: Flat> Flat for InFlight<M> {
 /// Every part in turn; the clock reading (`epoch`) too, though it is not part of
 /// the state's identity: a decoded state reports the same time.
 impl<S: Flat, M: Flat, T: Flat, R: Flat> Flat for WireState<S, M, T, R> {
+    const CANONICAL: bool = S::CANONICAL && M::CANONICAL && T::CANONICAL && R::CANONICAL;
     fn put(&self, out: &mut Vec<u8>) {
         let WireState {
             actors,
@@ -314,6 +448,49 @@ impl<S: Flat, M: Flat, T: Flat, R: Flat> Flat for WireState<S, M, T, R> {
             duplicated,
             epoch,
         } = self;
+        if let (Some(s), Some(t), Some(m), true) = (
+            S::MAX,
+            Armed::<T>::MAX,
+            InFlight::<M>::MAX,
+            choices.is_empty(),
+        ) {
+            // Four lengths (10 bytes each at most), the parts, the last three bytes.
+            let max = [
+                actors.len().saturating_mul(s),
+                timers.0.len().saturating_mul(t),
+                flight.len().saturating_mul(m),
+                43,
+            ]
+            .iter()
+            .fold(0usize, |a, &b| a.saturating_add(b));
+            out.reserve(max);
+            let len = out.len();
+            // SAFETY: `reserve(max)` left room for `max` bytes after `len`, and what
+            // is written below takes at most `max`: four varints of at most 10 bytes,
+            // each part at most its type's MAX, and 3 bytes. Those bytes are then
+            // initialised, and `set_len` covers exactly them.
+            unsafe {
+                let start = out.as_mut_ptr().add(len);
+                let mut p = raw_varint(actors.len() as u64, start);
+                for a in actors {
+                    p = a.put_raw(p);
+                }
+                p = raw_varint(timers.0.len() as u64, p);
+                for a in &timers.0 {
+                    p = a.put_raw(p);
+                }
+                p = raw_varint(0, p);
+                p = raw_varint(flight.len() as u64, p);
+                for f in flight {
+                    p = f.put_raw(p);
+                }
+                p = raw_array([*lost, *duplicated, *epoch], p);
+                let n = p.offset_from(start) as usize;
+                debug_assert!(n <= max);
+                out.set_len(len + n);
+            }
+            return;
+        }
         actors.put(out);
         timers.put(out);
         choices.put(out);
@@ -346,8 +523,11 @@ impl<S: Flat, M: Flat, T: Flat, R: Flat> Flat for WireState<S, M, T, R> {
     }
 }
 
-/// The checker's frontier holds a wire state as its [`Flat`] encoding.
+/// The checker's frontier holds a wire state as its [`Flat`] encoding. When every
+/// part's encoding is canonical, the encoding but its last byte (the clock reading,
+/// which equality ignores) is the state's identity.
 impl<S: Flat, M: Flat, T: Flat, R: Flat> Pack for WireState<S, M, T, R> {
+    const IDENTITY: Option<usize> = if Self::CANONICAL { Some(1) } else { None };
     fn pack(&self, out: &mut Vec<u8>) {
         self.put(out);
     }

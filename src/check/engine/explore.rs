@@ -7,7 +7,7 @@
 //! which assigns new state indices in order. Hence indices, parents, edges
 //! and discoveries are the same for any number of threads.
 
-use super::pack::{Pack, Packed};
+use super::pack::{state_fingerprint, Pack, Packed};
 use super::segvec::SegVec;
 use super::{FairModel, Fairness, KindCount, Options, Progress, StateFn, StepFn};
 use stateright::Model;
@@ -35,6 +35,15 @@ const CLASS_CACHE: usize = 64;
 pub fn fingerprint<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = FingerprintHasher::new();
     value.hash(&mut h);
+    h.finish()
+}
+
+/// The fingerprint of a state's encoding ([`super::pack::Pack::IDENTITY`]): its
+/// bytes a word at a time, then its length.
+pub fn fingerprint_bytes(bytes: &[u8]) -> u64 {
+    let mut h = FingerprintHasher::new();
+    h.write(bytes);
+    h.write_usize(bytes.len());
     h.finish()
 }
 
@@ -594,8 +603,11 @@ struct ChunkOut {
     /// (local state, step prop, action position, target fingerprint).
     step_hits: Vec<(u32, u32, u32, u64)>,
     succs: Vec<Succ>,
-    /// The packed new successors.
+    /// The packed new successors (with [`Pack::IDENTITY`], every successor's
+    /// encoding: those found known stay as unused bytes).
     bytes: Vec<u8>,
+    /// With [`Pack::IDENTITY`]: per distinct successor, its encoding in `bytes`.
+    spans: Vec<(u32, u32)>,
     /// With coverage on: the kind of action of each successor, parallel to `succs`.
     kinds: Vec<u32>,
     /// The distinct new successors of the chunk ([`Seen`]).
@@ -630,6 +642,7 @@ impl ChunkOut {
             step_hits: Vec::new(),
             succs: Vec::new(),
             bytes: Vec::new(),
+            spans: Vec::new(),
             kinds: Vec::new(),
             seen: Seen::default(),
             resolved: Vec::new(),
@@ -645,6 +658,7 @@ impl ChunkOut {
         self.step_hits.clear();
         self.succs.clear();
         self.bytes.clear();
+        self.spans.clear();
         self.kinds.clear();
         self.generated = 0;
         self.refused = 0;
@@ -687,6 +701,7 @@ where
     let mut actions = Vec::new();
     let mut cache: [Option<(u64, Fairness, u32)>; CLASS_CACHE] = [None; CLASS_CACHE];
     let mut kept = 0usize;
+    let identity = <M::State as Pack>::IDENTITY;
     for (local, s) in states.iter().enumerate() {
         let local = local as u32;
         for (pi, (cond, trigger)) in spec.state_props.iter().enumerate() {
@@ -724,7 +739,9 @@ where
             } else {
                 (a, None)
             };
-            let slot = kept;
+            // With a packed identity, one state of the pool is enough: a successor is
+            // kept as its encoding.
+            let slot = if identity.is_some() { 0 } else { kept };
             let stepped = if slot < fresh.len() {
                 model.next_state_into(s, step, &mut fresh[slot])
             } else {
@@ -742,7 +759,16 @@ where
             }
             let next = &fresh[slot];
             out.generated += 1;
-            let fp = fingerprint(next);
+            let (fp, span) = match identity {
+                Some(tail) => {
+                    let start = out.bytes.len();
+                    next.pack(&mut out.bytes);
+                    let end = out.bytes.len();
+                    let fp = fingerprint_bytes(&out.bytes[start..end - tail]);
+                    (fp, (start as u32, end as u32))
+                }
+                None => (fingerprint(next), (0, 0)),
+            };
             if let Some(a) = &a {
                 for (k, cond) in spec.step_props.iter().enumerate() {
                     if !step_done[k] && cond(model, s, a, next) {
@@ -770,11 +796,17 @@ where
             // A state reached twice in one chunk (two actions that commute, taken
             // in either order from two states expanded side by side) is kept,
             // looked up and packed only the first time.
-            let index = match out.seen.get_or_put(fp, slot as u32) {
-                Some(index) => index,
+            let index = match out.seen.get_or_put(fp, kept as u32) {
+                Some(index) => {
+                    if identity.is_some() {
+                        out.bytes.truncate(span.0 as usize);
+                    }
+                    index
+                }
                 None => {
+                    out.spans.push(span);
                     kept += 1;
-                    slot as u32
+                    kept as u32 - 1
                 }
             };
             out.succs.push(Succ {
@@ -808,6 +840,9 @@ where
                 None => {
                     let target = if let Some(t) = ctx.graph.index_of(fp) {
                         Target::Known(t)
+                    } else if identity.is_some() {
+                        let (start, end) = out.spans[i as usize];
+                        Target::New(fp, start, end)
                     } else {
                         let start = out.bytes.len();
                         fresh[i as usize].pack(&mut out.bytes);
@@ -1186,8 +1221,9 @@ where
     let mut g = Graph::new();
     let mut complete = true;
     let mut frontier = Packed::default();
+    let mut scratch = Vec::new();
     for s in model.init_states() {
-        let fp = fingerprint(&s);
+        let fp = state_fingerprint(&s, &mut scratch);
         if g.index_of(fp).is_some() {
             continue;
         }

@@ -28,6 +28,25 @@ pub trait Pack: Sized {
     /// Decodes a state that [`Pack::pack`] wrote into `place`, reusing what `place`
     /// holds (its vectors' buffers).
     fn unpack_into(bytes: &[u8], place: &mut Self);
+    /// `Some(n)` when the encoding but its last `n` bytes is the state's identity: two
+    /// states are equal exactly when those bytes are. The engine then fingerprints a
+    /// successor over its encoding, and keeps that encoding when the successor is new,
+    /// instead of hashing the state field by field and encoding it apart. `None`: the
+    /// engine fingerprints the state's `Hash`.
+    const IDENTITY: Option<usize> = None;
+}
+
+/// The engine's fingerprint of a state: over its encoding when that is its identity
+/// ([`Pack::IDENTITY`]; `scratch` holds the encoding), else over its `Hash`.
+pub fn state_fingerprint<S: Pack + std::hash::Hash>(s: &S, scratch: &mut Vec<u8>) -> u64 {
+    match S::IDENTITY {
+        Some(tail) => {
+            scratch.clear();
+            s.pack(scratch);
+            super::explore::fingerprint_bytes(&scratch[..scratch.len() - tail])
+        }
+        None => super::fingerprint(s),
+    }
 }
 
 /// Implements [`Pack`] by postcard (serde) for the listed types: the engine's own

@@ -1,6 +1,7 @@
 //! Rebuilding concrete paths by replaying the model along fingerprints.
 
-use super::explore::{fingerprint, Discovery, Graph};
+use super::explore::{Discovery, Graph};
+use super::pack::{state_fingerprint, Pack};
 use super::FairModel;
 use std::hash::Hash;
 
@@ -58,17 +59,18 @@ pub fn lasso_hops(g: &Graph, path: &[(u32, Option<u32>)]) -> Vec<Hop> {
 pub fn replay<M>(model: &M, g: &Graph, hops: &[Hop]) -> (Vec<(Option<M::Action>, M::State)>, bool)
 where
     M: FairModel,
-    M::State: Clone + Hash,
+    M::State: Clone + Hash + Pack,
     M::Action: Clone,
 {
     let mut steps: Vec<(Option<M::Action>, M::State)> = Vec::with_capacity(hops.len());
     let Some(first) = hops.first() else {
         return (steps, true);
     };
+    let mut scratch = Vec::new();
     let Some(init) = model
         .init_states()
         .into_iter()
-        .find(|s| fingerprint(s) == first.fp)
+        .find(|s| state_fingerprint(s, &mut scratch) == first.fp)
     else {
         return (steps, false);
     };
@@ -92,7 +94,7 @@ where
                 }
             }
             if let Some(next) = model.next_state(cur, a.clone()) {
-                if fingerprint(&next) == hop.fp {
+                if state_fingerprint(&next, &mut scratch) == hop.fp {
                     found = Some((Some(a), next));
                     break;
                 }
