@@ -11,9 +11,11 @@
 //! liveness properties also keeps a CSR offset and one bit per liveness
 //! predicate per state, plus 8 bytes per (deduplicated) edge (target index and
 //! fairness-class id); a safety-only run only counts the edges. States
-//! themselves are kept only for the BFS frontier, packed (`pack`: their postcard
-//! encoding); counterexamples are rebuilt afterwards
-//! by replaying the model along the recorded fingerprints.
+//! themselves are kept only for the BFS frontier, packed (`pack`; a wire state's
+//! encoding is written by hand, `crate::wire::flat`); counterexamples are rebuilt
+//! afterwards by replaying the model along the recorded fingerprints. A state's
+//! fingerprint is the hash of its fields (`Hash`), or of its packed encoding when
+//! that is its identity (`pack::Pack::IDENTITY`: a TCP state's).
 //!
 //! Submodules: `explore` (exploration), `pack` (the packed frontier), `segvec`
 //! (block vectors), `scc` (iterative Tarjan), `liveness` (fair-cycle search with

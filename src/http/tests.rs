@@ -374,3 +374,48 @@ fn a_node_decodes_over_any_other_node_and_comes_back_equal() {
         }
     }
 }
+
+/// Every kind of timer and packet of the page load comes back from its packed form,
+/// decoded alone and over another.
+#[test]
+fn every_node_timer_and_packet_comes_back_from_its_packed_form() {
+    use super::node::{NodeTimer, Packet};
+    use crate::tcp::TcpTimer;
+    use crate::wire::flat::Flat;
+    fn check<T: Flat + PartialEq + std::fmt::Debug + Clone>(all: &[T]) {
+        for a in all {
+            let mut bytes = Vec::new();
+            a.put(&mut bytes);
+            let mut inp = &bytes[..];
+            assert_eq!(T::take(&mut inp).as_ref(), Some(a));
+            assert!(inp.is_empty(), "{a:?}");
+            for b in all {
+                let mut place = b.clone();
+                let mut inp = &bytes[..];
+                assert_eq!(T::take_into(&mut inp, &mut place), Some(()));
+                assert_eq!(&place, a);
+            }
+        }
+    }
+    check(&[
+        NodeTimer::Tcp(2, TcpTimer::Retransmit),
+        NodeTimer::Tcp(0, TcpTimer::DelayedAck),
+        NodeTimer::DnsRetry,
+        NodeTimer::Deadline,
+        NodeTimer::Next,
+        NodeTimer::Idle(3),
+        NodeTimer::Continue,
+    ]);
+    check(&[
+        Packet::Tcp(1, Segment::new(Ctl::SYN, 4, 0, 1)),
+        Packet::Tcp(
+            0,
+            Segment::new(Ctl::ACK, 5, 6, 0).with_data(Payload::from("GET /")),
+        ),
+        Packet::Udp(crate::dns::Dns::query(7, 5353, "www.rbooks.top")),
+    ]);
+    let mut inp: &[u8] = &[6];
+    assert_eq!(NodeTimer::take(&mut inp), None, "no timer has tag 6");
+    let mut inp: &[u8] = &[2, 0];
+    assert_eq!(Packet::take(&mut inp), None, "no packet has tag 2");
+}

@@ -47,6 +47,24 @@ const TIMERS: [Timer; 9] = [
     Timer::Listen,
 ];
 
+/// Every TCP timer, at the index of its code ([`tcp_timer_code`]).
+pub(crate) const TCP_TIMERS: [TcpTimer; 4] = [
+    TcpTimer::Retransmit,
+    TcpTimer::TimeWait,
+    TcpTimer::FinWait2,
+    TcpTimer::DelayedAck,
+];
+
+/// A TCP timer's code: its index in [`TCP_TIMERS`].
+pub(crate) fn tcp_timer_code(t: TcpTimer) -> u8 {
+    match t {
+        TcpTimer::Retransmit => 0,
+        TcpTimer::TimeWait => 1,
+        TcpTimer::FinWait2 => 2,
+        TcpTimer::DelayedAck => 3,
+    }
+}
+
 fn timer_code(t: Timer) -> u8 {
     match t {
         Timer::Tcp(TcpTimer::Retransmit) => 0,
@@ -417,6 +435,10 @@ mod tests {
         for (i, t) in TIMERS.iter().enumerate() {
             assert_eq!(usize::from(timer_code(*t)), i);
             round_trip(t);
+        }
+        for (i, t) in TCP_TIMERS.iter().enumerate() {
+            assert_eq!(usize::from(tcp_timer_code(*t)), i);
+            assert_eq!(TIMERS[i], Timer::Tcp(*t));
         }
         let mut inp: &[u8] = &[9];
         assert_eq!(Timer::take(&mut inp), None, "no timer has code 9");

@@ -8,7 +8,7 @@
 
 pub mod arrive;
 pub mod endpoint;
-mod flat;
+pub(crate) mod flat;
 pub mod model;
 pub mod segment;
 pub mod state;

@@ -251,6 +251,58 @@ impl<T: Flat> Flat for Vec<T> {
     }
 }
 
+impl Flat for bool {
+    const CANONICAL: bool = true;
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<bool> {
+        match take_bytes::<1>(inp)? {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// Two bytes, the low one first.
+impl Flat for u16 {
+    const CANONICAL: bool = true;
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<u16> {
+        take_bytes(inp).map(u16::from_le_bytes)
+    }
+}
+
+/// A tag (0 or 1), then the value when there is one.
+impl<T: Flat> Flat for Option<T> {
+    const CANONICAL: bool = T::CANONICAL;
+    #[inline]
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                v.put(out);
+            }
+        }
+    }
+    #[inline]
+    fn take(inp: &mut &[u8]) -> Option<Option<T>> {
+        match take_bytes::<1>(inp)? {
+            [0] => Some(None),
+            [1] => Some(Some(T::take(inp)?)),
+            _ => None,
+        }
+    }
+}
+
 /// Implements [`Flat`] by postcard (serde), for the types of states whose packing
 /// is not written by hand.
 #[macro_export]

@@ -131,3 +131,14 @@ mod tests {
         assert!(Text::deserialize(&mut de).is_err());
     }
 }
+
+/// The checker packs a text as its interned bytes' index (`crate::wire::flat`).
+impl super::flat::Flat for Text {
+    const CANONICAL: bool = true;
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+    }
+    fn take(inp: &mut &[u8]) -> Option<Text> {
+        Bytes::take(inp).map(Text)
+    }
+}

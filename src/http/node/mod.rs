@@ -3,6 +3,7 @@
 //! same RFC 9293 [`Tcb`] as the TCP scenarios, on the same timed wire.
 
 mod browser;
+mod flat;
 mod gateway;
 mod origin;
 mod spoofer;
@@ -730,6 +731,67 @@ impl Actor for Node {
     }
 }
 
-// The checker packs a node's state, packets, timers and choices by postcard
-// (`crate::wire::flat`).
-crate::flat_by_postcard!(NodeState, Packet, NodeTimer, Pick);
+// The checker packs a node's choices by postcard (`crate::wire::flat`); its state
+// (`flat`), packets and timers by hand.
+crate::flat_by_postcard!(Pick);
+
+/// A TCP segment as a 0, its connection and the segment; a datagram as a 1 and its
+/// postcard encoding.
+impl crate::wire::flat::Flat for Packet {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            Packet::Tcp(c, seg) => {
+                out.extend_from_slice(&[0, *c]);
+                seg.put(out);
+            }
+            Packet::Udp(d) => {
+                out.push(1);
+                crate::wire::flat::postcard_put(d, out);
+            }
+        }
+    }
+    fn take(inp: &mut &[u8]) -> Option<Packet> {
+        let [tag] = crate::wire::flat::take_bytes(inp)?;
+        match tag {
+            0 => {
+                let [c] = crate::wire::flat::take_bytes(inp)?;
+                Some(Packet::Tcp(c, Segment::take(inp)?))
+            }
+            1 => Some(Packet::Udp(crate::wire::flat::postcard_take(inp)?)),
+            _ => None,
+        }
+    }
+}
+
+/// A tag, and the connection and the TCP timer's code when it has them.
+impl crate::wire::flat::Flat for NodeTimer {
+    const CANONICAL: bool = true;
+    fn put(&self, out: &mut Vec<u8>) {
+        use crate::tcp::flat::tcp_timer_code;
+        match *self {
+            NodeTimer::Tcp(c, t) => out.extend_from_slice(&[0, c, tcp_timer_code(t)]),
+            NodeTimer::DnsRetry => out.push(1),
+            NodeTimer::Deadline => out.push(2),
+            NodeTimer::Next => out.push(3),
+            NodeTimer::Idle(c) => out.extend_from_slice(&[4, c]),
+            NodeTimer::Continue => out.push(5),
+        }
+    }
+    fn take(inp: &mut &[u8]) -> Option<NodeTimer> {
+        use crate::tcp::flat::TCP_TIMERS;
+        use crate::wire::flat::take_bytes;
+        let [tag] = take_bytes(inp)?;
+        Some(match tag {
+            0 => {
+                let [c, t] = take_bytes(inp)?;
+                NodeTimer::Tcp(c, *TCP_TIMERS.get(usize::from(t))?)
+            }
+            1 => NodeTimer::DnsRetry,
+            2 => NodeTimer::Deadline,
+            3 => NodeTimer::Next,
+            4 => NodeTimer::Idle(take_bytes::<1>(inp)?[0]),
+            5 => NodeTimer::Continue,
+            _ => return None,
+        })
+    }
+}
