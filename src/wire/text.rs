@@ -85,6 +85,19 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+/// The checker packs a text as its interned bytes' index (`crate::wire::flat`).
+impl super::flat::Flat for Text {
+    const CANONICAL: bool = true;
+    fn put(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+    }
+    fn take(inp: &mut &[u8]) -> Option<Text> {
+        let b = Bytes::take(inp)?;
+        std::str::from_utf8(b.as_slice()).ok()?;
+        Some(Text(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,15 +143,18 @@ mod tests {
         let mut de = postcard::Deserializer::from_bytes(&packed);
         assert!(Text::deserialize(&mut de).is_err());
     }
-}
 
-/// The checker packs a text as its interned bytes' index (`crate::wire::flat`).
-impl super::flat::Flat for Text {
-    const CANONICAL: bool = true;
-    fn put(&self, out: &mut Vec<u8>) {
-        self.0.put(out);
-    }
-    fn take(inp: &mut &[u8]) -> Option<Text> {
-        Bytes::take(inp).map(Text)
+    #[test]
+    fn packed_by_hand_it_is_an_index_of_text() {
+        use crate::wire::flat::Flat;
+        let t = Text::new("/mypage?userid=0");
+        let mut out = Vec::new();
+        t.put(&mut out);
+        assert_eq!(Text::take(&mut &out[..]), Some(t));
+        // The index of interned bytes that are not UTF-8 is no text.
+        let raw = Bytes::new(&[0xff, 0xfe]);
+        out.clear();
+        raw.put(&mut out);
+        assert_eq!(Text::take(&mut &out[..]), None);
     }
 }
