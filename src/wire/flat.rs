@@ -5,12 +5,14 @@
 //! TCB and segment was a call into the format's visitor with its own checks; packing
 //! and unpacking were a fifth of a TCP run's instructions (bench/README.md, "An
 //! eleventh round"). A [`Flat`] type writes itself as a few bytes in one go: the TCP
-//! host, its TCB, a segment and a timer are written by hand below; the HTTP and
-//! HTTP/2 nodes, whose states hold vectors and strings, go through postcard
-//! ([`flat_by_postcard!`]).
+//! host, its TCB, a segment and a timer are written by hand (`crate::tcp`), and so
+//! are the page load's nodes, packets and timers (`crate::http::node`); the HTTP/2
+//! nodes and the page load's choices go through postcard ([`flat_by_postcard!`]).
 //!
 //! An encoding needs only to come back equal: it is never read by another program,
-//! nor by another run.
+//! nor by another run. When it is also canonical (equal values, equal bytes:
+//! [`Flat::CANONICAL`]), the checker fingerprints the state over it
+//! ([`Pack::IDENTITY`]); a TCP state's is.
 
 use crate::check::engine::pack::Appending;
 use crate::wire::{Bytes, Chunks};

@@ -4,8 +4,8 @@
 //! held as a Rust value (vectors, inline arrays, payload pointers) takes several
 //! hundred bytes. The frontier therefore keeps each state packed ([`Pack`]) and
 //! decodes it again when the state is expanded. A wire state packs by hand
-//! (`crate::wire::flat`: a TCP state's fields a few bytes at a time, an HTTP node's
-//! by postcard); the engine's own test models pack by postcard
+//! (`crate::wire::flat`: a TCP host's and a page-load node's fields a few bytes at a
+//! time, an HTTP/2 node's by postcard); the engine's own test models pack by postcard
 //! ([`pack_by_postcard!`]). Decoding gives back an equal state with an equal
 //! fingerprint: `tests/pack.rs` checks that on the first states of every scenario.
 //!
