@@ -7,7 +7,7 @@
 //! eleventh round"). A [`Flat`] type writes itself as a few bytes in one go: the TCP
 //! host, its TCB, a segment and a timer are written by hand (`crate::tcp`), and so
 //! are the page load's nodes, packets and timers (`crate::http::node`); the HTTP/2
-//! nodes and the page load's choices go through postcard ([`flat_by_postcard!`]).
+//! nodes and the page load's choices go through postcard ([`flat_by_postcard!`](crate::flat_by_postcard)).
 //!
 //! An encoding needs only to come back equal: it is never read by another program,
 //! nor by another run. When it is also canonical (equal values, equal bytes:

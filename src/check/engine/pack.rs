@@ -6,7 +6,7 @@
 //! decodes it again when the state is expanded. A wire state packs by hand
 //! (`crate::wire::flat`: a TCP host's and a page-load node's fields a few bytes at a
 //! time, an HTTP/2 node's by postcard); the engine's own test models pack by postcard
-//! ([`pack_by_postcard!`]). Decoding gives back an equal state with an equal
+//! ([`pack_by_postcard!`](crate::pack_by_postcard)). Decoding gives back an equal state with an equal
 //! fingerprint: `tests/pack.rs` checks that on the first states of every scenario.
 //!
 //! The encoding is kept as written. Runs of zero bytes used to be squeezed
