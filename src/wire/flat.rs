@@ -160,43 +160,31 @@ impl Flat for u8 {
     }
 }
 
-/// A payload: its index in the table of byte strings.
-impl Flat for Bytes {
-    const CANONICAL: bool = true;
-    const MAX: Option<usize> = Some(5);
-    #[inline]
-    fn put(&self, out: &mut Vec<u8>) {
-        put_bounded(self, out);
-    }
-    #[inline(always)]
-    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
-        // SAFETY: room for MAX = 5 bytes, a u32's varint.
-        unsafe { raw_varint(self.index().into(), p) }
-    }
-    #[inline]
-    fn take(inp: &mut &[u8]) -> Option<Bytes> {
-        Bytes::at(u32::try_from(take_varint(inp)?).ok()?)
-    }
+/// [`Flat`] for an interned value (a payload, a list of payloads): its index in its
+/// table, a varint of at most 5 bytes.
+macro_rules! flat_by_index {
+    ($($t:ty),*) => {$(
+        impl Flat for $t {
+            const CANONICAL: bool = true;
+            const MAX: Option<usize> = Some(5);
+            #[inline]
+            fn put(&self, out: &mut Vec<u8>) {
+                put_bounded(self, out);
+            }
+            #[inline(always)]
+            unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
+                // SAFETY: room for MAX = 5 bytes, a u32's varint.
+                unsafe { raw_varint(self.index().into(), p) }
+            }
+            #[inline]
+            fn take(inp: &mut &[u8]) -> Option<$t> {
+                <$t>::at(u32::try_from(take_varint(inp)?).ok()?)
+            }
+        }
+    )*};
 }
 
-/// A list of payloads: its index in the table of lists.
-impl Flat for Chunks {
-    const CANONICAL: bool = true;
-    const MAX: Option<usize> = Some(5);
-    #[inline]
-    fn put(&self, out: &mut Vec<u8>) {
-        put_bounded(self, out);
-    }
-    #[inline(always)]
-    unsafe fn put_raw(&self, p: *mut u8) -> *mut u8 {
-        // SAFETY: room for MAX = 5 bytes, a u32's varint.
-        unsafe { raw_varint(self.index().into(), p) }
-    }
-    #[inline]
-    fn take(inp: &mut &[u8]) -> Option<Chunks> {
-        Chunks::at(u32::try_from(take_varint(inp)?).ok()?)
-    }
-}
+flat_by_index!(Bytes, Chunks);
 
 /// A string: its length, then its bytes.
 impl Flat for String {

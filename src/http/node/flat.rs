@@ -117,11 +117,6 @@ fn take_opt<T: Flat>(inp: &mut &[u8]) -> Option<Option<T>> {
     <Option<T> as Flat>::take(inp)
 }
 
-/// A TCB as a TCP host writes it.
-fn put_tcb(t: &Tcb, out: &mut Vec<u8>) {
-    t.put(out);
-}
-
 impl Flat for Browser {
     fn put(&self, out: &mut Vec<u8>) {
         let Browser {
@@ -148,7 +143,7 @@ impl Flat for Browser {
         resolver.put(out);
         put_varint(conns.len() as u64, out);
         for t in conns {
-            put_tcb(t, out);
+            t.put(out);
         }
         out.extend_from_slice(&[
             *cur,
@@ -226,7 +221,7 @@ impl Flat for OriginConn {
             pending,
             rx,
         } = self;
-        put_tcb(tcb, out);
+        tcb.put(out);
         idle_closed.put(out);
         pending.put(out);
         rx.put(out);
@@ -301,8 +296,8 @@ impl Flat for Gateway {
             said,
             heard,
         } = self;
-        put_tcb(down, out);
-        put_tcb(up, out);
+        down.put(out);
+        up.put(out);
         request.put(out);
         req_rx.put(out);
         rx.put(out);
