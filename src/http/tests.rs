@@ -419,3 +419,22 @@ fn every_node_timer_and_packet_comes_back_from_its_packed_form() {
     let mut inp: &[u8] = &[2, 0];
     assert_eq!(Packet::take(&mut inp), None, "no packet has tag 2");
 }
+
+/// A TCP state is fingerprinted over its packed encoding; a page-load state, whose
+/// encoding goes through `Vec` writes, field by field (bench/README.md, "An eleventh
+/// round").
+#[test]
+fn only_a_tcp_state_is_fingerprinted_over_its_encoding() {
+    use super::node::{NodeState, NodeTimer, Packet, Pick};
+    use crate::check::engine::pack::Pack;
+    use crate::tcp::endpoint::{Host, Timer};
+    use crate::wire::WireState;
+    assert_eq!(
+        <WireState<Host, Segment, Timer, u8> as Pack>::IDENTITY,
+        Some(1)
+    );
+    assert_eq!(
+        <WireState<NodeState, Packet, NodeTimer, Pick> as Pack>::IDENTITY,
+        None
+    );
+}

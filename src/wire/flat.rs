@@ -580,3 +580,60 @@ impl<S: Flat, M: Flat, T: Flat, R: Flat> Pack for WireState<S, M, T, R> {
         whole(bytes, |inp| Self::take_into(inp, place))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_varint_written_either_way_comes_back() {
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX >> 1,
+            u64::MAX,
+        ];
+        for v in values {
+            let mut out = Vec::new();
+            put_varint(v, &mut out);
+            let len = out.len();
+            assert_eq!(len, (64 - v.leading_zeros() as usize).div_ceil(7).max(1));
+            // The same bytes through a raw pointer, into room for 10.
+            let mut raw = [0u8; 10];
+            let start = raw.as_mut_ptr();
+            // SAFETY: `raw` has room for the 10 bytes a u64's varint takes at most.
+            let n = unsafe { raw_varint(v, start).offset_from(start) } as usize;
+            assert_eq!(&raw[..n], &out[..], "{v}");
+            let mut inp = &out[..];
+            assert_eq!(take_varint(&mut inp), Some(v));
+            assert!(inp.is_empty());
+        }
+        // Cut short, and longer than 64 bits.
+        assert_eq!(take_varint(&mut &[0x80u8][..]), None);
+        assert_eq!(take_varint(&mut &[0xffu8; 11][..]), None);
+    }
+
+    #[test]
+    fn a_bool_a_u16_and_an_option_come_back_and_other_tags_do_not() {
+        fn back<T: Flat + PartialEq + std::fmt::Debug>(v: T) {
+            let mut out = Vec::new();
+            v.put(&mut out);
+            let mut inp = &out[..];
+            assert_eq!(T::take(&mut inp), Some(v));
+            assert!(inp.is_empty());
+        }
+        back(false);
+        back(true);
+        back(0x1234u16);
+        back(None::<u16>);
+        back(Some(7u16));
+        assert_eq!(bool::take(&mut &[2u8][..]), None);
+        assert_eq!(<Option<u8> as Flat>::take(&mut &[2u8, 0][..]), None);
+    }
+}
